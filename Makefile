@@ -1,0 +1,52 @@
+# TAS MCP: operator and gateway. `make help` lists the targets.
+SHELL := /bin/bash
+NODE ?= node
+PROFILE ?= api
+
+.PHONY: help setup build test test-unit test-e2e test-integration bench gateway run \
+        cluster-binaries cluster-up cluster-down kind-up clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+setup: ## install npm dependencies and build the control-plane binaries (cached)
+	npm ci --no-audit --no-fund
+	bash test/cluster/build.sh
+
+build: ## compile TypeScript to dist/
+	npx tsc -p tsconfig.json
+
+test: build ## run the whole suite: unit, e2e, integration
+	npx vitest run
+
+test-unit: ## unit tests only
+	npx vitest run --project unit
+
+test-e2e: build ## end-to-end tests with real gateway processes
+	npx vitest run --project e2e
+
+test-integration: build ## integration tests against a real kube-apiserver
+	npx vitest run --project integration
+
+bench: build ## benchmarks; prints a table of ratios against a baseline measured in the same run
+	$(NODE) dist/test/bench/run.js
+
+gateway: build ## start one gateway standalone, configured from the environment
+	$(NODE) dist/gateway/main.js
+
+run: gateway ## run the product (the standalone gateway until the operator exists)
+
+cluster-binaries: ## build (or reuse) etcd, kube-apiserver, controller-manager, scheduler, kwok
+	bash test/cluster/build.sh
+
+cluster-up: build cluster-binaries ## start a local control plane in the background (PROFILE=api|full)
+	$(NODE) dist/test/harness/cli.js up --profile $(PROFILE)
+
+cluster-down: build ## stop the local control plane started by cluster-up
+	$(NODE) dist/test/harness/cli.js down
+
+kind-up: ## create a kind cluster and load the images (needs Docker; not available on the CI machine)
+	bash config/kind/up.sh
+
+clean: ## remove build output
+	rm -rf dist
