@@ -1,0 +1,182 @@
+// The gateway's composition root: builds every part from the config and wires them together,
+// then owns the lifecycle (start, and a shutdown that drains).
+import type { FastifyInstance } from 'fastify';
+import type { GatewayConfig } from '../src/config/index.js';
+import type { Logger } from '../src/observability/logger.js';
+import { createGatewayMetrics, type GatewayMetrics } from '../src/observability/metrics.js';
+import { EventBus } from './bus/event-bus.js';
+import { EventHistory } from './bus/history.js';
+import { SubscriberRegistry } from './bus/subscriber-registry.js';
+import { Subscriptions } from './bus/subscriptions.js';
+import { IngestService } from './ingest/ingest-service.js';
+import { createGrpcServer, type GrpcServer } from './ingress/grpc/server.js';
+import { createLegacyEventingService } from './ingress/grpc/legacy-service.js';
+import { createMcpService } from './ingress/grpc/mcp-service.js';
+import { createHealthApp, createHttpApp } from './ingress/http/app.js';
+import { GatewayStatus } from './status.js';
+
+export interface GatewayDeps {
+  logger: Logger;
+  version: string;
+}
+
+export interface BoundPorts {
+  http: number;
+  grpc: number;
+  health: number;
+}
+
+export interface Gateway {
+  readonly status: GatewayStatus;
+  readonly metrics: GatewayMetrics;
+  readonly bus: EventBus;
+  start(): Promise<BoundPorts>;
+  /** Drains and stops; resolves when everything is closed. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** How often queued subscriber events are checked while draining. */
+const DRAIN_POLL_MS = 20;
+
+export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway {
+  const log = deps.logger;
+  const history = new EventHistory({ size: config.history.size, retentionMs: config.history.retention });
+  const registry = new SubscriberRegistry();
+  let bus: EventBus;
+  const metrics = createGatewayMetrics({
+    bufferDepth: () => bus.depth,
+    bufferCapacity: () => bus.capacity,
+    subscriberQueueDepth: () => registry.queued(),
+    historyEvents: () => history.length,
+    subscriberDelivered: () => registry.stats().delivered,
+  });
+  bus = new EventBus({
+    bufferSize: config.limits.bufferSize,
+    sinks: [history, registry],
+    onDispatched: (count) => metrics.eventsDispatched.inc(count),
+  });
+  const subscriptions = new Subscriptions({
+    registry,
+    history,
+    maxStreams: config.limits.maxConnections,
+    queueSize: config.limits.subscriberQueueSize,
+    observer: {
+      opened(kind, active) {
+        metrics.subscribers.inc({ kind });
+        metrics.activeConnections.set({ type: 'grpc_stream' }, active);
+      },
+      finished(kind, ending, active) {
+        metrics.subscribers.dec({ kind });
+        metrics.activeConnections.set({ type: 'grpc_stream' }, active);
+        if (ending.kind === 'cut_off') {
+          metrics.subscribersCutOff.inc({ kind });
+          log.warn({ kind, reason: ending.message }, 'subscriber cut off');
+        }
+      },
+      refused(kind, reason) {
+        metrics.streamsRefused.inc({ reason });
+        log.debug({ kind, reason }, 'stream refused');
+      },
+    },
+  });
+  const ingest = new IngestService({
+    bus,
+    metrics,
+    maxEventSize: config.limits.maxEventSize,
+    rateLimit: config.limits.rateLimit,
+  });
+  const status = new GatewayStatus({ bus, ingest, registry, subscriptions, version: deps.version });
+
+  let httpApp: FastifyInstance | undefined;
+  let healthApp: FastifyInstance | undefined;
+  let grpcServer: GrpcServer | undefined;
+  let historyTimer: NodeJS.Timeout | undefined;
+  let stopping: Promise<void> | undefined;
+
+  async function start(): Promise<BoundPorts> {
+    const { host } = config.server;
+    httpApp = await createHttpApp({
+      ingest,
+      status,
+      registry: metrics.registry,
+      maxEventSize: config.limits.maxEventSize,
+      maxBatchSize: config.limits.maxBatchSize,
+      maxBatchBytes: config.limits.maxBatchBytes,
+      requestTimeoutMs: config.limits.requestTimeout,
+    });
+    healthApp = await createHealthApp({ status, registry: metrics.registry });
+    grpcServer = createGrpcServer({
+      host,
+      port: config.server.grpcPort,
+      maxEventSize: config.limits.maxEventSize,
+      services: {
+        mcp: createMcpService({ ingest, bus, subscriptions, status }),
+        legacy: createLegacyEventingService({ ingest, bus, subscriptions }),
+      },
+      logger: log,
+    });
+    historyTimer = setInterval(() => history.expire(), 1000).unref();
+
+    const health = await listen(healthApp, host, config.server.healthPort, 'health');
+    status.markListening('health');
+    const grpc = await grpcServer.listen();
+    status.markListening('grpc');
+    const http = await listen(httpApp, host, config.server.httpPort, 'http');
+    status.markListening('http');
+
+    status.phase = 'ready';
+    grpcServer.setServing(true);
+    log.info({ http, grpc, health, host }, 'gateway ready');
+    return { http, grpc, health };
+  }
+
+  async function listen(app: FastifyInstance, host: string, port: number, name: string): Promise<number> {
+    try {
+      await app.listen({ host, port });
+    } catch (error) {
+      throw new Error(`${name} server cannot listen on ${host}:${port}: ${(error as Error).message}`);
+    }
+    const address = app.server.address();
+    return typeof address === 'object' && address ? address.port : port;
+  }
+
+  async function drain(): Promise<void> {
+    const deadline = Date.now() + config.shutdown.gracePeriod;
+    status.phase = 'draining';
+    grpcServer?.setServing(false);
+    bus.close();
+    subscriptions.stopAccepting();
+    log.info({ buffered: bus.depth, gracePeriodMs: config.shutdown.gracePeriod }, 'draining: intake closed');
+
+    const timeLeft = () => Math.max(0, deadline - Date.now());
+    await Promise.race([bus.drained(), sleep(timeLeft())]);
+    while (registry.queued() > 0 && timeLeft() > 0) await sleep(Math.min(DRAIN_POLL_MS, timeLeft()));
+    const undelivered = bus.depth + registry.queued();
+    if (undelivered > 0) log.warn({ undelivered }, 'grace period over with events still queued for subscribers');
+    registry.finishAll({ kind: 'shutdown', message: 'the gateway is shutting down; reconnect to another instance' });
+
+    clearInterval(historyTimer);
+    await Promise.all([
+      httpApp?.close(),
+      healthApp?.close(),
+      grpcServer?.close(Math.max(1000, timeLeft())),
+    ]);
+    status.phase = 'stopped';
+    log.info(status.counts(), 'gateway stopped');
+  }
+
+  return {
+    status,
+    metrics,
+    bus,
+    start,
+    stop() {
+      stopping ??= drain();
+      return stopping;
+    },
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

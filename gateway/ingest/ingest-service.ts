@@ -1,0 +1,117 @@
+// The one path every event takes into the gateway, whichever ingress it came through:
+// validate at the edge, admit (intake open, rate limit, buffer space), publish to the bus, count.
+import type { McpEvent } from '../../src/event/index.js';
+import { validateEvent, type RejectReason } from '../../src/event/index.js';
+import type { GatewayMetrics, IngestMethod } from '../../src/observability/metrics.js';
+import type { EventBus } from '../bus/event-bus.js';
+import { TokenBucket } from './token-bucket.js';
+
+export type RefusalReason = 'buffer_full' | 'rate_limited' | 'unavailable';
+
+export type IngestOutcome =
+  | { status: 'accepted'; event: McpEvent }
+  /** The event itself is wrong: do not retry it as it is. */
+  | { status: 'rejected'; reason: RejectReason; field: string; message: string }
+  /** The gateway cannot take it now: retry after `retryAfterSeconds`. */
+  | { status: 'refused'; reason: RefusalReason; message: string; retryAfterSeconds: number };
+
+export type BatchOutcome =
+  | { status: 'accepted'; events: McpEvent[] }
+  | { status: 'rejected'; reason: RejectReason; field: string; message: string }
+  | { status: 'refused'; reason: RefusalReason; message: string; retryAfterSeconds: number };
+
+export interface IngestServiceOptions {
+  bus: EventBus;
+  metrics: GatewayMetrics;
+  maxEventSize: number;
+  rateLimit: { eventsPerSecond: number; burst?: number | undefined };
+  now?: () => number;
+}
+
+export class IngestService {
+  private readonly bus: EventBus;
+  private readonly metrics: GatewayMetrics;
+  private readonly validateOptions: { maxEventSize: number; now: () => number };
+  private readonly limiter: TokenBucket | undefined;
+  /** Events refused or rejected, for GetMetrics. */
+  errors = 0;
+
+  constructor(options: IngestServiceOptions) {
+    this.bus = options.bus;
+    this.metrics = options.metrics;
+    const now = options.now ?? Date.now;
+    this.validateOptions = { maxEventSize: options.maxEventSize, now };
+    const { eventsPerSecond, burst } = options.rateLimit;
+    this.limiter =
+      eventsPerSecond > 0 ? new TokenBucket(eventsPerSecond, burst ?? Math.max(1, Math.ceil(eventsPerSecond)), now) : undefined;
+  }
+
+  ingest(input: unknown, method: IngestMethod, origin?: string): IngestOutcome {
+    const closed = this.refuseIfClosed(method);
+    if (closed) return closed;
+    const validation = validateEvent(input, this.validateOptions);
+    if (!validation.ok) return this.reject(method, validation);
+    const limited = this.refuseIfLimited(method, 1);
+    if (limited) return limited;
+    const result = this.bus.publish(validation.event, origin);
+    if (result !== 'accepted') return this.refuse(method, result === 'closed' ? 'unavailable' : 'buffer_full', 1);
+    this.count(method, validation.size);
+    return { status: 'accepted', event: validation.event };
+  }
+
+  /** All or nothing: every event valid and room for all of them, or none is taken. */
+  ingestBatch(inputs: readonly unknown[], method: IngestMethod): BatchOutcome {
+    const closed = this.refuseIfClosed(method);
+    if (closed) return closed;
+    const events: McpEvent[] = [];
+    const sizes: number[] = [];
+    for (let i = 0; i < inputs.length; i++) {
+      const validation = validateEvent(inputs[i], this.validateOptions, `events[${i}].`);
+      if (!validation.ok) return this.reject(method, validation);
+      events.push(validation.event);
+      sizes.push(validation.size);
+    }
+    if (!this.bus.hasRoomFor(events.length)) return this.refuse(method, 'buffer_full', events.length);
+    const limited = this.refuseIfLimited(method, events.length);
+    if (limited) return limited;
+    events.forEach((event, i) => {
+      this.bus.publish(event);
+      this.count(method, sizes[i]!);
+    });
+    return { status: 'accepted', events };
+  }
+
+  private count(method: IngestMethod, size: number): void {
+    this.metrics.eventsTotal.inc({ method, status: 'success' });
+    this.metrics.eventSize.observe(size);
+  }
+
+  private refuseIfClosed(method: IngestMethod) {
+    return this.bus.isOpen ? undefined : this.refuse(method, 'unavailable', 1);
+  }
+
+  private refuseIfLimited(method: IngestMethod, count: number) {
+    if (!this.limiter || this.limiter.tryTake(count)) return undefined;
+    return this.refuse(method, 'rate_limited', count);
+  }
+
+  private reject(method: IngestMethod, failure: { reason: RejectReason; field: string; message: string }) {
+    this.errors++;
+    this.metrics.eventsTotal.inc({ method, status: 'error' });
+    this.metrics.eventsRejected.inc({ method, reason: failure.reason });
+    return { status: 'rejected' as const, reason: failure.reason, field: failure.field, message: failure.message };
+  }
+
+  private refuse(method: IngestMethod, reason: RefusalReason, count: number) {
+    this.errors += count;
+    this.metrics.eventsTotal.inc({ method, status: 'error' }, count);
+    this.metrics.eventsRejected.inc({ method, reason }, count);
+    const messages: Record<RefusalReason, string> = {
+      buffer_full: `the ingest buffer is full (BUFFER_SIZE ${this.bus.capacity}); retry later`,
+      rate_limited: 'the ingest rate limit is exceeded; retry later',
+      unavailable: 'the gateway is shutting down and takes no new events',
+    };
+    const retryAfterSeconds = reason === 'rate_limited' ? this.limiter!.secondsUntil(count) : 1;
+    return { status: 'refused' as const, reason, message: messages[reason], retryAfterSeconds };
+  }
+}

@@ -1,0 +1,104 @@
+// mcp.v1.MCPService: IngestEvent, StreamEvents, EventStream, GetHealth, GetMetrics.
+import * as grpc from '@grpc/grpc-js';
+import { checkTypePattern, compileTypeFilter, MATCH_ALL } from '../../../src/event/index.js';
+import type { EventBus } from '../../bus/event-bus.js';
+import type { Subscriptions } from '../../bus/subscriptions.js';
+import type { IngestService } from '../../ingest/ingest-service.js';
+import type { GatewayStatus } from '../../status.js';
+import { ingestInbound } from './inbound-stream.js';
+import { V1_EVENT_ENCODER } from './protos.js';
+import { outcomeToStatus, subscriptionRefusalStatus } from './status-map.js';
+import { grpcSubscriberTransport } from './subscriber-transport.js';
+
+export interface McpServiceDeps {
+  ingest: IngestService;
+  bus: EventBus;
+  subscriptions: Subscriptions;
+  status: GatewayStatus;
+}
+
+interface StreamEventsRequest {
+  event_types: string[];
+  start_timestamp: number;
+  follow: boolean;
+}
+
+export function createMcpService(deps: McpServiceDeps): grpc.UntypedServiceImplementation {
+  const { ingest, bus, subscriptions, status } = deps;
+
+  const IngestEvent: grpc.handleUnaryCall<unknown, unknown> = (call, callback) => {
+    const outcome = ingest.ingest(call.request, 'grpc');
+    if (outcome.status !== 'accepted') {
+      const failure = outcomeToStatus(outcome);
+      callback({ code: failure.code, details: failure.details, metadata: failure.metadata });
+      return;
+    }
+    callback(null, {
+      event_id: outcome.event.event_id,
+      success: true,
+      message: 'event accepted',
+      timestamp: Date.now(),
+      status: 'accepted',
+    });
+  };
+
+  const StreamEvents: grpc.handleServerStreamingCall<StreamEventsRequest, unknown> = (call) => {
+    const request = call.request;
+    for (const pattern of request.event_types) {
+      const problem = checkTypePattern(pattern);
+      if (problem) {
+        call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: `event_types: ${problem}` });
+        return;
+      }
+    }
+    if (request.start_timestamp < 0) {
+      call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: 'start_timestamp: must be 0 or Unix time in milliseconds' });
+      return;
+    }
+    const opened = subscriptions.open({
+      kind: 'stream_events',
+      transport: grpcSubscriberTransport(call, V1_EVENT_ENCODER),
+      filter: compileTypeFilter(request.event_types),
+      replayFrom: request.start_timestamp,
+      follow: request.follow,
+    });
+    if (!opened.ok) call.emit('error', subscriptionRefusalStatus(opened.reason, opened.message));
+  };
+
+  const EventStream: grpc.handleBidiStreamingCall<unknown, unknown> = (call) => {
+    const opened = subscriptions.open({
+      kind: 'event_stream',
+      transport: grpcSubscriberTransport(call, V1_EVENT_ENCODER),
+      filter: MATCH_ALL,
+    });
+    if (!opened.ok) {
+      call.emit('error', subscriptionRefusalStatus(opened.reason, opened.message));
+      return;
+    }
+    ingestInbound({ call, ingest, bus, origin: opened.subscriber.id });
+  };
+
+  const GetHealth: grpc.handleUnaryCall<unknown, unknown> = (_call, callback) => {
+    const health = status.health();
+    callback(null, {
+      healthy: health.status !== 'unhealthy',
+      status: health.status,
+      details: health.details,
+      uptime: status.uptimeSeconds(),
+    });
+  };
+
+  const GetMetrics: grpc.handleUnaryCall<unknown, unknown> = (_call, callback) => {
+    const counts = status.counts();
+    callback(null, {
+      total_events: counts.accepted,
+      stream_events: counts.streamed,
+      forwarded_events: counts.forwarded,
+      error_events: counts.errors,
+      active_streams: counts.activeStreams,
+      uptime: status.uptimeSeconds(),
+    });
+  };
+
+  return { IngestEvent, StreamEvents, EventStream, GetHealth, GetMetrics } as grpc.UntypedServiceImplementation;
+}

@@ -1,0 +1,70 @@
+// The gateway's gRPC server: MCPService, the legacy Eventing stream, standard health checking
+// (for grpcurl and Kubernetes gRPC probes) and server reflection.
+import * as grpc from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation } from 'grpc-health-check';
+import type { Logger } from '../../../src/observability/logger.js';
+import { LEGACY_EVENTING_SERVICE, MCP_SERVICE, packageDefinition } from './protos.js';
+
+export interface GrpcServerOptions {
+  host: string;
+  port: number;
+  maxEventSize: number;
+  services: { mcp: grpc.UntypedServiceImplementation; legacy: grpc.UntypedServiceImplementation };
+  logger: Logger;
+}
+
+export interface GrpcServer {
+  /** Binds and starts; resolves to the bound port (useful when asked for port 0). */
+  listen(): Promise<number>;
+  setServing(serving: boolean): void;
+  /** Graceful: waits for calls to finish up to `timeoutMs`, then forces. */
+  close(timeoutMs: number): Promise<void>;
+}
+
+/** Headroom over MAX_EVENT_SIZE for the rest of the message, so the validator, not the transport,
+ * answers a slightly-too-large event with a message that names the limit. */
+const MESSAGE_OVERHEAD = 64 * 1024;
+
+export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': options.maxEventSize + MESSAGE_OVERHEAD,
+    'grpc.keepalive_time_ms': 60_000,
+    'grpc.keepalive_timeout_ms': 20_000,
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+  });
+  server.addService(MCP_SERVICE, options.services.mcp);
+  server.addService(LEGACY_EVENTING_SERVICE, options.services.legacy);
+  const health = new HealthImplementation({ '': 'NOT_SERVING', 'mcp.v1.MCPService': 'NOT_SERVING', 'mcp.Eventing': 'NOT_SERVING' });
+  health.addToServer(server);
+  new ReflectionService(packageDefinition).addToServer(server);
+
+  return {
+    listen() {
+      return new Promise((resolve, reject) => {
+        server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, port) => {
+          if (error) reject(new Error(`gRPC server cannot listen on ${options.host}:${options.port}: ${error.message}`));
+          else resolve(port);
+        });
+      });
+    },
+    setServing(serving) {
+      const state = serving ? 'SERVING' : 'NOT_SERVING';
+      for (const service of ['', 'mcp.v1.MCPService', 'mcp.Eventing']) health.setStatus(service, state);
+    },
+    close(timeoutMs) {
+      return new Promise((resolve) => {
+        const force = setTimeout(() => {
+          options.logger.warn({ timeoutMs }, 'gRPC calls still open after the grace period; forcing shutdown');
+          server.forceShutdown();
+          resolve();
+        }, timeoutMs);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+    },
+  };
+}

@@ -1,0 +1,55 @@
+// A gRPC server stream as a SubscriberTransport: honours write backpressure (wait for 'drain',
+// raced with cancellation) and maps stream endings onto gRPC statuses.
+import * as grpc from '@grpc/grpc-js';
+import type { EventEncoder } from '../../bus/envelope.js';
+import type { StreamEnding, SubscriberTransport } from '../../bus/subscriber.js';
+
+type WritableCall = grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>;
+
+export function grpcSubscriberTransport(call: WritableCall, encoder: EventEncoder): SubscriberTransport {
+  let gone = false;
+  const markGone = () => {
+    gone = true;
+  };
+  call.once('cancelled', markGone);
+  call.once('close', markGone);
+  call.on('error', markGone);
+
+  return {
+    get gone() {
+      return gone || call.cancelled || call.destroyed;
+    },
+    write(envelope) {
+      return call.write(envelope.encoded(encoder));
+    },
+    waitForDrain() {
+      if (gone) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          call.off('drain', done);
+          call.off('cancelled', done);
+          call.off('close', done);
+          resolve();
+        };
+        call.on('drain', done);
+        call.on('cancelled', done);
+        call.on('close', done);
+      });
+    },
+    end(ending: StreamEnding) {
+      switch (ending.kind) {
+        case 'complete':
+          call.end();
+          return;
+        case 'cut_off':
+          call.emit('error', { code: grpc.status.RESOURCE_EXHAUSTED, details: ending.message });
+          return;
+        case 'shutdown':
+          call.emit('error', { code: grpc.status.UNAVAILABLE, details: ending.message });
+          return;
+        case 'gone':
+          return;
+      }
+    },
+  };
+}

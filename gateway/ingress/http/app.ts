@@ -1,0 +1,51 @@
+// The HTTP ingress server (HTTP_PORT): event routes plus /health, /ready and /metrics.
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import { healthRoutes } from '../../health/routes.js';
+import type { IngestService } from '../../ingest/ingest-service.js';
+import type { GatewayStatus } from '../../status.js';
+import { jsonBodiesOnly } from './body-parsing.js';
+import { eventRoutes } from './events-routes.js';
+
+export interface HttpAppOptions {
+  ingest: IngestService;
+  status: GatewayStatus;
+  registry: Registry;
+  maxEventSize: number;
+  maxBatchSize: number;
+  maxBatchBytes: number;
+  /** Whole-request deadline; a body that stalls is answered 408 when it passes. */
+  requestTimeoutMs: number;
+}
+
+/** JSON escaping can double an event's bytes on the wire (data is JSON inside a JSON string):
+ * the body limit leaves room for that, and the validator then applies MAX_EVENT_SIZE exactly. */
+export function eventBodyLimit(maxEventSize: number): number {
+  return 2 * maxEventSize + 64 * 1024;
+}
+
+export async function createHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: false,
+    requestTimeout: options.requestTimeoutMs,
+    keepAliveTimeout: 65_000,
+    bodyLimit: eventBodyLimit(options.maxEventSize),
+    return503OnClosing: true,
+  });
+  jsonBodiesOnly(app);
+  await app.register(eventRoutes, {
+    ingest: options.ingest,
+    eventBodyLimit: eventBodyLimit(options.maxEventSize),
+    batchBodyLimit: options.maxBatchBytes,
+    maxBatchSize: options.maxBatchSize,
+  });
+  await app.register(healthRoutes, { status: options.status, registry: options.registry });
+  return app;
+}
+
+/** The health server (HEALTH_CHECK_PORT): only /health, /ready and /metrics. */
+export async function createHealthApp(options: { status: GatewayStatus; registry: Registry }): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false, requestTimeout: 10_000 });
+  await app.register(healthRoutes, options);
+  return app;
+}

@@ -1,0 +1,32 @@
+// HTTP answers for ingest outcomes, shared by every ingest route.
+import type { FastifyReply } from 'fastify';
+import type { BatchOutcome, IngestOutcome } from '../../ingest/ingest-service.js';
+
+type Failure = Exclude<IngestOutcome | BatchOutcome, { status: 'accepted' }>;
+
+const REFUSAL_CODES = { buffer_full: 429, rate_limited: 429, unavailable: 503 } as const;
+
+/** 400 / 413 for a bad event, 429 / 503 with Retry-After when the gateway cannot take it now. */
+export function sendFailure(reply: FastifyReply, failure: Failure, eventId?: string): FastifyReply {
+  if (failure.status === 'rejected') {
+    return reply.code(failure.reason === 'too_large' ? 413 : 400).send({
+      status: 'rejected',
+      error: failure.reason === 'too_large' ? 'payload_too_large' : 'invalid_event',
+      field: failure.field,
+      message: failure.message,
+      ...(eventId ? { event_id: eventId } : {}),
+    });
+  }
+  return reply
+    .code(REFUSAL_CODES[failure.reason])
+    .header('retry-after', String(failure.retryAfterSeconds))
+    .send({ status: 'rejected', error: failure.reason, message: failure.message, ...(eventId ? { event_id: eventId } : {}) });
+}
+
+/** The id a client sent, if any, to echo back in a rejection. */
+export function claimedEventId(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { event_id, id } = body as { event_id?: unknown; id?: unknown };
+  const candidate = event_id ?? id;
+  return typeof candidate === 'string' && candidate.length <= 128 ? candidate : undefined;
+}

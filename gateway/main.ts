@@ -1,0 +1,57 @@
+// Gateway process entry point: load the config (exit 2 when it is wrong, naming the setting),
+// start, and on SIGTERM/SIGINT drain and exit 0.
+import { ConfigError, loadConfig, type GatewayConfig } from '../src/config/index.js';
+import { createLogger } from '../src/observability/logger.js';
+import { VERSION } from '../src/version.js';
+import { createGateway } from './gateway.js';
+
+function configFileFromArgs(argv: string[]): string | undefined {
+  const index = argv.indexOf('--config');
+  return index >= 0 ? argv[index + 1] : argv.find((arg) => arg.startsWith('--config='))?.slice('--config='.length);
+}
+
+async function main(): Promise<void> {
+  let config: GatewayConfig;
+  try {
+    config = loadConfig({ file: configFileFromArgs(process.argv.slice(2)) });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`tas-mcp gateway: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+
+  const logger = createLogger({ name: 'tas-mcp-gateway', level: config.logLevel });
+  const gateway = createGateway(config, { logger, version: VERSION });
+
+  let exiting = false;
+  const shutdown = (signal: string) => {
+    if (exiting) return;
+    exiting = true;
+    logger.info({ signal }, 'shutdown requested');
+    gateway.stop().then(
+      () => {
+        logger.flush();
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        logger.flush();
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+
+  try {
+    await gateway.start();
+  } catch (error) {
+    logger.fatal({ err: error }, 'gateway failed to start');
+    logger.flush();
+    process.exit(1);
+  }
+}
+
+void main();

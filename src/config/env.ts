@@ -1,0 +1,74 @@
+// Environment variables of seed 000 (and a few more), mapped onto the config file's paths.
+// Environment overrides the file; a value that does not parse names its variable.
+import { ConfigError } from './errors.js';
+
+type Kind = 'integer' | 'number' | 'text' | 'list';
+
+interface EnvSetting {
+  variable: string;
+  path: readonly string[];
+  kind: Kind;
+}
+
+export const ENV_SETTINGS: readonly EnvSetting[] = [
+  { variable: 'HTTP_PORT', path: ['server', 'httpPort'], kind: 'integer' },
+  { variable: 'GRPC_PORT', path: ['server', 'grpcPort'], kind: 'integer' },
+  { variable: 'HEALTH_CHECK_PORT', path: ['server', 'healthPort'], kind: 'integer' },
+  { variable: 'BIND_HOST', path: ['server', 'host'], kind: 'text' },
+  { variable: 'LOG_LEVEL', path: ['logLevel'], kind: 'text' },
+  { variable: 'FORWARD_TO', path: ['forwarding', 'targets'], kind: 'list' },
+  { variable: 'FORWARD_TIMEOUT', path: ['forwarding', 'timeout'], kind: 'text' },
+  { variable: 'MAX_EVENT_SIZE', path: ['limits', 'maxEventSize'], kind: 'text' },
+  { variable: 'BUFFER_SIZE', path: ['limits', 'bufferSize'], kind: 'integer' },
+  { variable: 'MAX_CONNECTIONS', path: ['limits', 'maxConnections'], kind: 'integer' },
+  { variable: 'MAX_BATCH_SIZE', path: ['limits', 'maxBatchSize'], kind: 'integer' },
+  { variable: 'MAX_BATCH_BYTES', path: ['limits', 'maxBatchBytes'], kind: 'text' },
+  { variable: 'REQUEST_TIMEOUT', path: ['limits', 'requestTimeout'], kind: 'text' },
+  { variable: 'SUBSCRIBER_QUEUE_SIZE', path: ['limits', 'subscriberQueueSize'], kind: 'integer' },
+  { variable: 'RATE_LIMIT_EVENTS_PER_SECOND', path: ['limits', 'rateLimit', 'eventsPerSecond'], kind: 'number' },
+  { variable: 'RATE_LIMIT_BURST', path: ['limits', 'rateLimit', 'burst'], kind: 'integer' },
+  { variable: 'HISTORY_SIZE', path: ['history', 'size'], kind: 'integer' },
+  { variable: 'HISTORY_RETENTION', path: ['history', 'retention'], kind: 'text' },
+  { variable: 'SHUTDOWN_GRACE_PERIOD', path: ['shutdown', 'gracePeriod'], kind: 'text' },
+];
+
+function convert(setting: EnvSetting, raw: string): unknown {
+  const text = raw.trim();
+  switch (setting.kind) {
+    case 'integer':
+      if (!/^-?\d+$/.test(text)) throw new ConfigError(setting.variable, `expected a whole number, got ${JSON.stringify(raw)}`);
+      return Number(text);
+    case 'number':
+      if (text === '' || !Number.isFinite(Number(text))) {
+        throw new ConfigError(setting.variable, `expected a number, got ${JSON.stringify(raw)}`);
+      }
+      return Number(text);
+    case 'list':
+      return text === '' ? [] : text.split(',').map((item) => item.trim()).filter((item) => item !== '');
+    case 'text':
+      return text;
+  }
+}
+
+export interface EnvOverrides {
+  /** A partial config object holding only what the environment set. */
+  values: Record<string, unknown>;
+  /** Config path ("limits.bufferSize") to the variable that set it, for error messages. */
+  sources: Map<string, string>;
+}
+
+export function readEnvOverrides(env: NodeJS.ProcessEnv): EnvOverrides {
+  const values: Record<string, unknown> = {};
+  const sources = new Map<string, string>();
+  for (const setting of ENV_SETTINGS) {
+    const raw = env[setting.variable];
+    if (raw === undefined || raw === '') continue;
+    let node = values;
+    for (const key of setting.path.slice(0, -1)) {
+      node = (node[key] ??= {}) as Record<string, unknown>;
+    }
+    node[setting.path.at(-1)!] = convert(setting, raw);
+    sources.set(setting.path.join('.'), setting.variable);
+  }
+  return { values, sources };
+}

@@ -1,0 +1,65 @@
+// Loads the gateway configuration: YAML file (optional), then environment overrides, then the
+// schema. Any problem becomes a ConfigError that names the setting and what it expected.
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError } from './errors.js';
+import { readEnvOverrides } from './env.js';
+import { gatewayConfigSchema, type GatewayConfig } from './schema.js';
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Path of the YAML config file; defaults to CONFIG_FILE from the environment. */
+  file?: string | undefined;
+}
+
+export function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError('CONFIG_FILE', `cannot read ${path}: ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError('CONFIG_FILE', `${path} is not valid YAML: ${(error as Error).message}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError('CONFIG_FILE', `${path} must hold a mapping at the top level`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Deep merge where `over` wins; arrays are replaced, not concatenated. */
+export function mergeConfig(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = merged[key];
+    merged[key] = isPlainObject(current) && isPlainObject(value) ? mergeConfig(current, value) : value;
+  }
+  return merged;
+}
+
+/** Validates a config object (file or rendered), naming the setting of the first problem. */
+export function parseConfig(input: unknown, sources: Map<string, string> = new Map()): GatewayConfig {
+  const result = gatewayConfigSchema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const path = issue.path.join('.');
+  const setting = sources.get(path) ?? (path === '' ? 'config' : path);
+  throw new ConfigError(setting, issue.message);
+}
+
+export function loadConfig(options: LoadOptions = {}): GatewayConfig {
+  const env = options.env ?? process.env;
+  const file = options.file ?? env.CONFIG_FILE;
+  const fromFile = file ? readConfigFile(file) : {};
+  const overrides = readEnvOverrides(env);
+  return parseConfig(mergeConfig(fromFile, overrides.values), overrides.sources);
+}

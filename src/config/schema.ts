@@ -1,0 +1,96 @@
+// The gateway configuration schema: the contract between the operator, which renders it into a
+// ConfigMap, and the gateway, which loads it. One schema, used by both sides.
+import { z } from 'zod';
+import { parseBytes, parseDuration } from './units.js';
+
+const port = z.number().int().min(1).max(65535);
+
+const bytes = z
+  .union([z.number(), z.string()])
+  .transform((value, ctx) => {
+    const parsed = parseBytes(value);
+    if (parsed === undefined) {
+      ctx.addIssue({ code: 'custom', message: `expected a size such as 1048576, 1MB or 1Mi, got ${JSON.stringify(value)}` });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+
+const duration = z
+  .union([z.number(), z.string()])
+  .transform((value, ctx) => {
+    const parsed = parseDuration(value);
+    if (parsed === undefined) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration such as 30s, 500ms or 1m30s, got ${JSON.stringify(value)}` });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+const targetUrl = z.string().refine((text) => /^(https?|grpc):\/\/[^\s/]+/.test(text), {
+  message: 'expected an http://, https:// or grpc:// URL',
+});
+
+export const gatewayConfigSchema = z.strictObject({
+  logLevel: z.enum(LOG_LEVELS).default('info'),
+  server: z
+    .strictObject({
+      host: z.string().min(1).default('0.0.0.0'),
+      httpPort: port.default(8080),
+      grpcPort: port.default(50051),
+      healthPort: port.default(8082),
+    })
+    .prefault({}),
+  limits: z
+    .strictObject({
+      /** Largest accepted event, counted as the bytes of its encoded form. */
+      maxEventSize: bytes.pipe(z.number().int().min(256)).default(1024 * 1024),
+      /** Events accepted but not yet dispatched; when full, ingest answers 429 / RESOURCE_EXHAUSTED. */
+      bufferSize: z.number().int().min(1).max(1_000_000).default(1000),
+      /** Concurrent gRPC streams across all connections. */
+      maxConnections: z.number().int().min(1).max(100_000).default(100),
+      /** Events in one POST /api/v1/events/batch. */
+      maxBatchSize: z.number().int().min(1).max(10_000).default(100),
+      /** Body of one POST /api/v1/events/batch. */
+      maxBatchBytes: bytes.pipe(z.number().int().min(1024)).default(10 * 1024 * 1024),
+      /** A request whose body has not fully arrived by then is answered 408. */
+      requestTimeout: duration.pipe(z.number().int().min(100)).default(10_000),
+      /** Events queued for one subscriber before it is cut off as too slow. */
+      subscriberQueueSize: z.number().int().min(1).max(1_000_000).default(1000),
+      /** Gateway-wide ingest rate limit; 0 disables it. */
+      rateLimit: z
+        .strictObject({
+          eventsPerSecond: z.number().min(0).default(0),
+          burst: z.number().int().min(1).optional(),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  history: z
+    .strictObject({
+      /** Events kept for StreamEvents replay. */
+      size: z.number().int().min(0).max(10_000_000).default(10_000),
+      /** How long an event stays replayable. */
+      retention: duration.default(3_600_000),
+    })
+    .prefault({}),
+  forwarding: z
+    .strictObject({
+      targets: z.array(targetUrl).default([]),
+      timeout: duration.pipe(z.number().min(1)).default(30_000),
+    })
+    .prefault({}),
+  shutdown: z
+    .strictObject({
+      /** Time given to deliver queued events after SIGTERM before streams are ended. */
+      gracePeriod: duration.default(10_000),
+    })
+    .prefault({}),
+});
+
+/** The configuration as written (YAML file, operator rendering): sizes and durations as text. */
+export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
+/** The configuration as the gateway uses it: bytes and milliseconds, defaults filled in. */
+export type GatewayConfig = z.output<typeof gatewayConfigSchema>;

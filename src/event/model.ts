@@ -1,0 +1,51 @@
+// The one event model of TAS MCP. Field names are the wire names of mcp.v1.Event (seed 002), so
+// an event moves between HTTP JSON, gRPC and the bus without being copied field by field.
+
+export interface McpEvent {
+  event_id: string;
+  event_type: string;
+  source: string;
+  /** Unix time in milliseconds. */
+  timestamp: number;
+  /** JSON text. */
+  data: string;
+  metadata: Record<string, string>;
+}
+
+/** The legacy seed-000 message: an id and JSON text. */
+export interface LegacyMcpEvent {
+  id: string;
+  data: string;
+}
+
+export const EVENT_LIMITS = {
+  idLength: 128,
+  typeLength: 256,
+  sourceLength: 256,
+  metadataEntries: 64,
+  metadataKeyLength: 128,
+  metadataValueLength: 4096,
+} as const;
+
+/** event_type for legacy events whose data names no "type". */
+export const LEGACY_EVENT_TYPE = 'mcp.legacy';
+/** source for legacy events whose data names no "source". */
+export const LEGACY_SOURCE = 'legacy';
+
+/** Bytes an event occupies, counted the same way whichever way it arrived. */
+export function eventSize(event: McpEvent): number {
+  let size =
+    Buffer.byteLength(event.event_id) +
+    Buffer.byteLength(event.event_type) +
+    Buffer.byteLength(event.source) +
+    Buffer.byteLength(event.data) +
+    8;
+  for (const key in event.metadata) {
+    size += Buffer.byteLength(key) + Buffer.byteLength(event.metadata[key]!);
+  }
+  return size;
+}
+
+export function toLegacy(event: McpEvent): LegacyMcpEvent {
+  return { id: event.event_id, data: event.data };
+}

@@ -1,0 +1,136 @@
+// Gateway metrics. The seed's five names are kept exactly; the rest show what an operator of the
+// gateway needs to see: rejections by reason, cut-off subscribers, queue depths, history.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type IngestMethod = 'http' | 'grpc';
+export type RejectionReason = 'invalid' | 'too_large' | 'buffer_full' | 'rate_limited' | 'unavailable';
+
+export interface GatewayMetrics {
+  registry: Registry;
+  eventsTotal: Counter<'method' | 'status'>;
+  eventsRejected: Counter<'method' | 'reason'>;
+  eventsDispatched: Counter;
+  eventSize: Histogram;
+  activeConnections: Gauge<'type'>;
+  forwardDuration: Histogram<'target'>;
+  bufferUtilization: Gauge;
+  bufferDepth: Gauge;
+  subscribers: Gauge<'kind'>;
+  subscriberQueueDepth: Gauge;
+  subscribersCutOff: Counter<'kind'>;
+  subscriberEventsDelivered: Counter<'kind'>;
+  streamsRefused: Counter<'reason'>;
+  historyEvents: Gauge;
+}
+
+export interface GatewayGaugeSources {
+  bufferDepth(): number;
+  bufferCapacity(): number;
+  subscriberQueueDepth(): number;
+  historyEvents(): number;
+  /** Events written to subscriber streams, by kind; counted as plain numbers on the hot path. */
+  subscriberDelivered(): Record<string, number>;
+}
+
+export function createGatewayMetrics(sources: GatewayGaugeSources, registry = new Registry()): GatewayMetrics {
+  collectDefaultMetrics({ register: registry, prefix: 'tas_mcp_' });
+  return {
+    registry,
+    eventsTotal: new Counter({
+      name: 'tas_mcp_events_total',
+      help: 'Events received, by ingress method and outcome (success = accepted).',
+      labelNames: ['method', 'status'],
+      registers: [registry],
+    }),
+    eventsRejected: new Counter({
+      name: 'tas_mcp_events_rejected_total',
+      help: 'Events refused at ingress, by reason.',
+      labelNames: ['method', 'reason'],
+      registers: [registry],
+    }),
+    eventsDispatched: new Counter({
+      name: 'tas_mcp_events_dispatched_total',
+      help: 'Events taken from the buffer and fanned out to subscribers and history.',
+      registers: [registry],
+    }),
+    eventSize: new Histogram({
+      name: 'tas_mcp_event_size_bytes',
+      help: 'Size of accepted events in bytes.',
+      buckets: [128, 512, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304],
+      registers: [registry],
+    }),
+    activeConnections: new Gauge({
+      name: 'tas_mcp_active_connections',
+      help: 'Open connections; type="grpc_stream" counts gRPC streams against MAX_CONNECTIONS.',
+      labelNames: ['type'],
+      registers: [registry],
+    }),
+    forwardDuration: new Histogram({
+      name: 'tas_mcp_forward_duration_seconds',
+      help: 'Time to forward one event to a target, per attempt.',
+      labelNames: ['target'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    bufferUtilization: new Gauge({
+      name: 'tas_mcp_buffer_utilization_ratio',
+      help: 'Fill of the ingest buffer (accepted, not yet dispatched) from 0 to 1.',
+      registers: [registry],
+      collect() {
+        this.set(sources.bufferDepth() / sources.bufferCapacity());
+      },
+    }),
+    bufferDepth: new Gauge({
+      name: 'tas_mcp_buffer_events',
+      help: 'Events in the ingest buffer.',
+      registers: [registry],
+      collect() {
+        this.set(sources.bufferDepth());
+      },
+    }),
+    subscribers: new Gauge({
+      name: 'tas_mcp_subscribers',
+      help: 'Live subscribers, by kind of stream.',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    subscriberQueueDepth: new Gauge({
+      name: 'tas_mcp_subscriber_queue_events',
+      help: 'Events queued for subscribers, summed over all subscribers.',
+      registers: [registry],
+      collect() {
+        this.set(sources.subscriberQueueDepth());
+      },
+    }),
+    subscribersCutOff: new Counter({
+      name: 'tas_mcp_subscribers_cut_off_total',
+      help: 'Subscribers ended with RESOURCE_EXHAUSTED because their queue overflowed.',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    subscriberEventsDelivered: new Counter({
+      name: 'tas_mcp_subscriber_events_delivered_total',
+      help: 'Events written to subscriber streams.',
+      labelNames: ['kind'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [kind, count] of Object.entries(sources.subscriberDelivered())) this.inc({ kind }, count);
+      },
+    }),
+    streamsRefused: new Counter({
+      name: 'tas_mcp_streams_refused_total',
+      help: 'Streams refused at open, by reason (max_connections, draining, invalid).',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    historyEvents: new Gauge({
+      name: 'tas_mcp_history_events',
+      help: 'Events held for replay.',
+      registers: [registry],
+      collect() {
+        this.set(sources.historyEvents());
+      },
+    }),
+  };
+}
