@@ -24,6 +24,8 @@ export interface SubscriberTransport {
   waitForDrain(): Promise<void>;
   /** True once the client has gone away (cancelled, reset, closed). */
   readonly gone: boolean;
+  /** Registers the one listener told when the client goes away. */
+  onGone(listener: () => void): void;
   end(ending: StreamEnding): void;
 }
 
@@ -66,6 +68,8 @@ export class Subscriber {
     this.follow = options.follow ?? true;
     this.replay = options.replay ?? [];
     this.onFinished = options.onFinished;
+    // A client that leaves frees its slot and queue at once, not at the next write.
+    this.transport.onGone(() => this.finish({ kind: 'gone' }));
   }
 
   get queued(): number {

@@ -63,6 +63,14 @@ export class IngestService {
   ingestBatch(inputs: readonly unknown[], method: IngestMethod): BatchOutcome {
     const closed = this.refuseIfClosed(method);
     if (closed) return closed;
+    if (inputs.length > this.bus.capacity) {
+      // It could never fit, so "retry later" would be a lie.
+      return this.reject(method, {
+        reason: 'too_large',
+        field: 'events',
+        message: `events: a batch of ${inputs.length} can never fit the ingest buffer (BUFFER_SIZE ${this.bus.capacity})`,
+      });
+    }
     const events: McpEvent[] = [];
     const sizes: number[] = [];
     for (let i = 0; i < inputs.length; i++) {

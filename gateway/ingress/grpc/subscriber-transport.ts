@@ -8,8 +8,11 @@ type WritableCall = grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDup
 
 export function grpcSubscriberTransport(call: WritableCall, encoder: EventEncoder): SubscriberTransport {
   let gone = false;
+  let goneListener: (() => void) | undefined;
   const markGone = () => {
+    if (gone) return;
     gone = true;
+    goneListener?.();
   };
   call.once('cancelled', markGone);
   call.once('close', markGone);
@@ -18,6 +21,9 @@ export function grpcSubscriberTransport(call: WritableCall, encoder: EventEncode
   return {
     get gone() {
       return gone || call.cancelled || call.destroyed;
+    },
+    onGone(listener) {
+      goneListener = listener;
     },
     write(envelope) {
       return call.write(envelope.encoded(encoder));

@@ -3,7 +3,7 @@
 // other client error keeps its 4xx, and nothing a client sends can produce a 500.
 import type { FastifyError, FastifyInstance } from 'fastify';
 
-const JSON_TYPES = /^application\/([a-z0-9.+-]+\+)?json$/;
+const JSON_TYPES = /^application\/([a-z0-9.+-]+\+)?json\s*(;.*)?$/i;
 
 class BadJson extends Error {
   readonly statusCode = 400;
