@@ -51,9 +51,17 @@ export function parseConfig(input: unknown, sources: Map<string, string> = new M
   const result = gatewayConfigSchema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const path = issue.path.join('.');
-  const setting = sources.get(path) ?? (path === '' ? 'config' : path);
-  throw new ConfigError(setting, issue.message);
+  const path = issue.path.map(String);
+  throw new ConfigError(settingName(path, sources), issue.message);
+}
+
+/** The environment variable that set this path (or a parent of it, for list items), else the path. */
+function settingName(path: string[], sources: Map<string, string>): string {
+  for (let length = path.length; length > 0; length--) {
+    const variable = sources.get(path.slice(0, length).join('.'));
+    if (variable) return length === path.length ? variable : `${variable} (${path.slice(length).join('.')})`;
+  }
+  return path.length === 0 ? 'config' : path.join('.');
 }
 
 export function loadConfig(options: LoadOptions = {}): GatewayConfig {

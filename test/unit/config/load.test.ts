@@ -1,0 +1,84 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseConfig } from '../../../src/config/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tas-mcp-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+function errorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('has the seed defaults with no file and no environment', () => {
+    const config = loadConfig({ env: {} });
+    expect(config.server).toEqual({ host: '0.0.0.0', httpPort: 8080, grpcPort: 50051, healthPort: 8082 });
+    expect(config.logLevel).toBe('info');
+    expect(config.limits).toMatchObject({ maxEventSize: 1_048_576, bufferSize: 1000, maxConnections: 100 });
+    expect(config.forwarding).toEqual({ targets: [], timeout: 30_000 });
+  });
+
+  it('reads every seed variable', () => {
+    const config = loadConfig({
+      env: {
+        HTTP_PORT: '9000',
+        GRPC_PORT: '9001',
+        HEALTH_CHECK_PORT: '9002',
+        LOG_LEVEL: 'debug',
+        FORWARD_TO: 'http://peer1:8080, grpc://peer2:50051',
+        FORWARD_TIMEOUT: '5s',
+        MAX_EVENT_SIZE: '2Mi',
+        BUFFER_SIZE: '64',
+        MAX_CONNECTIONS: '7',
+      },
+    });
+    expect(config.server).toMatchObject({ httpPort: 9000, grpcPort: 9001, healthPort: 9002 });
+    expect(config.logLevel).toBe('debug');
+    expect(config.forwarding).toEqual({ targets: ['http://peer1:8080', 'grpc://peer2:50051'], timeout: 5000 });
+    expect(config.limits).toMatchObject({ maxEventSize: 2 * 1024 * 1024, bufferSize: 64, maxConnections: 7 });
+  });
+
+  it('merges the YAML file under the environment', () => {
+    const path = file('merge.yaml', 'logLevel: warn\nlimits:\n  bufferSize: 10\n  maxEventSize: 64KiB\nhistory:\n  retention: 10m\n');
+    const config = loadConfig({ env: { CONFIG_FILE: path, BUFFER_SIZE: '20' } });
+    expect(config.logLevel).toBe('warn');
+    expect(config.limits.bufferSize).toBe(20);
+    expect(config.limits.maxEventSize).toBe(65_536);
+    expect(config.history.retention).toBe(600_000);
+  });
+
+  it('names the variable for an environment value the schema refuses', () => {
+    expect(errorOf(() => loadConfig({ env: { BUFFER_SIZE: '0' } })).setting).toBe('BUFFER_SIZE');
+    expect(errorOf(() => loadConfig({ env: { GRPC_PORT: '1.5' } })).message).toMatch(/GRPC_PORT: expected a whole number/);
+  });
+
+  it('names the file path for a file value, and the file for unreadable YAML', () => {
+    expect(errorOf(() => loadConfig({ env: {}, file: file('bad.yaml', 'server:\n  httpPort: high\n') })).setting).toBe(
+      'server.httpPort',
+    );
+    expect(errorOf(() => loadConfig({ env: {}, file: file('broken.yaml', 'a: [\n') })).message).toMatch(/CONFIG_FILE: .*not valid YAML/);
+    expect(errorOf(() => loadConfig({ env: {}, file: join(dir, 'missing.yaml') })).message).toMatch(/CONFIG_FILE: cannot read/);
+    expect(errorOf(() => loadConfig({ env: {}, file: file('list.yaml', '- a\n') })).message).toMatch(/mapping/);
+  });
+
+  it('parseConfig takes the operator-rendered object with sizes and durations as text', () => {
+    const config = parseConfig({ limits: { maxEventSize: '1Mi', rateLimit: { eventsPerSecond: 100 } }, shutdown: { gracePeriod: '20s' } });
+    expect(config.limits.maxEventSize).toBe(1_048_576);
+    expect(config.limits.rateLimit).toEqual({ eventsPerSecond: 100 });
+    expect(config.shutdown.gracePeriod).toBe(20_000);
+  });
+});

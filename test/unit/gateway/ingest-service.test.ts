@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { EventBus } from '../../../gateway/bus/event-bus.js';
+import { IngestService } from '../../../gateway/ingest/ingest-service.js';
+import { createGatewayMetrics } from '../../../src/observability/metrics.js';
+
+function setup(options: { bufferSize?: number; eventsPerSecond?: number; burst?: number } = {}) {
+  const bus = new EventBus({ bufferSize: options.bufferSize ?? 10, sinks: [] });
+  const metrics = createGatewayMetrics({
+    bufferDepth: () => bus.depth,
+    bufferCapacity: () => bus.capacity,
+    subscriberQueueDepth: () => 0,
+    historyEvents: () => 0,
+    subscriberDelivered: () => ({}),
+  });
+  const ingest = new IngestService({
+    bus,
+    metrics,
+    maxEventSize: 4096,
+    rateLimit: { eventsPerSecond: options.eventsPerSecond ?? 0, burst: options.burst },
+    now: () => 1000,
+  });
+  return { bus, metrics, ingest };
+}
+
+const event = (id: string) => ({ event_id: id, event_type: 't', source: 's', data: '{}' });
+
+async function counter(metrics: ReturnType<typeof setup>['metrics'], name: string, labels: Record<string, string>) {
+  const metric = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === name)!;
+  const value = metric.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l));
+  return value?.value ?? 0;
+}
+
+describe('IngestService', () => {
+  it('accepts, rejects and refuses, counting each by method and reason', async () => {
+    const { ingest, bus, metrics } = setup({ bufferSize: 1 });
+    expect(ingest.ingest(event('a'), 'http')).toMatchObject({ status: 'accepted', event: { event_id: 'a', timestamp: 1000 } });
+    expect(ingest.ingest({ event_id: 'b' }, 'grpc')).toMatchObject({ status: 'rejected', reason: 'invalid', field: 'event_type' });
+    expect(ingest.ingest(event('c'), 'http')).toMatchObject({ status: 'refused', reason: 'buffer_full', retryAfterSeconds: 1 });
+    bus.close();
+    expect(ingest.ingest(event('d'), 'http')).toMatchObject({ status: 'refused', reason: 'unavailable' });
+    expect(ingest.errors).toBe(3);
+    expect(await counter(metrics, 'tas_mcp_events_total', { method: 'http', status: 'success' })).toBe(1);
+    expect(await counter(metrics, 'tas_mcp_events_total', { method: 'http', status: 'error' })).toBe(2);
+    expect(await counter(metrics, 'tas_mcp_events_rejected_total', { method: 'grpc', reason: 'invalid' })).toBe(1);
+    expect(await counter(metrics, 'tas_mcp_events_rejected_total', { method: 'http', reason: 'buffer_full' })).toBe(1);
+  });
+
+  it('takes a batch all or nothing', async () => {
+    const { ingest, bus } = setup({ bufferSize: 3 });
+    expect(ingest.ingestBatch([event('a'), { ...event('b'), data: 'x' }], 'http')).toMatchObject({
+      status: 'rejected',
+      field: 'events[1].data',
+    });
+    expect(bus.depth).toBe(0);
+    ingest.ingest(event('first'), 'http');
+    expect(ingest.ingestBatch([event('a'), event('b'), event('c')], 'http')).toMatchObject({ status: 'refused', reason: 'buffer_full' });
+    expect(bus.depth).toBe(1);
+    expect(ingest.ingestBatch([event('a'), event('b'), event('c'), event('d')], 'http')).toMatchObject({
+      status: 'rejected',
+      reason: 'too_large',
+    });
+    await bus.drained();
+    expect(ingest.ingestBatch([event('a'), event('b'), event('c')], 'http')).toMatchObject({ status: 'accepted' });
+    expect(bus.depth).toBe(3);
+  });
+
+  it('applies the rate limit with a Retry-After', () => {
+    const { ingest } = setup({ eventsPerSecond: 1, burst: 2 });
+    expect(ingest.ingest(event('a'), 'http').status).toBe('accepted');
+    expect(ingest.ingest(event('b'), 'http').status).toBe('accepted');
+    expect(ingest.ingest(event('c'), 'http')).toMatchObject({ status: 'refused', reason: 'rate_limited', retryAfterSeconds: 1 });
+  });
+});
