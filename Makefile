@@ -3,7 +3,8 @@ SHELL := /bin/bash
 NODE ?= node
 PROFILE ?= api
 
-.PHONY: help setup build test test-unit test-e2e test-integration bench gateway run \
+
+.PHONY: crds help setup build test test-unit test-e2e test-integration bench gateway run \
         cluster-binaries cluster-up cluster-down kind-up clean
 
 help: ## list the targets
@@ -27,6 +28,9 @@ test-e2e: build ## end-to-end tests with real gateway processes
 
 test-integration: build ## integration tests against a real kube-apiserver
 	npx vitest run --project integration
+
+crds: build ## regenerate crds/ from the API types in src/api
+	$(NODE) dist/src/api/generate-crds.js
 
 bench: build ## benchmarks; prints a table of ratios against a baseline measured in the same run
 	$(NODE) dist/test/bench/run.js

@@ -1,6 +1,7 @@
 // The gateway configuration schema: the contract between the operator, which renders it into a
 // ConfigMap, and the gateway, which loads it. One schema, used by both sides.
 import { z } from 'zod';
+import { GATEWAY_DEFAULTS } from './defaults.js';
 import { parseBytes, parseDuration } from './units.js';
 
 const port = z.number().int().min(1).max(65535);
@@ -34,31 +35,31 @@ const targetUrl = z.string().refine((text) => /^(https?|grpc):\/\/[^\s/]+/.test(
 });
 
 export const gatewayConfigSchema = z.strictObject({
-  logLevel: z.enum(LOG_LEVELS).default('info'),
+  logLevel: z.enum(LOG_LEVELS).default(GATEWAY_DEFAULTS.logLevel),
   server: z
     .strictObject({
-      host: z.string().min(1).default('0.0.0.0'),
-      httpPort: port.default(8080),
-      grpcPort: port.default(50051),
-      healthPort: port.default(8082),
+      host: z.string().min(1).default(GATEWAY_DEFAULTS.host),
+      httpPort: port.default(GATEWAY_DEFAULTS.httpPort),
+      grpcPort: port.default(GATEWAY_DEFAULTS.grpcPort),
+      healthPort: port.default(GATEWAY_DEFAULTS.healthPort),
     })
     .prefault({}),
   limits: z
     .strictObject({
       /** Largest accepted event, counted as the bytes of its encoded form. */
-      maxEventSize: bytes.pipe(z.number().int().min(256)).default(1024 * 1024),
+      maxEventSize: bytes.pipe(z.number().int().min(256)).default(GATEWAY_DEFAULTS.maxEventSize),
       /** Events accepted but not yet dispatched; when full, ingest answers 429 / RESOURCE_EXHAUSTED. */
-      bufferSize: z.number().int().min(1).max(1_000_000).default(1000),
+      bufferSize: z.number().int().min(1).max(1_000_000).default(GATEWAY_DEFAULTS.bufferSize),
       /** Concurrent gRPC streams across all connections. */
-      maxConnections: z.number().int().min(1).max(100_000).default(100),
+      maxConnections: z.number().int().min(1).max(100_000).default(GATEWAY_DEFAULTS.maxConnections),
       /** Events in one POST /api/v1/events/batch. */
-      maxBatchSize: z.number().int().min(1).max(10_000).default(100),
+      maxBatchSize: z.number().int().min(1).max(10_000).default(GATEWAY_DEFAULTS.maxBatchSize),
       /** Body of one POST /api/v1/events/batch. */
-      maxBatchBytes: bytes.pipe(z.number().int().min(1024)).default(10 * 1024 * 1024),
+      maxBatchBytes: bytes.pipe(z.number().int().min(1024)).default(GATEWAY_DEFAULTS.maxBatchBytes),
       /** A request whose body has not fully arrived by then is answered 408. */
-      requestTimeout: duration.pipe(z.number().int().min(100)).default(10_000),
+      requestTimeout: duration.pipe(z.number().int().min(100)).default(GATEWAY_DEFAULTS.requestTimeoutMs),
       /** Events queued for one subscriber before it is cut off as too slow. */
-      subscriberQueueSize: z.number().int().min(1).max(1_000_000).default(1000),
+      subscriberQueueSize: z.number().int().min(1).max(1_000_000).default(GATEWAY_DEFAULTS.subscriberQueueSize),
       /** Gateway-wide ingest rate limit; 0 disables it. */
       rateLimit: z
         .strictObject({
@@ -71,21 +72,21 @@ export const gatewayConfigSchema = z.strictObject({
   history: z
     .strictObject({
       /** Events kept for StreamEvents replay. */
-      size: z.number().int().min(0).max(10_000_000).default(10_000),
+      size: z.number().int().min(0).max(10_000_000).default(GATEWAY_DEFAULTS.historySize),
       /** How long an event stays replayable. */
-      retention: duration.default(3_600_000),
+      retention: duration.default(GATEWAY_DEFAULTS.historyRetentionMs),
     })
     .prefault({}),
   forwarding: z
     .strictObject({
       targets: z.array(targetUrl).default([]),
-      timeout: duration.pipe(z.number().min(1)).default(30_000),
+      timeout: duration.pipe(z.number().min(1)).default(GATEWAY_DEFAULTS.forwardTimeoutMs),
     })
     .prefault({}),
   shutdown: z
     .strictObject({
       /** Time given to deliver queued events after SIGTERM before streams are ended. */
-      gracePeriod: duration.default(10_000),
+      gracePeriod: duration.default(GATEWAY_DEFAULTS.shutdownGracePeriodMs),
     })
     .prefault({}),
 });

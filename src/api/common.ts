@@ -1,0 +1,72 @@
+// Schema pieces shared by McpServer and McpRoute.
+import { s, type Infer } from './schema-builder.js';
+
+export const GROUP = 'mcp.tas.ai';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+/** Go-style durations, as the gateway config takes them: 500ms, 30s, 1m30s, 2h. */
+export const duration = (description: string) =>
+  s.string({ pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$', maxLength: 32 }).describe(description);
+
+/** Bytes as a number, or text such as 1MB (SI) or 1Mi (binary). */
+export const size = (description: string) =>
+  s
+    .intOrString()
+    .describe(description)
+    .rule("type(self) == int ? int(self) >= 0 : string(self).matches('^[0-9]+(\\\\.[0-9]+)?([kKMG]i?B?|[kKMG]B|B)?$')", 'must be a number of bytes or a size such as 1MB or 1Mi');
+
+export const dnsName = (description: string) =>
+  s.string({ minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' }).describe(description);
+
+export const peerUrl = (description: string) =>
+  s.string({ maxLength: 2048, pattern: '^(https?|grpc)://[^\\s/]+.*$' }).describe(description);
+
+/** A reference to an McpServer, in this namespace unless one is given. */
+export const serverRefSchema = s.object({
+  name: dnsName('Name of the McpServer.'),
+  namespace: dnsName('Namespace of the McpServer; defaults to the namespace of the referring object.').opt(),
+});
+export type ServerRef = Infer<typeof serverRefSchema>;
+
+export const retrySchema = s.object({
+  maxAttempts: s.integer({ minimum: 1, maximum: 100 }).describe('Attempts in all, the first included.').opt(),
+  initialBackoff: duration('Wait before the first retry; doubled each time with jitter.').opt(),
+  maxBackoff: duration('Longest wait between attempts.').opt(),
+});
+export type RetryPolicy = Infer<typeof retrySchema>;
+
+export const deadLetterSchema = s
+  .object({
+    url: peerUrl('Where dead letters are POSTed (an http(s) URL).').opt(),
+    serverRef: serverRefSchema.describe('An McpServer that receives the dead letters.').opt(),
+  })
+  .rule('!(has(self.url) && has(self.serverRef))', 'give url or serverRef, not both');
+export type DeadLetterSink = Infer<typeof deadLetterSchema>;
+
+/** metav1.Condition, as every Kubernetes API carries it. */
+export const conditionSchema = s.object({
+  type: s.string({ maxLength: 316, pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$' }),
+  status: s.enum(['True', 'False', 'Unknown']),
+  observedGeneration: s.integer({ minimum: 0, format: 'int64' }).opt(),
+  lastTransitionTime: s.string({ format: 'date-time' }),
+  reason: s.string({ minLength: 1, maxLength: 1024, pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$' }),
+  message: s.string({ maxLength: 32768 }),
+});
+export type Condition = Infer<typeof conditionSchema>;
+
+export const conditionsSchema = s
+  .array(conditionSchema, { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'], maxItems: 16 })
+  .describe('Current state, one condition per type, each with the generation it was observed at.');
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  creationTimestamp?: string | Date;
+  deletionTimestamp?: string | Date;
+}

@@ -1,0 +1,4 @@
+export * from './common.js';
+export * from './mcp-server.js';
+export * from './mcp-route.js';
+export { mcpServerCrd, mcpRouteCrd, renderCrdFiles } from './crds.js';

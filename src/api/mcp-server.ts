@@ -1,0 +1,153 @@
+// McpServer: one gateway deployment, everything it can be configured with, and what the
+// operator reports back.
+import { LOG_LEVELS } from '../config/schema.js';
+import { GATEWAY_DEFAULTS } from '../config/defaults.js';
+import {
+  conditionsSchema,
+  deadLetterSchema,
+  dnsName,
+  duration,
+  peerUrl,
+  retrySchema,
+  serverRefSchema,
+  size,
+  type ObjectMeta,
+} from './common.js';
+import { s, type Infer } from './schema-builder.js';
+
+const port = (description: string, fallback: number) => s.integer({ minimum: 1, maximum: 65535, default: fallback }).describe(description).opt();
+
+export const peerSchema = s
+  .object({
+    serverRef: serverRefSchema.describe('Another McpServer, in any namespace; resolved to its Service address.').opt(),
+    url: peerUrl('A gateway outside the cluster: http(s):// (POST /mcp) or grpc://.').opt(),
+  })
+  .rule('has(self.serverRef) != has(self.url)', 'give exactly one of serverRef or url');
+
+export const mcpServerSpecSchema = s
+  .object({
+    replicas: s
+      .integer({ minimum: 0, maximum: 1000 })
+      .describe('Gateway pods. Leave unset with autoscaling; defaults to 1 without it.')
+      .opt(),
+    image: s.string({ minLength: 1, maxLength: 512 }).describe('Gateway image; defaults to the operator\'s own gateway image.').opt(),
+    imagePullPolicy: s.enum(['Always', 'IfNotPresent', 'Never']).opt(),
+    logLevel: s.enum(LOG_LEVELS, { default: GATEWAY_DEFAULTS.logLevel }).describe('Gateway log level.').opt(),
+    ports: s
+      .object(
+        {
+          http: port('HTTP ingress port (POST /mcp, /api/v1/events).', GATEWAY_DEFAULTS.httpPort),
+          grpc: port('gRPC port (mcp.v1.MCPService).', GATEWAY_DEFAULTS.grpcPort),
+          health: port('Health and metrics port.', GATEWAY_DEFAULTS.healthPort),
+        },
+        { default: {} },
+      )
+      .rule('self.http != self.grpc && self.http != self.health && self.grpc != self.health', 'ports must differ')
+      .opt(),
+    limits: s
+      .object({
+        maxEventSize: size('Largest accepted event (MAX_EVENT_SIZE).').opt(),
+        bufferSize: s.integer({ minimum: 1, maximum: 1_000_000 }).describe('Accepted events not yet dispatched (BUFFER_SIZE).').opt(),
+        maxConnections: s.integer({ minimum: 1, maximum: 100_000 }).describe('Concurrent gRPC streams (MAX_CONNECTIONS).').opt(),
+        maxBatchSize: s.integer({ minimum: 1, maximum: 10_000 }).describe('Events per batch request.').opt(),
+        subscriberQueueSize: s.integer({ minimum: 1, maximum: 1_000_000 }).describe('Events queued per subscriber before it is cut off.').opt(),
+        rateLimit: s
+          .object({
+            eventsPerSecond: s.number({ minimum: 0 }).describe('Gateway-wide ingest rate; 0 is no limit.'),
+            burst: s.integer({ minimum: 1 }).describe('Burst above the rate; defaults to the rate.').opt(),
+          })
+          .opt(),
+      })
+      .opt(),
+    forwarding: s
+      .object({
+        timeout: duration('Per-attempt forwarding timeout (FORWARD_TIMEOUT).').opt(),
+        retry: retrySchema.opt(),
+        deadLetter: deadLetterSchema.describe('Where events go that cannot be delivered, besides the in-memory store.').opt(),
+      })
+      .opt(),
+    peers: s
+      .array(peerSchema, { maxItems: 64 })
+      .describe('Gateways every accepted event is forwarded to.')
+      .opt(),
+    history: s
+      .object({
+        size: s.integer({ minimum: 0, maximum: 10_000_000 }).describe('Events kept for StreamEvents replay.').opt(),
+        retention: duration('How long an event stays replayable.').opt(),
+      })
+      .opt(),
+    kubernetesEvents: s
+      .object({
+        enabled: s.boolean({ default: true }).opt(),
+        qps: s.number({ minimum: 0, maximum: 1000, default: 10 }).describe('Event writes per second to the API server.').opt(),
+        burst: s.integer({ minimum: 1, maximum: 10_000, default: 25 }).opt(),
+      })
+      .opt(),
+    shutdown: s.object({ gracePeriod: duration('Time to drain queued events on shutdown.').opt() }).opt(),
+    autoscaling: s
+      .object({
+        minReplicas: s.integer({ minimum: 1, maximum: 1000, default: 1 }).opt(),
+        maxReplicas: s.integer({ minimum: 1, maximum: 1000 }),
+        targetCPUUtilizationPercentage: s.integer({ minimum: 1, maximum: 100, default: 70 }).opt(),
+      })
+      .rule('!has(self.minReplicas) || self.minReplicas <= self.maxReplicas', 'minReplicas must not exceed maxReplicas')
+      .describe('A HorizontalPodAutoscaler owns the replica count when this is set.')
+      .opt(),
+    resources: s
+      .object({
+        requests: s.map(s.intOrString()).opt(),
+        limits: s.map(s.intOrString()).opt(),
+      })
+      .describe('Gateway container resources (corev1.ResourceRequirements).')
+      .opt(),
+    pod: s
+      .object({
+        labels: s.map(s.string()).opt(),
+        annotations: s.map(s.string()).opt(),
+        nodeSelector: s.map(s.string()).opt(),
+        priorityClassName: s.string().opt(),
+        tolerations: s.opaque<Record<string, unknown>[]>('array').opt(),
+        affinity: s.opaque().opt(),
+      })
+      .describe('Overrides for the gateway pods.')
+      .opt(),
+  })
+  .rule('!(has(self.replicas) && has(self.autoscaling))', 'set replicas or autoscaling, not both');
+
+export type McpServerSpec = Infer<typeof mcpServerSpecSchema>;
+export type Peer = Infer<typeof peerSchema>;
+
+export const mcpServerStatusSchema = s.object({
+  observedGeneration: s.integer({ format: 'int64' }).opt(),
+  conditions: conditionsSchema.opt(),
+  replicas: s.integer().opt(),
+  readyReplicas: s.integer().opt(),
+  selector: s.string().describe('Label selector of the gateway pods (for the scale subresource).').opt(),
+  endpoint: s.string().describe('The HTTP ingest URL inside the cluster.').opt(),
+  endpoints: s
+    .object({ http: s.string().opt(), grpc: s.string().opt(), health: s.string().opt() })
+    .opt(),
+  peers: s
+    .array(
+      s.object({
+        name: s.string().describe('namespace/name of the McpServer, or the URL as given.'),
+        address: s.string().describe('The address forwarded to; empty while unresolved.').opt(),
+        resolved: s.boolean(),
+      }),
+    )
+    .opt(),
+  resolvedPeers: s.integer().describe('Peers with an address.').opt(),
+  attachedRoutes: s.integer().describe('McpRoutes accepted into this server\'s configuration.').opt(),
+  configHash: s.string().describe('Hash of the rendered gateway configuration.').opt(),
+});
+export type McpServerStatus = Infer<typeof mcpServerStatusSchema>;
+
+export interface McpServer {
+  apiVersion: 'mcp.tas.ai/v1alpha1';
+  kind: 'McpServer';
+  metadata: ObjectMeta;
+  spec: McpServerSpec;
+  status?: McpServerStatus;
+}
+
+export { dnsName };

@@ -1,0 +1,48 @@
+// crds/ is generated from src/api: this fails when someone edits one without the other.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { mcpRouteCrd, mcpServerCrd, renderCrdFiles } from '../../../src/api/index.js';
+import type { JsonSchemaProps } from '../../../src/api/schema-builder.js';
+import { CRD_DIR } from '../../../src/paths.js';
+
+describe('crds/', () => {
+  it('matches what src/api generates (run `make crds` after changing the API)', () => {
+    const generated = renderCrdFiles();
+    const onDisk = readdirSync(CRD_DIR).filter((name) => name.endsWith('.yaml'));
+    expect(onDisk.sort()).toEqual([...generated.keys()].sort());
+    for (const [name, text] of generated) expect(readFileSync(join(CRD_DIR, name), 'utf8'), name).toBe(text);
+  });
+});
+
+/** Structural schema rules the API server enforces: every node has a type (or is int-or-string /
+ * preserve-unknown), and properties and additionalProperties never meet. */
+function structuralProblems(schema: JsonSchemaProps, path: string): string[] {
+  const problems: string[] = [];
+  if (!schema.type && !schema['x-kubernetes-int-or-string'] && !schema['x-kubernetes-preserve-unknown-fields']) {
+    problems.push(`${path}: no type`);
+  }
+  if (schema.properties && schema.additionalProperties) problems.push(`${path}: properties with additionalProperties`);
+  if (schema.type === 'array' && !schema.items) problems.push(`${path}: array without items`);
+  for (const [key, child] of Object.entries(schema.properties ?? {})) problems.push(...structuralProblems(child, `${path}.${key}`));
+  if (schema.items) problems.push(...structuralProblems(schema.items, `${path}[]`));
+  if (schema.additionalProperties) problems.push(...structuralProblems(schema.additionalProperties, `${path}{}`));
+  return problems;
+}
+
+describe('the CRD schemas', () => {
+  it.each([
+    ['McpServer', mcpServerCrd],
+    ['McpRoute', mcpRouteCrd],
+  ])('%s is structural', (_kind, definition) => {
+    expect(structuralProblems(definition.spec.versions[0]!.schema.openAPIV3Schema, '')).toEqual([]);
+  });
+
+  it('McpServer has the status and scale subresources, printer columns and short name', () => {
+    const version = mcpServerCrd.spec.versions[0]!;
+    expect(version.subresources).toMatchObject({ status: {}, scale: { specReplicasPath: '.spec.replicas' } });
+    expect(version.additionalPrinterColumns.map((c) => c.name)).toEqual(['Ready', 'Replicas', 'Endpoint', 'Peers', 'Routes', 'Age']);
+    expect(mcpServerCrd.spec.names.shortNames).toEqual(['mcps']);
+    expect(mcpRouteCrd.spec.names.shortNames).toEqual(['mcpr']);
+  });
+});
