@@ -106,7 +106,7 @@ export const mcpServerSpecSchema = s
         annotations: s.map(s.string()).opt(),
         nodeSelector: s.map(s.string()).opt(),
         priorityClassName: s.string().opt(),
-        tolerations: s.opaque<Record<string, unknown>[]>('array').opt(),
+        tolerations: s.array(s.opaque()).opt(),
         affinity: s.opaque().opt(),
       })
       .describe('Overrides for the gateway pods.')
