@@ -1,0 +1,61 @@
+// The gateway configuration an McpServer renders to: the same schema the gateway loads
+// (src/config), so the operator can never write a file the gateway would refuse.
+import { createHash } from 'node:crypto';
+import { stringify } from 'yaml';
+import type { McpServer } from '../../src/api/index.js';
+import { GATEWAY_DEFAULTS } from '../../src/config/defaults.js';
+import { parseConfig, type GatewayConfigInput } from '../../src/config/index.js';
+
+export interface RenderedGatewayConfig {
+  /** The config as written into the ConfigMap. */
+  input: GatewayConfigInput;
+  yaml: string;
+  /** Hash of the settings that only take effect on restart; on the pod template. */
+  restartHash: string;
+  /** Hash of the whole config, reported in status. */
+  configHash: string;
+}
+
+function defined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** `peerAddresses` are the resolved forwarding targets (URLs), in spec order. */
+export function renderGatewayConfig(server: McpServer, peerAddresses: string[]): RenderedGatewayConfig {
+  const spec = server.spec;
+  const limits = spec.limits ?? {};
+  const input: GatewayConfigInput = {
+    logLevel: spec.logLevel ?? GATEWAY_DEFAULTS.logLevel,
+    server: {
+      host: '0.0.0.0',
+      httpPort: spec.ports?.http ?? GATEWAY_DEFAULTS.httpPort,
+      grpcPort: spec.ports?.grpc ?? GATEWAY_DEFAULTS.grpcPort,
+      healthPort: spec.ports?.health ?? GATEWAY_DEFAULTS.healthPort,
+    },
+    limits: defined({
+      maxEventSize: limits.maxEventSize,
+      bufferSize: limits.bufferSize,
+      maxConnections: limits.maxConnections,
+      maxBatchSize: limits.maxBatchSize,
+      subscriberQueueSize: limits.subscriberQueueSize,
+      rateLimit: limits.rateLimit ? defined({ eventsPerSecond: limits.rateLimit.eventsPerSecond, burst: limits.rateLimit.burst }) : undefined,
+    }),
+    history: defined({ size: spec.history?.size, retention: spec.history?.retention }),
+    forwarding: defined({ targets: peerAddresses, timeout: spec.forwarding?.timeout }),
+    shutdown: defined({ gracePeriod: spec.shutdown?.gracePeriod }),
+  };
+  parseConfig(input); // throws a ConfigError naming the setting if the operator rendered nonsense
+  const { forwarding, ...restartRelevant } = input;
+  const yaml = stringify(input, { lineWidth: 0 });
+  return {
+    input,
+    yaml,
+    // Peers are reloaded by a running gateway; every other setting needs a restart.
+    restartHash: hash(JSON.stringify(restartRelevant)),
+    configHash: hash(yaml),
+  };
+}
+
+export function hash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}

@@ -1,0 +1,49 @@
+// Everything one McpServer renders to, as plain objects ready for server-side apply.
+import type { KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
+import type { McpServer } from '../../src/api/index.js';
+import { renderRole, renderRoleBinding, renderServiceAccount } from './access.js';
+import { renderGatewayConfig, type RenderedGatewayConfig } from './gateway-config.js';
+import { CONFIG_FILE_NAME, childNames, commonLabels } from './names.js';
+import { renderAutoscaler, renderDisruptionBudget } from './scaling.js';
+import { renderDeployment, renderService } from './workload.js';
+
+export interface RenderContext {
+  defaultImage: string;
+  /** Resolved forwarding targets, in the order of spec.peers. */
+  peerAddresses: string[];
+}
+
+export interface RenderedServer {
+  config: RenderedGatewayConfig;
+  /** Children to apply. */
+  objects: KubernetesObject[];
+  /** Kinds of optional children that must not exist (their spec field was removed). */
+  absent: { apiVersion: string; kind: string; name: string }[];
+}
+
+export function renderServer(server: McpServer, context: RenderContext): RenderedServer {
+  const config = renderGatewayConfig(server, context.peerAddresses);
+  const names = childNames(server);
+  const configMap: V1ConfigMap = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: names.configMap, namespace: server.metadata.namespace, labels: commonLabels(server) },
+    data: { [CONFIG_FILE_NAME]: config.yaml },
+  };
+  const autoscaler = renderAutoscaler(server);
+  const budget = renderDisruptionBudget(server);
+  const objects: KubernetesObject[] = [
+    renderServiceAccount(server),
+    renderRole(server),
+    renderRoleBinding(server),
+    configMap,
+    renderService(server),
+    renderDeployment(server, { defaultImage: context.defaultImage, restartHash: config.restartHash }),
+  ];
+  const absent: RenderedServer['absent'] = [];
+  if (autoscaler) objects.push(autoscaler);
+  else absent.push({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: names.autoscaler });
+  if (budget) objects.push(budget);
+  else absent.push({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', name: names.disruptionBudget });
+  return { config, objects, absent };
+}

@@ -1,0 +1,75 @@
+import type { V1Deployment, V1Service, V1ConfigMap } from '@kubernetes/client-node';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { renderServer } from '../../../operator/render/index.js';
+import { RESTART_HASH_ANNOTATION } from '../../../operator/render/names.js';
+import type { McpServer, McpServerSpec } from '../../../src/api/index.js';
+import { ConfigError, parseConfig } from '../../../src/config/index.js';
+
+const server = (spec: McpServerSpec = {}, name = 'alpha'): McpServer => ({
+  apiVersion: 'mcp.tas.ai/v1alpha1',
+  kind: 'McpServer',
+  metadata: { name, namespace: 'team-a', uid: 'uid-1', generation: 1 },
+  spec,
+});
+const context = { defaultImage: 'tas-mcp/gateway:dev', peerAddresses: [] as string[] };
+const find = <T>(objects: { kind?: string }[], kind: string) => objects.find((o) => o.kind === kind) as T;
+
+describe('renderServer', () => {
+  it('renders the core children for a default McpServer, without autoscaler or budget', () => {
+    const rendered = renderServer(server(), context);
+    expect(rendered.objects.map((o) => o.kind)).toEqual(['ServiceAccount', 'Role', 'RoleBinding', 'ConfigMap', 'Service', 'Deployment']);
+    expect(rendered.absent.map((a) => a.kind)).toEqual(['HorizontalPodAutoscaler', 'PodDisruptionBudget']);
+    for (const object of rendered.objects) expect(object.metadata).toMatchObject({ namespace: 'team-a' });
+  });
+
+  it('renders a Deployment that runs non-root, read-only, with probes on /health and /ready', () => {
+    const deployment = find<V1Deployment>(renderServer(server(), context).objects, 'Deployment');
+    expect(deployment.spec!.replicas).toBe(1);
+    const pod = deployment.spec!.template.spec!;
+    const container = pod.containers[0]!;
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true });
+    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+    expect(container.livenessProbe!.httpGet).toMatchObject({ path: '/health', port: 'health' });
+    expect(container.readinessProbe!.httpGet).toMatchObject({ path: '/ready', port: 'health' });
+    expect(container.image).toBe('tas-mcp/gateway:dev');
+    expect(container.ports!.map((p) => p.containerPort)).toEqual([8080, 50051, 8082]);
+    expect(deployment.spec!.template.metadata!.annotations![RESTART_HASH_ANNOTATION]).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('writes a gateway config the gateway itself accepts, with the spec values', () => {
+    const rendered = renderServer(
+      server({ logLevel: 'debug', limits: { maxEventSize: '512Ki', bufferSize: 64, rateLimit: { eventsPerSecond: 100 } }, history: { retention: '5m' } }),
+      { ...context, peerAddresses: ['http://beta.team-b.svc.cluster.local:8080'] },
+    );
+    const configMap = find<V1ConfigMap>(rendered.objects, 'ConfigMap');
+    const config = parseConfig(parse(configMap.data!['gateway.yaml']!));
+    expect(config.logLevel).toBe('debug');
+    expect(config.limits).toMatchObject({ maxEventSize: 512 * 1024, bufferSize: 64, rateLimit: { eventsPerSecond: 100 } });
+    expect(config.history.retention).toBe(300_000);
+    expect(config.forwarding.targets).toEqual(['http://beta.team-b.svc.cluster.local:8080']);
+  });
+
+  it('rolls the pods for restart settings only: peers change the config, not the restart hash', () => {
+    const base = renderServer(server(), context);
+    const peered = renderServer(server(), { ...context, peerAddresses: ['grpc://x:50051'] });
+    const ported = renderServer(server({ ports: { http: 9000 } }), context);
+    expect(peered.config.configHash).not.toBe(base.config.configHash);
+    expect(peered.config.restartHash).toBe(base.config.restartHash);
+    expect(ported.config.restartHash).not.toBe(base.config.restartHash);
+    expect(find<V1Service>(ported.objects, 'Service').spec!.ports![0]).toMatchObject({ name: 'http', port: 9000 });
+  });
+
+  it('adds a PodDisruptionBudget above one replica, and an autoscaler that owns the count', () => {
+    const three = renderServer(server({ replicas: 3 }), context);
+    expect(three.objects.map((o) => o.kind)).toContain('PodDisruptionBudget');
+    const scaled = renderServer(server({ autoscaling: { minReplicas: 2, maxReplicas: 5 } }), context);
+    expect(scaled.objects.map((o) => o.kind)).toEqual(expect.arrayContaining(['HorizontalPodAutoscaler', 'PodDisruptionBudget']));
+    expect(find<V1Deployment>(scaled.objects, 'Deployment').spec).not.toHaveProperty('replicas');
+  });
+
+  it('refuses a spec the gateway could not load, naming the setting', () => {
+    expect(() => renderServer(server({ limits: { maxEventSize: 'banana' } }), context)).toThrow(ConfigError);
+    expect(() => renderServer(server({ limits: { maxEventSize: 'banana' } }), context)).toThrow(/limits\.maxEventSize/);
+  });
+});
