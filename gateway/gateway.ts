@@ -4,10 +4,15 @@ import type { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from '../src/config/index.js';
 import type { Logger } from '../src/observability/logger.js';
 import { createGatewayMetrics, type GatewayMetrics } from '../src/observability/metrics.js';
+import { hostname } from 'node:os';
 import { EventBus } from './bus/event-bus.js';
 import { EventHistory } from './bus/history.js';
 import { SubscriberRegistry } from './bus/subscriber-registry.js';
 import { Subscriptions } from './bus/subscriptions.js';
+import { watchConfig } from './config-reloader.js';
+import { DeadLetterSink, DeadLetterStore } from './forwarding/dead-letters.js';
+import { Forwarder } from './forwarding/forwarder.js';
+import { RecentIds } from './forwarding/recent-ids.js';
 import { IngestService } from './ingest/ingest-service.js';
 import { createGrpcServer, type GrpcServer } from './ingress/grpc/server.js';
 import { createLegacyEventingService } from './ingress/grpc/legacy-service.js';
@@ -18,6 +23,9 @@ import { GatewayStatus } from './status.js';
 export interface GatewayDeps {
   logger: Logger;
   version: string;
+  /** The config file to watch for live changes (peers, routes); none when configured by env only. */
+  configFile?: string | undefined;
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface BoundPorts {
@@ -30,6 +38,8 @@ export interface Gateway {
   readonly status: GatewayStatus;
   readonly metrics: GatewayMetrics;
   readonly bus: EventBus;
+  readonly forwarder: Forwarder;
+  readonly deadLetters: DeadLetterStore;
   start(): Promise<BoundPorts>;
   /** Drains and stops; resolves when everything is closed. Safe to call twice. */
   stop(): Promise<void>;
@@ -40,19 +50,43 @@ const DRAIN_POLL_MS = 20;
 
 export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway {
   const log = deps.logger;
+  const selfId = config.identity.id ?? `${hostname()}:${config.server.httpPort}`;
   const history = new EventHistory({ size: config.history.size, retentionMs: config.history.retention });
   const registry = new SubscriberRegistry();
+  const deadLetters = new DeadLetterStore(config.forwarding.deadLetter.maxEntries);
+  const deadLetterSink = config.forwarding.deadLetter.url ? new DeadLetterSink(config.forwarding.deadLetter.url, log) : undefined;
   let bus: EventBus;
+  let forwarder: Forwarder;
   const metrics = createGatewayMetrics({
     bufferDepth: () => bus.depth,
     bufferCapacity: () => bus.capacity,
     subscriberQueueDepth: () => registry.queued(),
     historyEvents: () => history.length,
     subscriberDelivered: () => registry.stats().delivered,
+    forwarding: () => forwarder.stats(),
+    deadLetterTotals: () => deadLetters.totals,
+    deadLettersHeld: () => deadLetters.size,
   });
+  forwarder = new Forwarder({
+    selfId,
+    logger: log.child({ component: 'forwarder' }),
+    deadLetters,
+    onDeadLetter(letter) {
+      log.warn(
+        { event_id: letter.event.event_id, target: letter.target, reason: letter.reason, attempts: letter.attempts, lastError: letter.lastError },
+        'event dead-lettered',
+      );
+      deadLetterSink?.send(letter);
+    },
+    onAttempt(target, outcome, seconds) {
+      metrics.forwardDuration.observe({ target }, seconds);
+      metrics.forwardAttempts.inc({ target, result: outcome });
+    },
+  });
+  forwarder.configure(config);
   bus = new EventBus({
     bufferSize: config.limits.bufferSize,
-    sinks: [history, registry],
+    sinks: [history, registry, forwarder],
     onDispatched: (count) => metrics.eventsDispatched.inc(count),
   });
   const subscriptions = new Subscriptions({
@@ -84,13 +118,22 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     metrics,
     maxEventSize: config.limits.maxEventSize,
     rateLimit: config.limits.rateLimit,
+    recentIds: new RecentIds(config.forwarding.dedupe.size, config.forwarding.dedupe.ttl),
   });
-  const status = new GatewayStatus({ bus, ingest, registry, subscriptions, version: deps.version });
+  const status = new GatewayStatus({
+    bus,
+    ingest,
+    registry,
+    subscriptions,
+    version: deps.version,
+    forwarded: () => forwarder.delivered(),
+  });
 
   let httpApp: FastifyInstance | undefined;
   let healthApp: FastifyInstance | undefined;
   let grpcServer: GrpcServer | undefined;
   let historyTimer: NodeJS.Timeout | undefined;
+  let stopWatchingConfig: (() => void) | undefined;
   let stopping: Promise<void> | undefined;
 
   async function start(): Promise<BoundPorts> {
@@ -103,6 +146,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       maxBatchSize: config.limits.maxBatchSize,
       maxBatchBytes: config.limits.maxBatchBytes,
       requestTimeoutMs: config.limits.requestTimeout,
+      deadLetters,
+      forwarder,
     });
     healthApp = await createHealthApp({ status, registry: metrics.registry });
     grpcServer = createGrpcServer({
@@ -116,6 +161,15 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       logger: log,
     });
     historyTimer = setInterval(() => history.expire(), 1000).unref();
+    if (deps.configFile) {
+      stopWatchingConfig = watchConfig({
+        file: deps.configFile,
+        env: deps.env ?? process.env,
+        initial: config,
+        logger: log,
+        apply: (next) => forwarder.configure(next),
+      });
+    }
 
     const health = await listen(healthApp, host, config.server.healthPort, 'health');
     status.markListening('health');
@@ -126,7 +180,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
 
     status.phase = 'ready';
     grpcServer.setServing(true);
-    log.info({ http, grpc, health, host }, 'gateway ready');
+    log.info({ http, grpc, health, host, id: selfId, peers: config.forwarding.targets.length, routes: config.routes.length }, 'gateway ready');
     return { http, grpc, health };
   }
 
@@ -149,8 +203,13 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     log.info({ buffered: bus.depth, gracePeriodMs: config.shutdown.gracePeriod }, 'draining: intake closed');
 
     const timeLeft = () => Math.max(0, deadline - Date.now());
+    stopWatchingConfig?.();
     await Promise.race([bus.drained(), sleep(timeLeft())]);
-    while (registry.queued() > 0 && timeLeft() > 0) await sleep(Math.min(DRAIN_POLL_MS, timeLeft()));
+    const subscribersFlushed = (async () => {
+      while (registry.queued() > 0 && timeLeft() > 0) await sleep(Math.min(DRAIN_POLL_MS, timeLeft()));
+    })();
+    // Targets drain beside subscribers; whatever they still hold at the deadline is dead-lettered.
+    await Promise.all([subscribersFlushed, forwarder.drain(timeLeft())]);
     const undelivered = bus.depth + registry.queued();
     if (undelivered > 0) log.warn({ undelivered }, 'grace period over with events still queued for subscribers');
     registry.finishAll({ kind: 'shutdown', message: 'the gateway is shutting down; reconnect to another instance' });
@@ -169,6 +228,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     status,
     metrics,
     bus,
+    forwarder,
+    deadLetters,
     start,
     stop() {
       stopping ??= drain();

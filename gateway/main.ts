@@ -12,8 +12,9 @@ function configFileFromArgs(argv: string[]): string | undefined {
 
 async function main(): Promise<void> {
   let config: GatewayConfig;
+  const configFile = configFileFromArgs(process.argv.slice(2)) ?? process.env.CONFIG_FILE;
   try {
-    config = loadConfig({ file: configFileFromArgs(process.argv.slice(2)) });
+    config = loadConfig({ file: configFile });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`tas-mcp gateway: ${error.message}\n`);
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
   }
 
   const logger = createLogger({ name: 'tas-mcp-gateway', level: config.logLevel });
-  const gateway = createGateway(config, { logger, version: VERSION });
+  const gateway = createGateway(config, { logger, version: VERSION, configFile, env: process.env });
 
   let exiting = false;
   const shutdown = (signal: string) => {

@@ -4,19 +4,29 @@ import type { McpEvent } from '../../src/event/index.js';
 import { validateEvent, type RejectReason } from '../../src/event/index.js';
 import type { GatewayMetrics, IngestMethod } from '../../src/observability/metrics.js';
 import type { EventBus } from '../bus/event-bus.js';
+import type { RecentIds } from '../forwarding/recent-ids.js';
 import { TokenBucket } from './token-bucket.js';
 
 export type RefusalReason = 'buffer_full' | 'rate_limited' | 'unavailable';
 
 export type IngestOutcome =
   | { status: 'accepted'; event: McpEvent }
+  /** Seen before (another path, or a producer's retry): acknowledged, not dispatched again. */
+  | { status: 'duplicate'; event: McpEvent }
   /** The event itself is wrong: do not retry it as it is. */
   | { status: 'rejected'; reason: RejectReason; field: string; message: string }
   /** The gateway cannot take it now: retry after `retryAfterSeconds`. */
   | { status: 'refused'; reason: RefusalReason; message: string; retryAfterSeconds: number };
 
+/** An outcome that is not a success: the event was not taken. */
+export type IngestFailure = Extract<IngestOutcome, { status: 'rejected' | 'refused' }>;
+
+export function isFailure(outcome: IngestOutcome | BatchOutcome): outcome is IngestFailure {
+  return outcome.status === 'rejected' || outcome.status === 'refused';
+}
+
 export type BatchOutcome =
-  | { status: 'accepted'; events: McpEvent[] }
+  | { status: 'accepted'; events: McpEvent[]; duplicates: number }
   | { status: 'rejected'; reason: RejectReason; field: string; message: string }
   | { status: 'refused'; reason: RefusalReason; message: string; retryAfterSeconds: number };
 
@@ -25,6 +35,8 @@ export interface IngestServiceOptions {
   metrics: GatewayMetrics;
   maxEventSize: number;
   rateLimit: { eventsPerSecond: number; burst?: number | undefined };
+  /** Recently accepted ids; a repeated id is acknowledged as a duplicate and not dispatched. */
+  recentIds?: RecentIds;
   now?: () => number;
 }
 
@@ -33,6 +45,7 @@ export class IngestService {
   private readonly metrics: GatewayMetrics;
   private readonly validateOptions: { maxEventSize: number; now: () => number };
   private readonly limiter: TokenBucket | undefined;
+  private readonly recentIds: RecentIds | undefined;
   /** Events refused or rejected, for GetMetrics. */
   errors = 0;
 
@@ -41,6 +54,7 @@ export class IngestService {
     this.metrics = options.metrics;
     const now = options.now ?? Date.now;
     this.validateOptions = { maxEventSize: options.maxEventSize, now };
+    this.recentIds = options.recentIds;
     const { eventsPerSecond, burst } = options.rateLimit;
     this.limiter =
       eventsPerSecond > 0 ? new TokenBucket(eventsPerSecond, burst ?? Math.max(1, Math.ceil(eventsPerSecond)), now) : undefined;
@@ -53,10 +67,15 @@ export class IngestService {
     if (!validation.ok) return this.reject(method, validation);
     const limited = this.refuseIfLimited(method, 1);
     if (limited) return limited;
-    const result = this.bus.publish(validation.event, origin);
-    if (result !== 'accepted') return this.refuse(method, result === 'closed' ? 'unavailable' : 'buffer_full', 1);
+    const event = validation.event;
+    if (this.isDuplicate(event, method)) return { status: 'duplicate', event };
+    const result = this.bus.publish(event, origin);
+    if (result !== 'accepted') {
+      this.recentIds?.forget(event.event_id);
+      return this.refuse(method, result === 'closed' ? 'unavailable' : 'buffer_full', 1);
+    }
     this.count(method, validation.size);
-    return { status: 'accepted', event: validation.event };
+    return { status: 'accepted', event };
   }
 
   /** All or nothing: every event valid and room for all of them, or none is taken. */
@@ -82,11 +101,22 @@ export class IngestService {
     if (!this.bus.hasRoomFor(events.length)) return this.refuse(method, 'buffer_full', events.length);
     const limited = this.refuseIfLimited(method, events.length);
     if (limited) return limited;
+    let duplicates = 0;
     events.forEach((event, i) => {
+      if (this.isDuplicate(event, method)) {
+        duplicates++;
+        return;
+      }
       this.bus.publish(event);
       this.count(method, sizes[i]!);
     });
-    return { status: 'accepted', events };
+    return { status: 'accepted', events, duplicates };
+  }
+
+  private isDuplicate(event: McpEvent, method: IngestMethod): boolean {
+    if (!this.recentIds?.checkAndRemember(event.event_id)) return false;
+    this.metrics.eventsDuplicate.inc({ method });
+    return true;
   }
 
   private count(method: IngestMethod, size: number): void {

@@ -34,6 +34,57 @@ const targetUrl = z.string().refine((text) => /^(https?|grpc):\/\/[^\s/]+/.test(
   message: 'expected an http://, https:// or grpc:// URL',
 });
 
+/** How other gateways name a target when no id is given: its host:port. */
+export function defaultTargetId(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+/** A forwarding target: a URL, or {url, id, format}. `id` is the name the target's own gateway
+ * goes by (GATEWAY_ID), so an event is never sent back to a gateway already on its path. */
+const target = z
+  .union([
+    targetUrl,
+    z.strictObject({
+      url: targetUrl,
+      id: z.string().min(1).max(256).optional(),
+      format: z.enum(['mcp', 'cloudevents']).default('mcp'),
+    }),
+  ])
+  .transform((value) => {
+    const spec = typeof value === 'string' ? { url: value, format: 'mcp' as const } : value;
+    return { url: spec.url, id: spec.id ?? defaultTargetId(spec.url), format: spec.format };
+  })
+  .refine((t) => t.format === 'mcp' || !t.url.startsWith('grpc:'), { message: 'cloudevents targets must be http(s) URLs' });
+
+const retry = z.strictObject({
+  /** Attempts in all, the first included. */
+  maxAttempts: z.number().int().min(1).max(100).optional(),
+  initialBackoff: duration.optional(),
+  maxBackoff: duration.optional(),
+});
+
+const delivery = z.strictObject({
+  timeout: duration.pipe(z.number().min(1)).optional(),
+  retry: retry.optional(),
+});
+
+const route = z.strictObject({
+  name: z.string().min(1).max(256),
+  match: z
+    .strictObject({
+      eventTypes: z.array(z.string().min(1)).default([]),
+      sources: z.array(z.string().min(1)).default([]),
+      metadata: z.record(z.string(), z.string()).default({}),
+    })
+    .prefault({}),
+  targets: z.array(target).min(1),
+  delivery: delivery.prefault({}),
+});
+
 export const gatewayConfigSchema = z.strictObject({
   logLevel: z.enum(LOG_LEVELS).default(GATEWAY_DEFAULTS.logLevel),
   server: z
@@ -77,12 +128,56 @@ export const gatewayConfigSchema = z.strictObject({
       retention: duration.default(GATEWAY_DEFAULTS.historyRetentionMs),
     })
     .prefault({}),
-  forwarding: z
+  identity: z
     .strictObject({
-      targets: z.array(targetUrl).default([]),
-      timeout: duration.pipe(z.number().min(1)).default(GATEWAY_DEFAULTS.forwardTimeoutMs),
+      /** This gateway's name on forwarding paths; peers refer to it by the same id. */
+      id: z.string().min(1).max(256).optional(),
     })
     .prefault({}),
+  forwarding: z
+    .strictObject({
+      /** Peers: every accepted event goes to each of them. */
+      targets: z.array(target).default([]),
+      /** Per-attempt timeout. */
+      timeout: duration.pipe(z.number().min(1)).default(GATEWAY_DEFAULTS.forwardTimeoutMs),
+      retry: z
+        .strictObject({
+          maxAttempts: z.number().int().min(1).max(100).default(GATEWAY_DEFAULTS.retryMaxAttempts),
+          initialBackoff: duration.default(GATEWAY_DEFAULTS.retryInitialBackoffMs),
+          maxBackoff: duration.default(GATEWAY_DEFAULTS.retryMaxBackoffMs),
+        })
+        .prefault({}),
+      /** Events waiting for one target; overflow is dead-lettered. */
+      queueSize: z.number().int().min(1).max(1_000_000).default(GATEWAY_DEFAULTS.targetQueueSize),
+      /** Requests in flight to one target. */
+      concurrency: z.number().int().min(1).max(1024).default(GATEWAY_DEFAULTS.targetConcurrency),
+      /** Forwarding stops once an event has passed this many gateways. */
+      maxHops: z.number().int().min(1).max(64).default(GATEWAY_DEFAULTS.maxHops),
+      circuitBreaker: z
+        .strictObject({
+          failureThreshold: z.number().int().min(1).default(GATEWAY_DEFAULTS.breakerFailureThreshold),
+          cooldown: duration.default(GATEWAY_DEFAULTS.breakerCooldownMs),
+        })
+        .prefault({}),
+      deadLetter: z
+        .strictObject({
+          /** Where dead letters are also POSTed (JSON). */
+          url: z.string().regex(/^https?:\/\/[^\s/]+/, 'expected an http(s) URL').optional(),
+          /** Dead letters kept in memory for GET /api/v1/dlq and redrive. */
+          maxEntries: z.number().int().min(1).max(1_000_000).default(GATEWAY_DEFAULTS.deadLetterMaxEntries),
+        })
+        .prefault({}),
+      /** Recently seen event ids: an id is dispatched once however many paths bring it. */
+      dedupe: z
+        .strictObject({
+          size: z.number().int().min(0).max(10_000_000).default(GATEWAY_DEFAULTS.dedupeSize),
+          ttl: duration.default(GATEWAY_DEFAULTS.dedupeTtlMs),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  /** Routes (McpRoute): matching events to their targets, with their own delivery policy. */
+  routes: z.array(route).default([]),
   shutdown: z
     .strictObject({
       /** Time given to deliver queued events after SIGTERM before streams are ended. */

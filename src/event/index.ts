@@ -1,3 +1,5 @@
 export * from './model.js';
 export * from './validate.js';
 export * from './type-filter.js';
+export * from './federation.js';
+export * from './cloudevents.js';

@@ -10,6 +10,14 @@ export interface GatewayMetrics {
   eventsTotal: Counter<'method' | 'status'>;
   eventsRejected: Counter<'method' | 'reason'>;
   eventsDispatched: Counter;
+  eventsDuplicate: Counter<'method'>;
+  forwardEvents: Counter<'target' | 'outcome'>;
+  forwardInFlight: Gauge<'target'>;
+  forwardAttempts: Counter<'target' | 'result'>;
+  forwardSkipped: Counter<'reason'>;
+  circuitState: Gauge<'target'>;
+  deadLetters: Counter<'target' | 'reason'>;
+  deadLettersHeld: Gauge;
   eventSize: Histogram;
   activeConnections: Gauge<'type'>;
   forwardDuration: Histogram<'target'>;
@@ -30,6 +38,22 @@ export interface GatewayGaugeSources {
   historyEvents(): number;
   /** Events written to subscriber streams, by kind; counted as plain numbers on the hot path. */
   subscriberDelivered(): Record<string, number>;
+  forwarding(): {
+    skippedOnPath: number;
+    skippedHopLimit: number;
+    targets: { target: string; accepted: number; delivered: number; deadLettered: number; inFlight: number; circuit: string }[];
+  };
+  deadLetterTotals(): Map<string, number>;
+  deadLettersHeld(): number;
+}
+
+const CIRCUIT_VALUES: Record<string, number> = { closed: 0, half_open: 1, open: 2 };
+
+/** Sums per-target rows: several routes may share one target id. */
+function sumBy<T>(rows: T[], key: (row: T) => string, value: (row: T) => number): Map<string, number> {
+  const sums = new Map<string, number>();
+  for (const row of rows) sums.set(key(row), (sums.get(key(row)) ?? 0) + value(row));
+  return sums;
 }
 
 export function createGatewayMetrics(sources: GatewayGaugeSources, registry = new Registry()): GatewayMetrics {
@@ -52,6 +76,88 @@ export function createGatewayMetrics(sources: GatewayGaugeSources, registry = ne
       name: 'tas_mcp_events_dispatched_total',
       help: 'Events taken from the buffer and fanned out to subscribers and history.',
       registers: [registry],
+    }),
+    eventsDuplicate: new Counter({
+      name: 'tas_mcp_events_duplicate_total',
+      help: 'Events acknowledged as duplicates of a recently accepted event_id and not dispatched again.',
+      labelNames: ['method'],
+      registers: [registry],
+    }),
+    forwardEvents: new Counter({
+      name: 'tas_mcp_forward_events_total',
+      help: 'Events per forwarding target by outcome; accepted = delivered + dead_lettered + tas_mcp_forward_in_flight.',
+      labelNames: ['target', 'outcome'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const rows = sources.forwarding().targets;
+        for (const [outcome, pick] of [
+          ['accepted', (r: (typeof rows)[number]) => r.accepted],
+          ['delivered', (r: (typeof rows)[number]) => r.delivered],
+          ['dead_lettered', (r: (typeof rows)[number]) => r.deadLettered],
+        ] as const) {
+          for (const [target, value] of sumBy(rows, (r) => r.target, pick)) this.inc({ target, outcome }, value);
+        }
+      },
+    }),
+    forwardInFlight: new Gauge({
+      name: 'tas_mcp_forward_in_flight',
+      help: 'Events held for a target: queued, being sent, or waiting to retry.',
+      labelNames: ['target'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [target, value] of sumBy(sources.forwarding().targets, (r) => r.target, (r) => r.inFlight)) this.set({ target }, value);
+      },
+    }),
+    forwardAttempts: new Counter({
+      name: 'tas_mcp_forward_attempts_total',
+      help: 'Delivery attempts by result: delivered, retry (will try again or gave up), failed (refused).',
+      labelNames: ['target', 'result'],
+      registers: [registry],
+    }),
+    forwardSkipped: new Counter({
+      name: 'tas_mcp_forward_skipped_total',
+      help: 'Forwards not made: the target was already on the event\'s path, or the hop limit was reached.',
+      labelNames: ['reason'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const stats = sources.forwarding();
+        this.inc({ reason: 'on_path' }, stats.skippedOnPath);
+        this.inc({ reason: 'hop_limit' }, stats.skippedHopLimit);
+      },
+    }),
+    circuitState: new Gauge({
+      name: 'tas_mcp_forward_circuit_state',
+      help: 'Circuit breaker per target: 0 closed, 1 half-open, 2 open.',
+      labelNames: ['target'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const row of sources.forwarding().targets) this.set({ target: row.target }, CIRCUIT_VALUES[row.circuit] ?? 0);
+      },
+    }),
+    deadLetters: new Counter({
+      name: 'tas_mcp_dead_letters_total',
+      help: 'Events dead-lettered, by target and reason.',
+      labelNames: ['target', 'reason'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [key, value] of sources.deadLetterTotals()) {
+          const [target, reason] = key.split('\u0000') as [string, string];
+          this.inc({ target, reason }, value);
+        }
+      },
+    }),
+    deadLettersHeld: new Gauge({
+      name: 'tas_mcp_dead_letters_held',
+      help: 'Dead letters held in memory for listing and redrive.',
+      registers: [registry],
+      collect() {
+        this.set(sources.deadLettersHeld());
+      },
     }),
     eventSize: new Histogram({
       name: 'tas_mcp_event_size_bytes',

@@ -106,10 +106,13 @@ describe('429 with Retry-After', () => {
     gateway = await startGateway({ env: { BUFFER_SIZE: '1' } });
     // Pipelined requests arrive in one read and are handled before the next dispatch turn, so
     // the one-slot buffer is full for every request after the first.
-    const body = JSON.stringify({ event_id: 'p', event_type: 't', source: 's', data: '{}' });
-    const request = `POST /api/v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    const request = (id: number) => {
+      const body = JSON.stringify({ event_id: `p-${id}`, event_type: 't', source: 's', data: '{}' });
+      return `POST /api/v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    };
     const answer = await new Promise<string>((resolve) => {
-      const socket = connect(gateway!.ports.http, '127.0.0.1', () => socket.end(request.repeat(8)));
+      const pipelined = Array.from({ length: 8 }, (_, i) => request(i)).join('');
+      const socket = connect(gateway!.ports.http, '127.0.0.1', () => socket.end(pipelined));
       let text = '';
       socket.on('data', (d) => (text += d.toString()));
       socket.on('close', () => resolve(text));
@@ -128,7 +131,7 @@ describe('429 with Retry-After', () => {
       fetch(`${gateway!.httpUrl}/api/v1/events`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ event_id: 'r', event_type: 't', source: 's', data: '{}' }),
+        body: JSON.stringify({ event_id: `r-${Math.random()}`, event_type: 't', source: 's', data: '{}' }),
       });
     expect((await post()).status).toBe(202);
     expect((await post()).status).toBe(202);

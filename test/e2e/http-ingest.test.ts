@@ -51,9 +51,21 @@ describe('accepted events', () => {
   it('takes a batch as an array or as {events}', async () => {
     const asArray = await post('/api/v1/events/batch', [event('b-1'), event('b-2')]);
     expect(asArray.status).toBe(202);
-    expect(await asArray.json()).toEqual({ status: 'accepted', accepted: 2, event_ids: ['b-1', 'b-2'] });
+    expect(await asArray.json()).toEqual({ status: 'accepted', accepted: 2, duplicates: 0, event_ids: ['b-1', 'b-2'] });
     const asObject = await post('/api/v1/events/batch', { events: [event('b-3')] });
     expect(asObject.status).toBe(202);
+  });
+
+  it('acknowledges a repeated event_id as a duplicate without dispatching it again', async () => {
+    const first = await post('/api/v1/events', event('dup-1'));
+    const again = await post('/api/v1/events', event('dup-1'));
+    expect(first.status).toBe(202);
+    expect(again.status).toBe(202);
+    expect(await again.json()).toEqual({ event_id: 'dup-1', status: 'duplicate' });
+    const batch = await post('/api/v1/events/batch', [event('dup-1'), event('dup-2')]);
+    expect(await batch.json()).toMatchObject({ accepted: 1, duplicates: 1 });
+    const metrics = await (await fetch(`${gateway.healthUrl}/metrics`)).text();
+    expect(metrics).toMatch(/tas_mcp_events_duplicate_total\{method="http"\} 2/);
   });
 
   it('accepts application/*+json content types', async () => {

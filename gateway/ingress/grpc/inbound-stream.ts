@@ -4,7 +4,7 @@
 // a status naming it, so nothing is dropped without the client knowing.
 import type * as grpc from '@grpc/grpc-js';
 import type { EventBus } from '../../bus/event-bus.js';
-import type { IngestOutcome, IngestService } from '../../ingest/ingest-service.js';
+import { isFailure, type IngestFailure, type IngestService } from '../../ingest/ingest-service.js';
 import { outcomeToStatus } from './status-map.js';
 
 export interface InboundOptions {
@@ -26,7 +26,7 @@ export function ingestInbound(options: InboundOptions): void {
   const { call, ingest, bus, origin } = options;
   const maxWaitMs = options.maxWaitMs ?? 1000;
 
-  const fail = (message: unknown, outcome: Exclude<IngestOutcome, { status: 'accepted' }>) => {
+  const fail = (message: unknown, outcome: IngestFailure) => {
     const status = outcomeToStatus(outcome);
     status.details = `event ${eventIdOf(message)} not accepted: ${status.details}`;
     call.emit('error', status);
@@ -40,14 +40,14 @@ export function ingestInbound(options: InboundOptions): void {
 
   call.on('data', (message: unknown) => {
     const outcome = ingest.ingest(message, 'grpc', origin);
-    if (outcome.status === 'accepted') return;
+    if (!isFailure(outcome)) return;
     if (outcome.status === 'refused' && outcome.reason === 'buffer_full') {
       call.pause();
       void waitForRoom().then(() => {
         if (call.cancelled) return;
         const retry = ingest.ingest(message, 'grpc', origin);
-        if (retry.status === 'accepted') call.resume();
-        else fail(message, retry);
+        if (isFailure(retry)) fail(message, retry);
+        else call.resume();
       });
       return;
     }

@@ -3,7 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { checkTypePattern, compileTypeFilter, MATCH_ALL } from '../../../src/event/index.js';
 import type { EventBus } from '../../bus/event-bus.js';
 import type { Subscriptions } from '../../bus/subscriptions.js';
-import type { IngestService } from '../../ingest/ingest-service.js';
+import { isFailure, type IngestService } from '../../ingest/ingest-service.js';
 import type { GatewayStatus } from '../../status.js';
 import { ingestInbound } from './inbound-stream.js';
 import { V1_EVENT_ENCODER } from './protos.js';
@@ -28,7 +28,7 @@ export function createMcpService(deps: McpServiceDeps): grpc.UntypedServiceImple
 
   const IngestEvent: grpc.handleUnaryCall<unknown, unknown> = (call, callback) => {
     const outcome = ingest.ingest(call.request, 'grpc');
-    if (outcome.status !== 'accepted') {
+    if (isFailure(outcome)) {
       const failure = outcomeToStatus(outcome);
       callback({ code: failure.code, details: failure.details, metadata: failure.metadata });
       return;
@@ -36,9 +36,9 @@ export function createMcpService(deps: McpServiceDeps): grpc.UntypedServiceImple
     callback(null, {
       event_id: outcome.event.event_id,
       success: true,
-      message: 'event accepted',
+      message: outcome.status === 'duplicate' ? 'event already accepted (duplicate event_id)' : 'event accepted',
       timestamp: Date.now(),
-      status: 'accepted',
+      status: outcome.status,
     });
   };
 

@@ -1,6 +1,6 @@
 // Ingest outcomes as gRPC statuses, one mapping for every gRPC ingress.
 import * as grpc from '@grpc/grpc-js';
-import type { IngestOutcome } from '../../ingest/ingest-service.js';
+import type { IngestFailure } from '../../ingest/ingest-service.js';
 
 export interface GrpcFailure {
   code: grpc.status;
@@ -8,7 +8,7 @@ export interface GrpcFailure {
   metadata?: grpc.Metadata;
 }
 
-export function outcomeToStatus(outcome: Exclude<IngestOutcome, { status: 'accepted' }>): GrpcFailure {
+export function outcomeToStatus(outcome: IngestFailure): GrpcFailure {
   const metadata = new grpc.Metadata();
   metadata.set('x-mcp-status', outcome.status);
   metadata.set('x-mcp-reason', outcome.reason);

@@ -4,7 +4,10 @@ import type { Registry } from 'prom-client';
 import { healthRoutes } from '../../health/routes.js';
 import type { IngestService } from '../../ingest/ingest-service.js';
 import type { GatewayStatus } from '../../status.js';
+import type { DeadLetterStore } from '../../forwarding/dead-letters.js';
+import type { Forwarder } from '../../forwarding/forwarder.js';
 import { jsonBodiesOnly } from './body-parsing.js';
+import { dlqRoutes } from './dlq-routes.js';
 import { eventRoutes } from './events-routes.js';
 
 export interface HttpAppOptions {
@@ -16,6 +19,8 @@ export interface HttpAppOptions {
   maxBatchBytes: number;
   /** Whole-request deadline; a body that stalls is answered 408 when it passes. */
   requestTimeoutMs: number;
+  deadLetters: DeadLetterStore;
+  forwarder: Forwarder;
 }
 
 /** JSON escaping can double an event's bytes on the wire (data is JSON inside a JSON string):
@@ -39,6 +44,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     batchBodyLimit: options.maxBatchBytes,
     maxBatchSize: options.maxBatchSize,
   });
+  await app.register(dlqRoutes, { deadLetters: options.deadLetters, forwarder: options.forwarder });
   await app.register(healthRoutes, { status: options.status, registry: options.registry });
   return app;
 }

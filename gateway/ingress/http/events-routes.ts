@@ -1,7 +1,7 @@
 // Event ingest over HTTP: POST /mcp (legacy {id, data} or the full event, answered 200 as the
 // seed specifies), POST /api/v1/events (202) and POST /api/v1/events/batch (202, all or nothing).
 import type { FastifyInstance } from 'fastify';
-import type { IngestService } from '../../ingest/ingest-service.js';
+import { isFailure, type IngestService } from '../../ingest/ingest-service.js';
 import { claimedEventId, sendFailure } from './replies.js';
 
 export interface EventRoutesOptions {
@@ -30,7 +30,11 @@ const failureSchema = {
 
 const batchAcceptedSchema = {
   type: 'object',
-  properties: { status: { type: 'string' }, accepted: { type: 'integer' }, event_ids: { type: 'array', items: { type: 'string' } } },
+  properties: {
+    status: { type: 'string' },
+    accepted: { type: 'integer' },
+    duplicates: { type: 'integer' },
+    event_ids: { type: 'array', items: { type: 'string' } } },
 };
 
 export async function eventRoutes(app: FastifyInstance, options: EventRoutesOptions): Promise<void> {
@@ -38,8 +42,8 @@ export async function eventRoutes(app: FastifyInstance, options: EventRoutesOpti
 
   const ingestOne = (code: 200 | 202) => async (request: { body: unknown }, reply: import('fastify').FastifyReply) => {
     const outcome = ingest.ingest(request.body, 'http');
-    if (outcome.status !== 'accepted') return sendFailure(reply, outcome, claimedEventId(request.body));
-    return reply.code(code).send({ event_id: outcome.event.event_id, status: 'accepted' });
+    if (isFailure(outcome)) return sendFailure(reply, outcome, claimedEventId(request.body));
+    return reply.code(code).send({ event_id: outcome.event.event_id, status: outcome.status });
   };
 
   app.post('/mcp', { bodyLimit: options.eventBodyLimit, schema: { response: { 200: acceptedSchema, '4xx': failureSchema, '5xx': failureSchema } } }, ingestOne(200));
@@ -68,8 +72,13 @@ export async function eventRoutes(app: FastifyInstance, options: EventRoutesOpti
         });
       }
       const outcome = ingest.ingestBatch(events, 'http');
-      if (outcome.status !== 'accepted') return sendFailure(reply, outcome);
-      return reply.code(202).send({ status: 'accepted', accepted: outcome.events.length, event_ids: outcome.events.map((e) => e.event_id) });
+      if (isFailure(outcome)) return sendFailure(reply, outcome);
+      return reply.code(202).send({
+        status: 'accepted',
+        accepted: outcome.events.length - outcome.duplicates,
+        duplicates: outcome.duplicates,
+        event_ids: outcome.events.map((e) => e.event_id),
+      });
     },
   );
 }

@@ -1,8 +1,8 @@
 // HTTP answers for ingest outcomes, shared by every ingest route.
 import type { FastifyReply } from 'fastify';
-import type { BatchOutcome, IngestOutcome } from '../../ingest/ingest-service.js';
+import type { IngestFailure } from '../../ingest/ingest-service.js';
 
-type Failure = Exclude<IngestOutcome | BatchOutcome, { status: 'accepted' }>;
+type Failure = IngestFailure;
 
 const REFUSAL_CODES = { buffer_full: 429, rate_limited: 429, unavailable: 503 } as const;
 

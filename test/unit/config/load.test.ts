@@ -29,7 +29,8 @@ describe('loadConfig', () => {
     expect(config.server).toEqual({ host: '0.0.0.0', httpPort: 8080, grpcPort: 50051, healthPort: 8082 });
     expect(config.logLevel).toBe('info');
     expect(config.limits).toMatchObject({ maxEventSize: 1_048_576, bufferSize: 1000, maxConnections: 100 });
-    expect(config.forwarding).toEqual({ targets: [], timeout: 30_000 });
+    expect(config.forwarding).toMatchObject({ targets: [], timeout: 30_000, retry: { maxAttempts: 5 }, maxHops: 8 });
+    expect(config.routes).toEqual([]);
   });
 
   it('reads every seed variable', () => {
@@ -48,7 +49,13 @@ describe('loadConfig', () => {
     });
     expect(config.server).toMatchObject({ httpPort: 9000, grpcPort: 9001, healthPort: 9002 });
     expect(config.logLevel).toBe('debug');
-    expect(config.forwarding).toEqual({ targets: ['http://peer1:8080', 'grpc://peer2:50051'], timeout: 5000 });
+    expect(config.forwarding).toMatchObject({
+      targets: [
+        { url: 'http://peer1:8080', id: 'peer1:8080', format: 'mcp' },
+        { url: 'grpc://peer2:50051', id: 'peer2:50051', format: 'mcp' },
+      ],
+      timeout: 5000,
+    });
     expect(config.limits).toMatchObject({ maxEventSize: 2 * 1024 * 1024, bufferSize: 64, maxConnections: 7 });
   });
 
@@ -73,6 +80,14 @@ describe('loadConfig', () => {
     expect(errorOf(() => loadConfig({ env: {}, file: file('broken.yaml', 'a: [\n') })).message).toMatch(/CONFIG_FILE: .*not valid YAML/);
     expect(errorOf(() => loadConfig({ env: {}, file: join(dir, 'missing.yaml') })).message).toMatch(/CONFIG_FILE: cannot read/);
     expect(errorOf(() => loadConfig({ env: {}, file: file('list.yaml', '- a\n') })).message).toMatch(/mapping/);
+  });
+
+  it('takes targets as {url, id, format}, and refuses CloudEvents over gRPC', () => {
+    const config = parseConfig({ forwarding: { targets: [{ url: 'http://argo:12000/mcp', id: 'argo', format: 'cloudevents' }] } });
+    expect(config.forwarding.targets).toEqual([{ url: 'http://argo:12000/mcp', id: 'argo', format: 'cloudevents' }]);
+    expect(errorOf(() => parseConfig({ forwarding: { targets: [{ url: 'grpc://x:1', format: 'cloudevents' }] } })).message).toMatch(
+      /forwarding\.targets\.0: cloudevents targets must be http/,
+    );
   });
 
   it('parseConfig takes the operator-rendered object with sizes and durations as text', () => {

@@ -11,6 +11,9 @@ function setup(options: { bufferSize?: number; eventsPerSecond?: number; burst?:
     subscriberQueueDepth: () => 0,
     historyEvents: () => 0,
     subscriberDelivered: () => ({}),
+    forwarding: () => ({ skippedOnPath: 0, skippedHopLimit: 0, targets: [] }),
+    deadLetterTotals: () => new Map(),
+    deadLettersHeld: () => 0,
   });
   const ingest = new IngestService({
     bus,

@@ -47,7 +47,9 @@ describe('renderServer', () => {
     expect(config.logLevel).toBe('debug');
     expect(config.limits).toMatchObject({ maxEventSize: 512 * 1024, bufferSize: 64, rateLimit: { eventsPerSecond: 100 } });
     expect(config.history.retention).toBe(300_000);
-    expect(config.forwarding.targets).toEqual(['http://beta.team-b.svc.cluster.local:8080']);
+    expect(config.forwarding.targets).toEqual([
+      { url: 'http://beta.team-b.svc.cluster.local:8080', id: 'beta.team-b.svc.cluster.local:8080', format: 'mcp' },
+    ]);
   });
 
   it('rolls the pods for restart settings only: peers change the config, not the restart hash', () => {

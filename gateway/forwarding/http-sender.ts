@@ -1,0 +1,82 @@
+// Delivery over HTTP with pooled keep-alive connections: POST /mcp with the event as JSON to MCP
+// gateways, or a binary-mode CloudEvent to webhook receivers (Argo EventSources, Knative).
+import http from 'node:http';
+import https from 'node:https';
+import { toBinaryCloudEvent, type McpEvent } from '../../src/event/index.js';
+import { isRetryableHttpStatus, parseRetryAfter } from './retry-policy.js';
+import type { Sender, SendResult } from './sender.js';
+
+export interface HttpSenderOptions {
+  url: string;
+  format: 'mcp' | 'cloudevents';
+  /** Connections kept to the target; the concurrency limit. */
+  maxSockets: number;
+}
+
+/** Longest answer body we read, for the error message of a refusal. */
+const MAX_ERROR_BODY = 512;
+
+export function createHttpSender(options: HttpSenderOptions): Sender {
+  const url = new URL(options.url);
+  if (options.format === 'mcp' && (url.pathname === '/' || url.pathname === '')) url.pathname = '/mcp';
+  const client = url.protocol === 'https:' ? https : http;
+  const agent = new client.Agent({ keepAlive: true, maxSockets: options.maxSockets, keepAliveMsecs: 30_000 });
+
+  function encode(event: McpEvent): { headers: Record<string, string>; body: string } {
+    if (options.format === 'cloudevents') return toBinaryCloudEvent(event);
+    return { headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) };
+  }
+
+  return {
+    send(event, timeoutMs) {
+      const { headers, body } = encode(event);
+      return new Promise<SendResult>((resolve) => {
+        let settled = false;
+        const settle = (result: SendResult) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve(result);
+        };
+        const request = client.request(url, {
+          method: 'POST',
+          agent,
+          headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        });
+        const timer = setTimeout(() => {
+          request.destroy(new Error(`no answer within ${timeoutMs} ms`));
+          settle({ outcome: 'retry', status: 'timeout', error: `no answer within ${timeoutMs} ms` });
+        }, timeoutMs);
+        request.on('response', (response) => {
+          const status = response.statusCode ?? 0;
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => {
+            if (text.length < MAX_ERROR_BODY) text += chunk;
+          });
+          response.on('error', () => {});
+          response.on('end', () => {
+            if (status >= 200 && status < 300) {
+              settle({ outcome: 'delivered', status: String(status) });
+              return;
+            }
+            const error = `HTTP ${status}${text ? `: ${text.slice(0, MAX_ERROR_BODY)}` : ''}`;
+            if (isRetryableHttpStatus(status)) {
+              const retryAfter = parseRetryAfter(response.headers['retry-after']);
+              settle({ outcome: 'retry', status: String(status), error, ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter }) });
+            } else {
+              settle({ outcome: 'failed', status: String(status), error });
+            }
+          });
+        });
+        request.on('error', (error: NodeJS.ErrnoException) => {
+          settle({ outcome: 'retry', status: error.code ?? 'connection_error', error: error.message });
+        });
+        request.end(body);
+      });
+    },
+    close() {
+      agent.destroy();
+    },
+  };
+}
