@@ -143,6 +143,11 @@ export class Forwarder implements DispatchSink {
       return;
     }
     const path = pathOf(event);
+    if (path.includes(this.options.selfId)) {
+      // It came back around: this gateway forwarded it before.
+      this.skippedOnPath++;
+      return;
+    }
     let outgoing: McpEvent | undefined;
     for (const route of this.routes) {
       if (route.deliveries.length === 0 || !route.matches(event)) continue;

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { CircuitBreaker } from '../../../gateway/forwarding/circuit-breaker.js';
+import { RecentIds } from '../../../gateway/forwarding/recent-ids.js';
+import { backoffMs, isRetryableHttpStatus, parseRetryAfter } from '../../../gateway/forwarding/retry-policy.js';
+
+describe('retry policy', () => {
+  it('retries connection-level and transient statuses only', () => {
+    expect([500, 502, 503, 504, 404, 408, 409, 429].every(isRetryableHttpStatus)).toBe(true);
+    expect([400, 401, 403, 413, 415, 422].some(isRetryableHttpStatus)).toBe(false);
+  });
+
+  it('backs off exponentially with full jitter, capped', () => {
+    const policy = { maxAttempts: 10, initialBackoffMs: 100, maxBackoffMs: 1000 };
+    expect(backoffMs(policy, 1, undefined, () => 1)).toBe(100);
+    expect(backoffMs(policy, 3, undefined, () => 1)).toBe(400);
+    expect(backoffMs(policy, 8, undefined, () => 1)).toBe(1000);
+    expect(backoffMs(policy, 3, undefined, () => 0.5)).toBe(200);
+    expect(backoffMs(policy, 3, undefined, () => 0)).toBe(1);
+  });
+
+  it('honours Retry-After when it is longer than the backoff, up to five minutes', () => {
+    const policy = { maxAttempts: 10, initialBackoffMs: 100, maxBackoffMs: 1000 };
+    expect(backoffMs(policy, 1, 3000, () => 1)).toBe(3000);
+    expect(backoffMs(policy, 1, 50, () => 1)).toBe(100);
+    expect(backoffMs(policy, 1, 24 * 3600_000, () => 1)).toBe(300_000);
+    expect(parseRetryAfter('2')).toBe(2000);
+    expect(parseRetryAfter(new Date(10_000).toUTCString(), 4000)).toBe(6000);
+    expect(parseRetryAfter('soon')).toBeUndefined();
+  });
+});
+
+describe('CircuitBreaker', () => {
+  it('opens after the threshold, lets one probe through after the cooldown, and closes on success', () => {
+    let now = 0;
+    const breaker = new CircuitBreaker(3, 1000, () => now);
+    for (let i = 0; i < 3; i++) {
+      expect(breaker.allow()).toBe(true);
+      breaker.failed();
+    }
+    expect(breaker.state).toBe('open');
+    expect(breaker.allow()).toBe(false);
+    expect(breaker.waitMs()).toBe(1000);
+    now = 1000;
+    expect(breaker.allow()).toBe(true); // the probe
+    expect(breaker.state).toBe('half_open');
+    expect(breaker.allow()).toBe(false); // only one at a time
+    breaker.succeeded();
+    expect(breaker.state).toBe('closed');
+    expect(breaker.allow()).toBe(true);
+  });
+
+  it('re-opens when the probe fails', () => {
+    let now = 0;
+    const breaker = new CircuitBreaker(1, 500, () => now);
+    breaker.failed();
+    now = 600;
+    expect(breaker.allow()).toBe(true);
+    breaker.failed();
+    expect(breaker.state).toBe('open');
+    expect(breaker.allow()).toBe(false);
+  });
+});
+
+describe('RecentIds', () => {
+  it('remembers ids within the TTL and the size bound', () => {
+    let now = 0;
+    const ids = new RecentIds(2, 1000, () => now);
+    expect(ids.checkAndRemember('a')).toBe(false);
+    expect(ids.checkAndRemember('a')).toBe(true);
+    expect(ids.checkAndRemember('b')).toBe(false);
+    expect(ids.checkAndRemember('c')).toBe(false); // evicts a
+    expect(ids.checkAndRemember('a')).toBe(false);
+    now = 5000;
+    expect(ids.checkAndRemember('c')).toBe(false); // expired
+    expect(ids.size).toBeLessThanOrEqual(2);
+  });
+
+  it('forgets an id on request, and remembers nothing at size 0', () => {
+    const ids = new RecentIds(10, 1000);
+    ids.checkAndRemember('x');
+    ids.forget('x');
+    expect(ids.checkAndRemember('x')).toBe(false);
+    const none = new RecentIds(0, 1000);
+    none.checkAndRemember('y');
+    expect(none.checkAndRemember('y')).toBe(false);
+  });
+});
