@@ -1,0 +1,82 @@
+// The system under test: a real gateway process (dist/gateway/main.js) on its own core, with
+// explicit free ports, ready when GET /ready answers 200, and its counts readable over GetMetrics.
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { CORES, PROJECT_DIST, spawnPinned, stop, waitFor } from './processes.js';
+import { freePorts } from './ports.js';
+import { activeStreams, serverMetrics } from './proto.js';
+
+export interface GatewayProcess {
+  child: ChildProcess;
+  pid: number;
+  http: number;
+  grpc: number;
+  health: number;
+  /** Open gRPC streams, as the gateway counts them (GetMetrics). */
+  activeStreams(): Promise<number>;
+  /** Events the gateway accepted since start (GetMetrics total_events). */
+  accepted(): Promise<number>;
+  stop(): Promise<number | null>;
+}
+
+export interface GatewayOptions {
+  env?: Record<string, string>;
+  /** Extra node flags, e.g. --cpu-prof. */
+  nodeArgs?: string[];
+}
+
+/** Keeps the last lines a process wrote, to explain a failure. */
+function tail(child: ChildProcess): () => string {
+  const lines: string[] = [];
+  const keep = (chunk: Buffer) => {
+    lines.push(...chunk.toString().split('\n').filter(Boolean));
+    lines.splice(0, Math.max(0, lines.length - 20));
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return () => lines.join('\n');
+}
+
+export async function startGateway(options: GatewayOptions = {}): Promise<GatewayProcess> {
+  const [http, grpc, health] = (await freePorts(3)) as [number, number, number];
+  const env = {
+    BIND_HOST: '127.0.0.1',
+    HTTP_PORT: String(http),
+    GRPC_PORT: String(grpc),
+    HEALTH_CHECK_PORT: String(health),
+    LOG_LEVEL: 'warn',
+    ...options.env,
+  };
+  // BENCH_CPU_PROF=<dir>: every gateway writes a V8 CPU profile there when it exits.
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
+  const child = spawnPinned(process.execPath, [...profile, ...(options.nodeArgs ?? []), join(PROJECT_DIST, 'gateway/main.js')], {
+    core: CORES.server,
+    env,
+  });
+  const output = tail(child);
+  let exitedEarly = false;
+  child.once('exit', () => (exitedEarly = true));
+  await waitFor(
+    'the gateway to be ready',
+    async () => {
+      if (exitedEarly) throw new Error(`gateway exited during startup:\n${output()}`);
+      const response = await fetch(`http://127.0.0.1:${health}/ready`);
+      return response.status === 200;
+    },
+    15_000,
+  ).catch((error: Error) => {
+    child.kill('SIGKILL');
+    throw new Error(`${error.message}\n${output()}`);
+  });
+
+  return {
+    child,
+    pid: child.pid!,
+    http,
+    grpc,
+    health,
+    activeStreams: () => activeStreams(grpc),
+    accepted: async () => (await serverMetrics(grpc)).total_events,
+    stop: () => stop(child, 15_000),
+  };
+}

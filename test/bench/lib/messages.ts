@@ -1,0 +1,78 @@
+// IPC between the bench and its worker processes: commands down, one reply per command up,
+// matched by id so a caller can simply await the answer.
+import type { ChildProcess } from 'node:child_process';
+import type { HistogramData } from './stats.js';
+
+export type SubscriberCommand =
+  | { cmd: 'open'; port: number; streams: number; channels: number; startTimestamp: number }
+  | { cmd: 'reset' }
+  | { cmd: 'report' }
+  | { cmd: 'close' };
+
+export interface SubscriberReport {
+  /** Streams opened and not ended. */
+  open: number;
+  /** Events received by all streams since the last reset. */
+  received: number;
+  /** Fewest and most events one stream received since the last reset. */
+  minPerStream: number;
+  maxPerStream: number;
+  /** Ingest-to-receive latency (µs) since the last reset. */
+  latency: HistogramData;
+  /** Streams that ended with an error, and the first few messages. */
+  errors: number;
+  errorSamples: string[];
+}
+
+export type ProducerCommand = { cmd: 'run'; port: number; rate: number; durationMs: number } | { cmd: 'close' };
+
+export interface ProducerReport {
+  sent: number;
+  ok: number;
+  failed: number;
+  elapsedMs: number;
+  errorSamples: string[];
+}
+
+let nextId = 0;
+
+/** Sends a command to a worker and resolves with its reply (or rejects if the worker dies). */
+export function request<T>(child: ChildProcess, message: object, timeoutMs = 120_000): Promise<T> {
+  const id = ++nextId;
+  return new Promise<T>((resolve, reject) => {
+    const onMessage = (reply: { id?: number; ok?: boolean; result?: T; error?: string }) => {
+      if (reply.id !== id) return;
+      cleanup();
+      if (reply.ok) resolve(reply.result as T);
+      else reject(new Error(reply.error ?? 'worker failed'));
+    };
+    const onExit = (code: number | null) => {
+      cleanup();
+      reject(new Error(`worker exited (code ${code}) before answering ${JSON.stringify(message)}`));
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`worker did not answer ${JSON.stringify(message)} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const cleanup = () => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+    child.send({ ...message, id });
+  });
+}
+
+/** Worker side: runs `handle` for each command and replies with its result or error. */
+export function serve(handle: (message: { cmd: string } & Record<string, unknown>) => Promise<unknown>): void {
+  process.on('message', (message: { id: number; cmd: string } & Record<string, unknown>) => {
+    handle(message).then(
+      (result) => process.send?.({ id: message.id, ok: true, result }),
+      (error: Error) => process.send?.({ id: message.id, ok: false, error: error.stack ?? String(error) }),
+    );
+  });
+  // The bench going away (even by SIGKILL) closes the IPC channel: never outlive it.
+  process.on('disconnect', () => process.exit(0));
+}

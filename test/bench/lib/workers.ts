@@ -1,0 +1,61 @@
+// Parent-side handles on the worker processes (subscribers, producer), both on the client core.
+import type { ChildProcess } from 'node:child_process';
+import { request, type ProducerReport, type SubscriberReport } from './messages.js';
+import { CORES, spawnNodeWorker, stop, waitFor } from './processes.js';
+
+export interface SubscriberWorker {
+  child: ChildProcess;
+  report(): Promise<SubscriberReport>;
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A gRPC server the subscribers connect to (the gateway, or a baseline). */
+export interface StreamServer {
+  grpc: number;
+  /** Streams the server counts as open. */
+  activeStreams(): Promise<number>;
+}
+
+/** Opens `streams` live-only StreamEvents subscriptions over `channels` connections, and waits
+ * until the server counts them all as active (a server stream sends nothing on open, so the
+ * client cannot tell by itself). */
+export async function startSubscribers(server: StreamServer, streams: number, channels: number): Promise<SubscriberWorker> {
+  const child = spawnNodeWorker('workers/subscribers.js', CORES.client);
+  await request(child, { cmd: 'open', port: server.grpc, streams, channels, startTimestamp: Date.now() });
+  await waitFor(
+    `${streams} streams to be active on the server`,
+    async () => (await server.activeStreams()) >= streams,
+    60_000,
+    200,
+  );
+  return {
+    child,
+    report: () => request<SubscriberReport>(child, { cmd: 'report' }),
+    reset: async () => {
+      await request(child, { cmd: 'reset' });
+    },
+    close: async () => {
+      await request(child, { cmd: 'close' }).catch(() => undefined);
+      await stop(child, 3000);
+    },
+  };
+}
+
+export interface ProducerWorker {
+  child: ChildProcess;
+  run(port: number, rate: number, durationMs: number): Promise<ProducerReport>;
+  close(): Promise<void>;
+}
+
+export function startProducer(): ProducerWorker {
+  const child = spawnNodeWorker('workers/producer.js', CORES.client);
+  return {
+    child,
+    run: (port, rate, durationMs) => request<ProducerReport>(child, { cmd: 'run', port, rate, durationMs }, durationMs + 120_000),
+    close: async () => {
+      await request(child, { cmd: 'close' }).catch(() => undefined);
+      await stop(child, 3000);
+    },
+  };
+}

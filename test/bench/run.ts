@@ -1,0 +1,89 @@
+// `make bench`: runs the gateway benchmarks and prints one table of results, each against a
+// baseline or target measured in the same run (the machine is shared and noisy, so absolute
+// numbers mean little across runs; ratios do). Knobs are environment variables, see README.md.
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../../src/paths.js';
+import { loadTool } from './lib/load-http.js';
+import { installCleanup, PINNING } from './lib/processes.js';
+import { renderTable, writeJson, type Row } from './lib/report.js';
+import { grpcFanout } from './scenarios/grpc-fanout.js';
+import { httpIngest } from './scenarios/http-ingest.js';
+import { memory } from './scenarios/memory.js';
+
+function numberEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name}: expected a positive number, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+const config = {
+  scenarios: (process.env.BENCH_SCENARIOS ?? 'http,fanout,memory').split(',').map((s) => s.trim()),
+  http: {
+    connections: numberEnv('BENCH_CONNECTIONS', 50),
+    durationS: numberEnv('BENCH_HTTP_SECONDS', 5),
+    warmupS: numberEnv('BENCH_WARMUP_SECONDS', 1),
+    rounds: numberEnv('BENCH_HTTP_ROUNDS', 4),
+    target: 0.6,
+    subscriberQueue: numberEnv('BENCH_SUBSCRIBER_QUEUE', 1_000_000),
+  },
+  fanout: {
+    streams: numberEnv('BENCH_STREAMS', 1000),
+    channels: numberEnv('BENCH_CHANNELS', 10),
+    rates: (process.env.BENCH_FANOUT_RATES ?? '10,20,50,100,500,2000').split(',').map(Number),
+    baselineRates: (process.env.BENCH_FANOUT_BASELINE_RATES ?? '10,50,100').split(',').filter(Boolean).map(Number),
+    durationS: numberEnv('BENCH_FANOUT_SECONDS', 5),
+    targetRate: 2000,
+    targetP99Ms: 10,
+  },
+  memory: { streams: numberEnv('BENCH_STREAMS', 1000), channels: numberEnv('BENCH_CHANNELS', 10), settleMs: 3000 },
+};
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+async function main(): Promise<void> {
+  installCleanup();
+  const started = Date.now();
+  const tool = config.scenarios.includes('http') ? loadTool() : 'n/a';
+  log(`tas-mcp bench: node ${process.version}, ${PINNING ? 'gateway pinned to core 0, clients to core 1' : 'NOT pinned (needs taskset and 2 cores)'}, HTTP load: ${tool}`);
+  if (tool === 'autocannon') log('  (wrk not found: using autocannon; `apt-get install -y wrk` gives a load generator that needs less CPU)');
+
+  const rows: Row[] = [];
+  const raw: Record<string, object> = {};
+  const failures: string[] = [];
+  const scenarios: [string, string, (l: typeof log) => Promise<{ rows: Row[]; raw: object }>][] = [
+    ['http', 'HTTP ingest vs bare fastify', (l) => httpIngest(config.http, l)],
+    ['fanout', `gRPC fan-out to ${config.fanout.streams} subscribers`, (l) => grpcFanout(config.fanout, l)],
+    ['memory', `memory with ${config.memory.streams} streams`, (l) => memory(config.memory, l)],
+  ];
+  for (const [key, title, scenario] of scenarios) {
+    if (!config.scenarios.includes(key)) continue;
+    log(`\n== ${title}`);
+    try {
+      const result = await scenario(log);
+      rows.push(...result.rows);
+      raw[key] = result.raw;
+    } catch (error) {
+      failures.push(key);
+      log(`  scenario failed: ${(error as Error).stack ?? String(error)}`);
+      rows.push({ scenario: key, metric: 'scenario', value: 'error', verdict: 'FAIL', note: (error as Error).message.split('\n')[0] });
+    }
+  }
+
+  log(`\n${renderTable(rows)}\n`);
+  const elapsedS = (Date.now() - started) / 1000;
+  const out = join(PROJECT_ROOT, 'test/bench/results/latest.json');
+  writeJson(out, { at: new Date().toISOString(), node: process.version, pinned: PINNING, loadTool: tool, elapsedS, config, rows, raw });
+  log(`results: ${out} (${elapsedS.toFixed(0)} s)`);
+  const failed = rows.some((r) => r.verdict === 'FAIL');
+  if (failures.length > 0 || (failed && process.env.BENCH_STRICT === '1')) process.exitCode = 1;
+}
+
+main().then(
+  () => process.exit(),
+  (error: unknown) => {
+    process.stderr.write(`bench: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);

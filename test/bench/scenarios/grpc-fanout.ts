@@ -1,0 +1,217 @@
+// Scenario 2: gRPC fan-out. 1,000 StreamEvents subscribers in a separate process, a paced
+// producer in another; at each offered rate, how many events/s reach subscribers and how long
+// an event takes from the producer's send to a subscriber's receive (p50/p99/max). The same
+// clients are then run against a bare grpc-js fan-out server, the baseline for what grpc-js
+// and this machine allow at all.
+import { freePort } from '../lib/ports.js';
+import { monotonicMicros, sleep } from '../lib/clock.js';
+import { startGateway } from '../lib/gateway.js';
+import { describeLoad, machineWindow } from '../lib/machine.js';
+import type { SubscriberReport } from '../lib/messages.js';
+import { CORES, cpuSeconds, spawnNodeWorker, stop, waitFor } from '../lib/processes.js';
+import { activeStreams } from '../lib/proto.js';
+import type { Row } from '../lib/report.js';
+import { Histogram } from '../lib/stats.js';
+import { startProducer, startSubscribers, type StreamServer, type SubscriberWorker } from '../lib/workers.js';
+
+export interface FanoutOptions {
+  streams: number;
+  channels: number;
+  rates: number[];
+  /** Rates also run against the bare grpc-js baseline (it has no cut-off, so keep them modest). */
+  baselineRates: number[];
+  durationS: number;
+  /** Rate the latency target applies to, and the target itself. */
+  targetRate: number;
+  targetP99Ms: number;
+}
+
+interface FanoutServer extends StreamServer {
+  pid: number;
+  stop(): Promise<unknown>;
+}
+
+export interface RateResult {
+  rate: number;
+  ingested: number;
+  expected: number;
+  received: number;
+  seconds: number;
+  delivered: number;
+  p50: number;
+  p99: number;
+  max: number;
+  cutOff: number;
+  complete: boolean;
+  cpu: Record<string, number>;
+  machine: string;
+  refused: number;
+  refusal?: string;
+  minPerStream: number;
+  maxPerStream: number;
+  streamError?: string;
+}
+
+async function gatewayServer(streams: number): Promise<FanoutServer> {
+  const gateway = await startGateway({ env: { MAX_CONNECTIONS: String(streams + 100) } });
+  return { grpc: gateway.grpc, pid: gateway.pid, activeStreams: gateway.activeStreams, stop: gateway.stop };
+}
+
+async function bareServer(): Promise<FanoutServer> {
+  const port = await freePort();
+  const child = spawnNodeWorker('fixtures/bare-grpc-fanout.js', CORES.server, { PORT: String(port) });
+  await waitFor('the bare grpc-js fan-out baseline', async () => (await activeStreams(port)) >= 0, 15_000, 100);
+  return { grpc: port, pid: child.pid!, activeStreams: () => activeStreams(port), stop: () => stop(child) };
+}
+
+/** Waits until `expected` events have arrived since the last reset, or nothing more has for
+ * 2 s; returns the last report and when the count last moved (the end of delivery). */
+async function waitForDelivery(subscribers: SubscriberWorker, expected: number): Promise<{ report: SubscriberReport; lastChange: number }> {
+  let last = -1;
+  let lastChange = monotonicMicros();
+  for (;;) {
+    const report = await subscribers.report();
+    if (report.received !== last) {
+      last = report.received;
+      lastChange = monotonicMicros();
+    }
+    if (report.received >= expected || monotonicMicros() - lastChange > 2e6) return { report, lastChange };
+    await sleep(50);
+  }
+}
+
+/** Runs every rate against one server, with fresh subscribers whenever streams were cut off. */
+async function measureRates(
+  server: FanoutServer,
+  label: string,
+  rates: number[],
+  options: FanoutOptions,
+  log: (line: string) => void,
+): Promise<RateResult[]> {
+  let subscribers = await startSubscribers(server, options.streams, options.channels);
+  const producer = startProducer();
+  const results: RateResult[] = [];
+  try {
+    // A short warm-up so JIT and connection set-up are not measured at the first rate.
+    await subscribers.reset();
+    const warm = await producer.run(server.grpc, 20, 1000);
+    await waitForDelivery(subscribers, warm.ok * options.streams);
+
+    for (const rate of rates) {
+      await subscribers.reset();
+      const pids = { server: server.pid, subscribers: subscribers.child.pid!, producer: producer.child.pid! };
+      const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
+      const machine = machineWindow();
+      const started = monotonicMicros();
+      const sent = await producer.run(server.grpc, rate, options.durationS * 1000);
+      const expected = sent.ok * options.streams;
+      const { report, lastChange } = await waitForDelivery(subscribers, expected);
+      const seconds = (lastChange - started) / 1e6;
+      // CPU share of each process over the run (1.0 = one full core): shows which side saturated.
+      const window = (monotonicMicros() - started) / 1e6;
+      const used = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid) - cpuBefore[name]!]));
+      const cpu = Object.fromEntries(Object.entries(used).map(([name, s]) => [name, s / window]));
+      const load = machine(Object.values(used).reduce((a, b) => a + b, 0));
+      const latency = new Histogram();
+      latency.merge(report.latency);
+      const result: RateResult = {
+        rate,
+        ingested: sent.ok,
+        expected,
+        received: report.received,
+        seconds,
+        delivered: report.received / seconds,
+        p50: latency.percentile(0.5) / 1000,
+        p99: latency.percentile(0.99) / 1000,
+        max: latency.max / 1000,
+        cutOff: options.streams - report.open,
+        complete: report.received === expected,
+        cpu,
+        machine: describeLoad(load),
+        refused: sent.failed,
+        refusal: sent.errorSamples[0],
+        minPerStream: report.minPerStream,
+        maxPerStream: report.maxPerStream,
+        streamError: report.errorSamples[0],
+      };
+      results.push(result);
+      log(
+        `  ${label} ${rate} ev/s: ${report.received}/${expected} delivered in ${seconds.toFixed(1)} s (${result.delivered.toFixed(0)}/s), ` +
+          `p50 ${result.p50.toFixed(2)} ms p99 ${result.p99.toFixed(2)} ms, streams cut off ${result.cutOff}; ` +
+          `CPU ${Object.entries(cpu).map(([n, c]) => `${n} ${(100 * c).toFixed(0)}%`).join(', ')}; ${result.machine}`,
+      );
+      // Streams cut off for falling behind are gone: measure the next rate with a fresh set.
+      if (report.open < options.streams) {
+        await subscribers.close();
+        await waitFor('cut-off streams to close', async () => (await server.activeStreams()) === 0, 30_000, 100);
+        subscribers = await startSubscribers(server, options.streams, options.channels);
+      }
+      await sleep(300);
+    }
+    return results;
+  } finally {
+    await producer.close();
+    await subscribers.close();
+  }
+}
+
+export async function grpcFanout(options: FanoutOptions, log: (line: string) => void): Promise<{ rows: Row[]; raw: object }> {
+  const gateway = await gatewayServer(options.streams);
+  let gatewayResults: RateResult[];
+  try {
+    gatewayResults = await measureRates(gateway, 'gateway', options.rates, options, log);
+  } finally {
+    await gateway.stop();
+  }
+  let baselineResults: RateResult[] = [];
+  if (options.baselineRates.length > 0) {
+    const bare = await bareServer();
+    try {
+      baselineResults = await measureRates(bare, 'bare grpc-js', options.baselineRates, options, log);
+    } finally {
+      await bare.stop();
+    }
+  }
+
+  const scenario = `grpc fan-out x${options.streams}`;
+  const rows: Row[] = [];
+  let bestRate: number | undefined;
+  for (const r of gatewayResults) {
+    const base = baselineResults.find((b) => b.rate === r.rate);
+    const atTarget = r.rate === options.targetRate;
+    if (r.complete && r.p99 < options.targetP99Ms) bestRate = Math.max(bestRate ?? 0, r.rate);
+    const cpuText = Object.entries(r.cpu).map(([n, c]) => `${n} ${(100 * c).toFixed(0)}%`).join(', ');
+    rows.push({
+      scenario,
+      metric: `delivered @ ${r.rate} ev/s`,
+      value: r.delivered,
+      unit: 'ev/s',
+      baseline: base ? base.delivered : `${r.rate * options.streams} offered`,
+      target: base ? `${(r.delivered / base.delivered).toFixed(2)}x bare` : `${(r.delivered / (r.rate * options.streams)).toFixed(2)}x offered`,
+      verdict: r.complete ? 'info' : 'FAIL',
+      note:
+        `${r.received}/${r.expected} deliveries of ${r.ingested} events${r.refused ? ` (${r.refused} refused: ${r.refusal})` : ''}; ` +
+        `per stream ${r.minPerStream}..${r.maxPerStream}; ${r.cutOff} streams cut off${r.streamError ? ` (${r.streamError})` : ''}; CPU ${cpuText}; ${r.machine}`,
+    });
+    rows.push({
+      scenario,
+      metric: `latency p99 @ ${r.rate} ev/s`,
+      value: r.p99,
+      unit: 'ms',
+      baseline: base ? base.p99 : undefined,
+      target: atTarget ? `< ${options.targetP99Ms} ms` : base ? `${(r.p99 / base.p99).toFixed(2)}x bare` : '',
+      verdict: atTarget ? (r.p99 < options.targetP99Ms && r.complete ? 'PASS' : 'FAIL') : 'info',
+      note: `p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, max ${r.max.toFixed(1)} ms${base ? `; bare grpc-js p50 ${base.p50.toFixed(2)} ms, p99 ${base.p99.toFixed(2)} ms` : ''}`,
+    });
+  }
+  rows.push({
+    scenario,
+    metric: `max rate with p99 < ${options.targetP99Ms} ms`,
+    value: bestRate === undefined ? 'none' : `${bestRate} ev/s`,
+    baseline: `${options.targetRate} ev/s`,
+    target: bestRate === undefined ? 'n/a' : `${(bestRate / options.targetRate).toFixed(3)}x`,
+    verdict: (bestRate ?? 0) >= options.targetRate ? 'PASS' : 'FAIL',
+    note: `highest offered rate (of ${options.rates.join(', ')} ev/s) at which all ${options.streams} streams got every event with p99 < ${options.targetP99Ms} ms`,
+  });
+  return { rows, raw: { streams: options.streams, channels: options.channels, gateway: gatewayResults, bare: baselineResults } };
+}
