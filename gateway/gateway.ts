@@ -47,6 +47,8 @@ export interface Gateway {
 
 /** How often queued subscriber events are checked while draining. */
 const DRAIN_POLL_MS = 20;
+/** Time given to the dead-letter sink after the grace period for letters made at its end. */
+const DEAD_LETTER_FLUSH_MS = 2000;
 
 export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway {
   const log = deps.logger;
@@ -54,7 +56,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   const history = new EventHistory({ size: config.history.size, retentionMs: config.history.retention });
   const registry = new SubscriberRegistry();
   const deadLetters = new DeadLetterStore(config.forwarding.deadLetter.maxEntries);
-  const deadLetterSink = config.forwarding.deadLetter.url ? new DeadLetterSink(config.forwarding.deadLetter.url, log) : undefined;
+  const deadLetterSink = config.forwarding.deadLetter.url ? new DeadLetterSink(config.forwarding.deadLetter.url, log, config.forwarding.deadLetter.maxEntries) : undefined;
   let bus: EventBus;
   let forwarder: Forwarder;
   const metrics = createGatewayMetrics({
@@ -210,6 +212,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     })();
     // Targets drain beside subscribers; whatever they still hold at the deadline is dead-lettered.
     await Promise.all([subscribersFlushed, forwarder.drain(timeLeft())]);
+    // Letters written at the deadline still reach the sink: a short extra wait, bounded.
+    await deadLetterSink?.idle(Math.max(timeLeft(), DEAD_LETTER_FLUSH_MS));
     const undelivered = bus.depth + registry.queued();
     if (undelivered > 0) log.warn({ undelivered }, 'grace period over with events still queued for subscribers');
     registry.finishAll({ kind: 'shutdown', message: 'the gateway is shutting down; reconnect to another instance' });

@@ -77,40 +77,86 @@ export class DeadLetterStore {
   }
 }
 
-/** POSTs each dead letter as JSON to a URL; bounded, and never in the way of the data path. */
+/** Letters per POST to the sink. */
+const SINK_BATCH = 100;
+/** POSTs to the sink at once. */
+const SINK_CONCURRENCY = 4;
+
+/**
+ * POSTs dead letters to a URL as JSON batches, {"dead_letters": [...]}, beside the in-memory
+ * store. Bounded (a letter that finds the queue full is counted as failed; it is still in the
+ * store), retried a few times, and never in the way of the data path.
+ */
 export class DeadLetterSink {
-  private pending = 0;
+  private readonly queue: DeadLetter[] = [];
+  private active = 0;
+  private idleWaiters: (() => void)[] = [];
   delivered = 0;
   failed = 0;
 
   constructor(
     private readonly url: string,
     private readonly logger: Logger,
-    private readonly maxPending = 1000,
+    private readonly maxQueued = 10_000,
     private readonly timeoutMs = 10_000,
+    private readonly attempts = 3,
   ) {}
 
   send(letter: DeadLetter): void {
-    if (this.pending >= this.maxPending) {
+    if (this.queue.length >= this.maxQueued) {
       this.failed++;
       return;
     }
-    this.pending++;
-    fetch(this.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(letter),
-      signal: AbortSignal.timeout(this.timeoutMs),
-    })
-      .then(async (response) => {
+    this.queue.push(letter);
+    this.pump();
+  }
+
+  /** Resolves once every letter queued so far is answered, or after `timeoutMs` (shutdown). */
+  async idle(timeoutMs: number): Promise<void> {
+    if (this.queue.length === 0 && this.active === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
+    clearTimeout(timer);
+  }
+
+  private pump(): void {
+    while (this.active < SINK_CONCURRENCY && this.queue.length > 0) {
+      const batch = this.queue.splice(0, SINK_BATCH);
+      this.active++;
+      void this.post(batch).finally(() => {
+        this.active--;
+        this.pump();
+        if (this.active === 0 && this.queue.length === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+      });
+    }
+  }
+
+  private async post(batch: DeadLetter[]): Promise<void> {
+    const body = JSON.stringify({ dead_letters: batch });
+    let lastError = '';
+    for (let attempt = 1; attempt <= this.attempts; attempt++) {
+      try {
+        const response = await fetch(this.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
         await response.arrayBuffer();
-        if (!response.ok) throw new Error(`HTTP ${response.status}`);
-        this.delivered++;
-      })
-      .catch((error: Error) => {
-        this.failed++;
-        this.logger.warn({ err: error.message, deadLetter: letter.id, url: this.url }, 'dead-letter sink refused a letter; it stays in memory');
-      })
-      .finally(() => this.pending--);
+        if (response.ok) {
+          this.delivered += batch.length;
+          return;
+        }
+        lastError = `HTTP ${response.status}`;
+      } catch (error) {
+        lastError = (error as Error).message;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+    this.failed += batch.length;
+    this.logger.warn({ letters: batch.length, url: this.url, error: lastError }, 'dead-letter sink refused a batch; the letters stay in memory');
   }
 }

@@ -26,13 +26,19 @@ process.once('exit', () => {
 
 export interface StartOptions {
   env?: Record<string, string>;
+  /** Fixed ports (to restart a gateway where it was, or to name peers before they start). */
+  ports?: { http: number; grpc: number; health: number };
   args?: string[];
   /** Do not wait for /ready (for processes expected to fail). */
   waitReady?: boolean;
 }
 
+export async function reservePorts(): Promise<{ http: number; grpc: number; health: number }> {
+  return { http: await freePort(), grpc: await freePort(), health: await freePort() };
+}
+
 export async function startGateway(options: StartOptions = {}): Promise<GatewayProcess> {
-  const ports = { http: await freePort(), grpc: await freePort(), health: await freePort() };
+  const ports = options.ports ?? (await reservePorts());
   const child = spawn(process.execPath, [GATEWAY_MAIN, ...(options.args ?? [])], {
     env: {
       PATH: process.env.PATH ?? '',
