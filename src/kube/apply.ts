@@ -15,37 +15,10 @@
 // object needs the schema's list-map keys (containers by name, ports by containerPort/protocol),
 // which the controller does not have without fetching OpenAPI.
 import { createHash } from 'node:crypto';
-import {
-  HttpMethod,
-  KubeConfig,
-  KubernetesObjectApi,
-  PatchStrategy,
-  type KubernetesObject,
-  type V1OwnerReference,
-} from '@kubernetes/client-node';
+import { PatchStrategy, type KubernetesObject, type V1OwnerReference } from '@kubernetes/client-node';
+import type { KubeObjectClient } from './object-client.js';
 
 export const DESIRED_HASH_ANNOTATION = 'mcp.tas.ai/desired-hash';
-
-/** A KubernetesObjectApi that also reaches subresources (status), which client-node 1.4's lacks. */
-export class KubeObjectClient extends KubernetesObjectApi {
-  static fromKubeConfig(kubeConfig: KubeConfig): KubeObjectClient {
-    const client = kubeConfig.makeApiClient(KubeObjectClient);
-    client.setDefaultNamespace(kubeConfig);
-    return client;
-  }
-
-  /** Server-side applies `body` to `<object path>/<subresource>`. */
-  async applySubresource<T extends KubernetesObject>(body: KubernetesObject, subresource: string, fieldManager: string, force: boolean): Promise<T> {
-    const path = `${await this.specUriPath({ ...body, metadata: { ...body.metadata } }, 'patch')}/${subresource}`;
-    const request = this.configuration.baseServer.makeRequestContext(path, HttpMethod.PATCH);
-    request.setHeaderParam('Accept', 'application/json');
-    request.setHeaderParam('Content-Type', PatchStrategy.ServerSideApply);
-    request.setQueryParam('fieldManager', fieldManager);
-    request.setQueryParam('force', String(force));
-    request.setBody(JSON.stringify(body));
-    return this.requestPromise<T>(request);
-  }
-}
 
 export interface ApplierOptions {
   client: KubeObjectClient;

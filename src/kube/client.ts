@@ -12,8 +12,8 @@ import {
   CustomObjectsApi,
   EventsV1Api,
   KubeConfig,
-  KubernetesObjectApi,
 } from '@kubernetes/client-node';
+import { KubeObjectClient } from './object-client.js';
 
 export interface LoadKubeConfigOptions {
   /** An explicit kubeconfig file; wins over everything else. */
@@ -48,8 +48,8 @@ export function loadKubeConfig(options: LoadKubeConfigOptions = {}): KubeConfig 
 
 export interface KubeClients {
   kubeConfig: KubeConfig;
-  /** Any kind by apiVersion/kind (discovers the resource path); used for server-side apply. */
-  objects: KubernetesObjectApi;
+  /** Any kind by apiVersion/kind (discovers the resource path); server-side apply, raw reads. */
+  objects: KubeObjectClient;
   core: CoreV1Api;
   customObjects: CustomObjectsApi;
   coordination: CoordinationV1Api;
@@ -59,7 +59,7 @@ export interface KubeClients {
 export function createKubeClients(kubeConfig: KubeConfig): KubeClients {
   return {
     kubeConfig,
-    objects: KubernetesObjectApi.makeApiClient(kubeConfig),
+    objects: KubeObjectClient.fromKubeConfig(kubeConfig),
     core: kubeConfig.makeApiClient(CoreV1Api),
     customObjects: kubeConfig.makeApiClient(CustomObjectsApi),
     coordination: kubeConfig.makeApiClient(CoordinationV1Api),
