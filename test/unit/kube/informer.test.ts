@@ -204,7 +204,8 @@ describe('Informer', () => {
     expect(source.watches).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
     expect(source.watches[0]!.aborted).toBe(true);
-    await vi.advanceTimersByTimeAsync(0);
+    // (fake timers run a 0 ms timer set inside a timer callback one tick later)
+    await vi.advanceTimersByTimeAsync(1);
     expect(source.watches).toHaveLength(2);
     expect(source.last().options.resourceVersion).toBe('12');
     // The aborted watch's late done callback changes nothing.
