@@ -30,7 +30,7 @@ KWOK_VERSION="$(modver kwok/go.mod sigs.k8s.io/kwok)"
 GO_VERSION="$(go env GOVERSION)"
 GOOS_GOARCH="$(go env GOOS)-$(go env GOARCH)"
 # Bump when the build recipe (flags, stamping) changes, so old caches are not reused.
-RECIPE=2
+RECIPE=3
 inputs_hash="$(cd "$here" && { echo "recipe=$RECIPE"; cat kubernetes/go.mod kubernetes/go.sum etcd/go.mod etcd/go.sum etcd/main.go kwok/go.mod kwok/go.sum; } | sha256sum | cut -c1-12)"
 key="k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}_${GO_VERSION}_${GOOS_GOARCH}_${inputs_hash}"
 cache_root="${TAS_CLUSTER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tas-mcp/cluster}"
@@ -42,6 +42,7 @@ complete() {
   [[ -f "$bin/.complete" ]] || return 1
   local b
   for b in "${binaries[@]}"; do [[ -x "$bin/$b" ]] || return 1; done
+  [[ -f "$bin/kwok-stages.yaml" ]]
 }
 
 if complete; then
@@ -104,6 +105,19 @@ log "kwok $KWOK_VERSION"
   -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v}" \
   -o "$tmp/kwok" sigs.k8s.io/kwok/cmd/kwok)
 log "kwok done ($((SECONDS - t2))s)"
+
+# kwok has no built-in stages (kwokctl normally hands them over): ship kwok's own default "fast" stages
+# (node initialize + lease heartbeat, pod ready/complete/delete) from the same module version next to
+# the binary; the harness passes them with --config.
+kwok_dir="$(cd "$here/kwok" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)"
+{
+  for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+    pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+    [[ -f "$kwok_dir/kustomize/stage/$f" ]] || die "kwok stage $f not found in $kwok_dir"
+    echo "---"
+    cat "$kwok_dir/kustomize/stage/$f"
+  done
+} >"$tmp/kwok-stages.yaml"
 
 for b in "${binaries[@]}"; do [[ -x "$tmp/$b" ]] || die "missing $b after the build"; done
 "$tmp/kube-apiserver" --version >&2
