@@ -31,7 +31,7 @@ export interface EventRecord {
   reason: string;
   /** What was done or failed (e.g. Reconcile, Dispatch); required by the API. */
   action: string;
-  /** Human-readable, at most 1 kB (longer is cut). */
+  /** Human-readable, at most 1 kB of UTF-8 (longer is cut). */
   note?: string;
   /** Labels on the Event object, for selection (e.g. by an Argo `resource` EventSource). */
   labels?: Record<string, string>;
@@ -109,7 +109,8 @@ interface KeyState {
   retryAt: number;
 }
 
-const MAX_NOTE_LENGTH = 1024;
+/** The API refuses notes over 1 kB. */
+const MAX_NOTE_BYTES = 1024;
 
 export class EventRecorder {
   private readonly writer: EventWriter;
@@ -134,6 +135,7 @@ export class EventRecorder {
   private throttleAttempt = 0;
   private wakeTimer: TimerHandle | undefined;
   private wakeAt = Infinity;
+  private pumpScheduled = false;
   private closed = false;
   private nameSequence = 0;
   private idleWaiters: (() => void)[] = [];
@@ -177,7 +179,7 @@ export class EventRecorder {
     state.lastObservedAt = now;
     this.counters.recorded++;
     if (!state.inFlight) this.ready.add(key);
-    this.pump();
+    this.schedulePump();
     return true;
   }
 
@@ -239,6 +241,16 @@ export class EventRecorder {
       }
     }
     return false;
+  }
+
+  /** Writes start after the caller's synchronous code, so record() never pays for a request. */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    queueMicrotask(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
   }
 
   /** Starts as many writes as the budget, the in-flight cap and the 429 pause allow. */
@@ -365,7 +377,7 @@ export class EventRecorder {
       type: template.type,
       reason: template.reason,
       action: template.action,
-      ...(template.note !== undefined ? { note: template.note.slice(0, MAX_NOTE_LENGTH) } : {}),
+      ...(template.note !== undefined ? { note: truncateUtf8(template.note, MAX_NOTE_BYTES) } : {}),
       // The API wants series.count >= 2: one occurrence is an Event without a series.
       ...(occurrences > 1 ? { series: { count: occurrences, lastObservedTime: microTime(lastAt) } } : {}),
     };
@@ -399,6 +411,17 @@ export class EventRecorder {
     this.idleWaiters = [];
     for (const wake of waiters) wake();
   }
+}
+
+/** Cuts `text` to at most `maxBytes` of UTF-8 without splitting a character. */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  let end = Math.min(text.length, maxBytes);
+  while (end > 0 && Buffer.byteLength(text.slice(0, end)) > maxBytes) end--;
+  // Do not leave half of a surrogate pair at the end.
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return text.slice(0, end);
 }
 
 /** What makes two occurrences one series. Labels are sorted so their order does not matter. */

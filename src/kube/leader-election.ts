@@ -124,8 +124,8 @@ export class LeaderElector {
     this.leading = true;
     const leadership = new AbortController();
     this.logger?.info({ lease: `${this.namespace}/${this.name}`, identity: this.identity }, 'became leader');
-    this.options.onStartedLeading(leadership.signal);
     try {
+      this.options.onStartedLeading(leadership.signal);
       await this.renewUntilLost(stopped);
     } finally {
       this.leading = false;

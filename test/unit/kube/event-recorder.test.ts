@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiException, type EventsV1Event, type EventsV1EventSeries } from '@kubernetes/client-node';
-import { EventRecorder, type EventRecord, type EventWriter } from '../../../src/kube/event-recorder.js';
+import { EventRecorder, truncateUtf8, type EventRecord, type EventWriter } from '../../../src/kube/event-recorder.js';
 
 /** Keeps Events like the API server would, and logs every write with its time. */
 class FakeEventWriter implements EventWriter {
@@ -104,6 +104,22 @@ describe('EventRecorder', () => {
     for (let i = 0; i < 100_000; i++) recorder.record(dispatched(i));
     expect(performance.now() - began).toBeLessThan(2_000);
     expect(recorder.stats()).toMatchObject({ recorded: 100_000, dropped: 0 });
+  });
+
+  it('starts no request inside record(): writes begin after the caller returns', async () => {
+    const writer = new FakeEventWriter();
+    const recorder = new EventRecorder({ writer, reportingController: 'c', reportingInstance: 'i' });
+    recorder.record(dispatched(0));
+    expect(writer.writeTimes).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(writer.writeTimes).toHaveLength(1);
+  });
+
+  it('cuts notes to 1 kB of UTF-8 without splitting characters', () => {
+    expect(truncateUtf8('abc', 1024)).toBe('abc');
+    const euros = '€'.repeat(400); // 3 bytes each
+    expect(Buffer.byteLength(truncateUtf8(euros, 1024))).toBe(1023);
+    expect(truncateUtf8('a' + '😀'.repeat(600), 1024)).toBe('a' + '😀'.repeat(255));
   });
 
   it('drops (and counts) occurrences of new keys beyond maxPendingKeys, never of held ones', async () => {
