@@ -137,6 +137,7 @@ export class EventRecorder {
   private wakeAt = Infinity;
   private pumpScheduled = false;
   private closed = false;
+  private halted = false;
   private nameSequence = 0;
   private idleWaiters: (() => void)[] = [];
   private readonly counters = { recorded: 0, dropped: 0, failed: 0, written: 0, eventsCreated: 0, seriesUpdates: 0, throttled: 0 };
@@ -191,7 +192,8 @@ export class EventRecorder {
 
   /**
    * Stops intake and keeps writing, within the budget, until nothing is pending or `timeoutMs`
-   * passed. Resolves with the occurrences left unwritten (also counted as failed).
+   * passed; then starts nothing more. Resolves with the occurrences left unwritten (also counted
+   * as failed); a write still in flight then ends up in `written` or `failed`.
    */
   async close(timeoutMs: number): Promise<number> {
     this.closed = true;
@@ -205,6 +207,8 @@ export class EventRecorder {
       ]);
       if (timer !== undefined) this.clock.clearTimeout(timer);
     }
+    // Nothing starts after this; a write still in flight ends as written or failed.
+    this.halted = true;
     if (this.wakeTimer !== undefined) this.clock.clearTimeout(this.wakeTimer);
     this.wakeTimer = undefined;
     const left = this.stats().pending;
@@ -255,6 +259,7 @@ export class EventRecorder {
 
   /** Starts as many writes as the budget, the in-flight cap and the 429 pause allow. */
   private pump(): void {
+    if (this.halted) return;
     const now = this.clock.now();
     if (now < this.pausedUntil) return this.wakeAtTime(this.pausedUntil);
     let earliestRetry = Infinity;
@@ -319,11 +324,24 @@ export class EventRecorder {
 
   private onWriteFailed(state: KeyState, error: unknown, creating: boolean, occurrences: number, firstAt: number): void {
     if (creating && isAlreadyExists(error)) {
-      // A create we retried had gone through the first time.
+      // An earlier attempt of this create went through after all. It carried at most the
+      // occurrences of this attempt (failed attempts put theirs back, new ones only add), so an
+      // exact total needs one series write with the absolute count.
       state.created = true;
-      state.onServer = occurrences;
-      this.counters.written += occurrences;
+      state.lastWrittenAt = this.clock.now();
       this.counters.eventsCreated++;
+      if (occurrences === 1) {
+        state.onServer = 1;
+        this.counters.written += 1;
+      } else {
+        state.onServer = 0;
+        state.pending += occurrences;
+        state.firstPendingAt = firstAt;
+      }
+      return;
+    }
+    if (this.halted) {
+      this.counters.failed += occurrences;
       return;
     }
     // Put the occurrences back; later ones may have arrived meanwhile.

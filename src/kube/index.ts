@@ -9,7 +9,7 @@ export type { BackoffOptions } from './backoff.js';
 export { microTime, parseMicroTime } from './micro-time.js';
 export { WorkQueue, DEFAULT_QUEUE_BACKOFF } from './work-queue.js';
 export type { WorkQueueOptions, WorkQueueMetrics, KeyProcessor, ProcessResult, ProcessOutcome } from './work-queue.js';
-export { Informer, DEFAULT_INFORMER_BACKOFF, DEFAULT_WATCHDOG_MS } from './informer.js';
+export { Informer, DEFAULT_INFORMER_BACKOFF, DEFAULT_WATCHDOG_MS, withoutManagedFields } from './informer.js';
 export type { InformerOptions, InformerHandlers } from './informer.js';
 export { ObjectCache, keyOf } from './object-cache.js';
 export type { IndexFunction } from './object-cache.js';

@@ -40,6 +40,11 @@ export interface InformerOptions<T extends KubernetesObject> {
   namespaces?: readonly string[];
   labelSelector?: string;
   fieldSelector?: string;
+  /**
+   * Applied to every object before it is cached (like client-go's SetTransform): e.g. drop
+   * metadata.managedFields, which is often most of an object's size and nothing a reconcile reads.
+   */
+  transform?: (object: T) => T;
   /** Restart delay after failures: jittered exponential (client-go's reflector: 800 ms to 30 s). */
   backoff?: BackoffOptions;
   /** A watch with no event and no bookmark for this long is restarted. */
@@ -66,6 +71,7 @@ export class Informer<T extends KubernetesObject> {
   private readonly reflectors: Reflector<T>[];
   private readonly logger: Logger | undefined;
   private readonly clock: Clock;
+  private readonly transform: ((object: T) => T) | undefined;
   private syncWaiters: ((error?: Error) => void)[] = [];
   private started = false;
   private stopped = false;
@@ -74,6 +80,7 @@ export class Informer<T extends KubernetesObject> {
     this.resource = options.resource;
     this.logger = options.logger;
     this.clock = options.clock ?? systemClock;
+    this.transform = options.transform;
     const namespaces = options.resource.namespaced && options.namespaces?.length ? [...new Set(options.namespaces)] : [undefined];
     this.reflectors = namespaces.map((namespace) => new Reflector(this, options, namespace));
   }
@@ -175,7 +182,8 @@ export class Informer<T extends KubernetesObject> {
   // ---- used by the reflectors --------------------------------------------------------------
 
   /** @internal */
-  applyUpsert(object: T): void {
+  applyUpsert(received: T): void {
+    const object = this.transform ? this.transform(received) : received;
     const previous = this.cache.upsert(object);
     if (!previous) this.emit((handlers) => handlers.add?.(object));
     else if (!sameVersion(previous, object)) this.emit((handlers) => handlers.update?.(previous, object));
@@ -400,4 +408,10 @@ class Reflector<T extends KubernetesObject> {
     this.restartTimer = undefined;
     this.watchdogTimer = undefined;
   }
+}
+
+/** A transform for InformerOptions.transform: drops metadata.managedFields to save memory. */
+export function withoutManagedFields<T extends KubernetesObject>(object: T): T {
+  if (!object.metadata?.managedFields) return object;
+  return { ...object, metadata: { ...object.metadata, managedFields: undefined } };
 }

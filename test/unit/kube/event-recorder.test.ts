@@ -8,6 +8,9 @@ class FakeEventWriter implements EventWriter {
   readonly writeTimes: number[] = [];
   failNext: unknown[] = [];
 
+  /** Writes that succeed on the "server" but answer with an error (a timeout, say). */
+  ambiguousNext = 0;
+
   async create(namespace: string, event: EventsV1Event): Promise<void> {
     this.writeTimes.push(Date.now());
     const failure = this.failNext.shift();
@@ -15,6 +18,10 @@ class FakeEventWriter implements EventWriter {
     const key = `${namespace}/${event.metadata!.name}`;
     if (this.events.has(key)) throw new ApiException(409, 'exists', { reason: 'AlreadyExists' }, {});
     this.events.set(key, JSON.parse(JSON.stringify(event)));
+    if (this.ambiguousNext > 0) {
+      this.ambiguousNext--;
+      throw new ApiException(504, 'timeout', {}, {});
+    }
   }
 
   async updateSeries(namespace: string, name: string, series: EventsV1EventSeries): Promise<void> {
@@ -171,6 +178,43 @@ describe('EventRecorder', () => {
     recorder.record(dispatched(1));
     await vi.advanceTimersByTimeAsync(1_000);
     expect(recorder.stats()).toMatchObject({ failed: 3 });
+  });
+
+  it('keeps counts exact when a create succeeded but answered an error, and more occurrences came meanwhile', async () => {
+    const writer = new FakeEventWriter();
+    const recorder = new EventRecorder({ writer, reportingController: 'c', reportingInstance: 'i', retryBackoff: { baseMs: 100, maxMs: 100 } });
+    writer.ambiguousNext = 1;
+    for (let i = 0; i < 3; i++) recorder.record(dispatched(0));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(writer.occurrences()).toBe(3); // on the server, though the recorder was told it failed
+    for (let i = 0; i < 2; i++) recorder.record(dispatched(0));
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(writer.events.size).toBe(1);
+    expect(writer.occurrences()).toBe(5);
+    expect(recorder.stats()).toMatchObject({ written: 5, pending: 0, failed: 0, eventsCreated: 1 });
+  });
+
+  it('starts nothing after close() gave up; a late failure counts as failed', async () => {
+    let failLate!: (error: Error) => void;
+    const creates: number[] = [];
+    const writer: EventWriter = {
+      create: () => {
+        creates.push(Date.now());
+        return new Promise((_, reject) => (failLate = reject));
+      },
+      updateSeries: async () => {},
+    };
+    const recorder = new EventRecorder({ writer, reportingController: 'c', reportingInstance: 'i', qps: 1, burst: 1 });
+    recorder.record(dispatched(0));
+    recorder.record(dispatched(1));
+    await vi.advanceTimersByTimeAsync(0);
+    const closing = recorder.close(500);
+    await vi.advanceTimersByTimeAsync(500);
+    await expect(closing).resolves.toBe(1); // dispatched(1) never got a token
+    failLate(new Error('socket hang up'));
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(creates).toHaveLength(1);
+    expect(recorder.stats()).toMatchObject({ recorded: 2, written: 0, failed: 2, pending: 0 });
   });
 
   it('starts a new Event when the old one is gone (404 on the series update)', async () => {

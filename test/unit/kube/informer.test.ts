@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Informer } from '../../../src/kube/informer.js';
+import { Informer, withoutManagedFields } from '../../../src/kube/informer.js';
 import { FakeSource, server, type Server } from './fake-list-watch-source.js';
 
 const resource = { apiVersion: 'mcp.tas.ai/v1alpha1', kind: 'McpServer', plural: 'mcpservers', namespaced: true };
@@ -37,6 +37,16 @@ describe('Informer', () => {
     expect(informer.list().map((o) => o.metadata!.name)).toEqual(['one']);
     expect(informer.list('b')).toEqual([]);
     expect(informer.getByKey('a/one')).toBe(informer.get('a', 'one'));
+  });
+
+  it('transforms objects before caching them', async () => {
+    const source = new FakeSource();
+    const informer = new Informer<Server>({ resource, source, transform: withoutManagedFields });
+    source.items.set(undefined, [{ ...server('a', 'one', '5'), metadata: { namespace: 'a', name: 'one', resourceVersion: '5', managedFields: [{ manager: 'x' }] } }]);
+    informer.start();
+    await informer.waitForSync();
+    expect(informer.get('a', 'one')?.metadata?.managedFields).toBeUndefined();
+    expect(informer.get('a', 'one')?.metadata?.resourceVersion).toBe('5');
   });
 
   it('replays the cache to handlers registered late', async () => {
