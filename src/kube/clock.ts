@@ -38,3 +38,25 @@ export function sleep(clock: Clock, delayMs: number, signal?: AbortSignal): Prom
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/**
+ * Settles like `promise`, unless `timeoutMs` passes first: then resolves with `onTimeout()` (or
+ * rejects with what it throws). The timer is cleared either way.
+ */
+export async function withTimeout<T, F>(clock: Clock, promise: Promise<T>, timeoutMs: number, onTimeout: () => F): Promise<T | F> {
+  let timer: TimerHandle | undefined;
+  const timeout = new Promise<F>((resolve, reject) => {
+    timer = clock.setTimeout(() => {
+      try {
+        resolve(onTimeout());
+      } catch (error) {
+        reject(error);
+      }
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clock.clearTimeout(timer);
+  }
+}

@@ -16,7 +16,7 @@ import { PatchStrategy, setHeaderOptions, type EventsV1Api, type EventsV1Event, 
 import type { Logger } from '../observability/logger.js';
 import { exponentialDelay, type BackoffOptions } from './backoff.js';
 import { apiStatusCode, isAlreadyExists, isNotFound, isTooManyRequests, retryAfterMs } from './client.js';
-import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { systemClock, withTimeout, type Clock, type TimerHandle } from './clock.js';
 import { microTime } from './micro-time.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -198,14 +198,8 @@ export class EventRecorder {
   async close(timeoutMs: number): Promise<number> {
     this.closed = true;
     if (!this.isIdle()) {
-      let timer: TimerHandle | undefined;
-      await Promise.race([
-        new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
-        new Promise<void>((resolve) => {
-          timer = this.clock.setTimeout(resolve, timeoutMs);
-        }),
-      ]);
-      if (timer !== undefined) this.clock.clearTimeout(timer);
+      const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+      await withTimeout(this.clock, idle, timeoutMs, () => undefined);
     }
     // Nothing starts after this; a write still in flight ends as written or failed.
     this.halted = true;

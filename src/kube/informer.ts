@@ -23,7 +23,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../observability/logger.js';
 import { jitteredDelay, type BackoffOptions } from './backoff.js';
 import { apiStatusCode } from './client.js';
-import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { systemClock, withTimeout, type Clock, type TimerHandle } from './clock.js';
 import type { ListWatchSource, ResourceDescriptor, WatchEventType, WatchHandle } from './list-watch-source.js';
 import { ObjectCache, keyOf, type IndexFunction } from './object-cache.js';
 
@@ -308,16 +308,10 @@ class Reflector<T extends KubernetesObject> {
     }
   }
 
-  private async listWithTimeout(): Promise<{ items: T[]; resourceVersion: string }> {
-    let timer: TimerHandle | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = this.clock.setTimeout(() => reject(new Error(`list did not answer within ${this.listTimeoutMs} ms`)), this.listTimeoutMs);
+  private listWithTimeout(): Promise<{ items: T[]; resourceVersion: string }> {
+    return withTimeout(this.clock, this.source.list(this.namespace, this.listOptions), this.listTimeoutMs, () => {
+      throw new Error(`list did not answer within ${this.listTimeoutMs} ms`);
     });
-    try {
-      return await Promise.race([this.source.list(this.namespace, this.listOptions), timeout]);
-    } finally {
-      this.clock.clearTimeout(timer);
-    }
   }
 
   private async startWatch(generation: number, current: () => boolean): Promise<void> {

@@ -12,7 +12,7 @@
 import { CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from '../observability/logger.js';
 import { isConflict, isNotFound } from './client.js';
-import { sleep, systemClock, type Clock } from './clock.js';
+import { sleep, systemClock, withTimeout, type Clock } from './clock.js';
 import { microTime } from './micro-time.js';
 
 /** What the elector needs from the API: a real one over CoordinationV1Api, a fake in unit tests. */
@@ -144,7 +144,7 @@ export class LeaderElector {
       // Each attempt is bounded by what is left of the deadline: a hung request must not keep us
       // leading past renewDeadline.
       const left = lastRenewed + this.renewDeadlineMs - this.clock.now();
-      const renewed = left > 0 && (await this.withTimeout(this.tryAcquireOrRenew(), left));
+      const renewed = left > 0 && (await withTimeout(this.clock, this.tryAcquireOrRenew(), left, () => false));
       if (renewed) lastRenewed = this.clock.now();
       else if (this.clock.now() - lastRenewed >= this.renewDeadlineMs) return;
     }
@@ -238,13 +238,6 @@ export class LeaderElector {
 
   private jittered(periodMs: number): number {
     return periodMs + this.random() * (JITTER_FACTOR - 1) * periodMs;
-  }
-
-  private async withTimeout(attempt: Promise<boolean>, timeoutMs: number): Promise<boolean> {
-    const timeout = new AbortController();
-    const result = await Promise.race([attempt, sleep(this.clock, timeoutMs, timeout.signal).then(() => false)]);
-    timeout.abort();
-    return result;
   }
 }
 

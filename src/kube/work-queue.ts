@@ -5,7 +5,7 @@
 //   failures and may ask for a later run (requeueAfter);
 // - shutdown stops intake and waits, for a bounded time, for the queued and in-flight work.
 import { PerKeyBackoff, type BackoffOptions } from './backoff.js';
-import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { systemClock, withTimeout, type Clock, type TimerHandle } from './clock.js';
 
 export type ProcessResult = { requeueAfter?: number | undefined } | void;
 
@@ -163,14 +163,8 @@ export class WorkQueue {
     this.beginShutdown();
     if (!this.started) this.ready.clear();
     if (this.isIdle()) return true;
-    let timer: TimerHandle | undefined;
-    const drained = await Promise.race([
-      new Promise<boolean>((resolve) => this.idleWaiters.push(() => resolve(true))),
-      new Promise<boolean>((resolve) => {
-        timer = this.clock.setTimeout(() => resolve(false), timeoutMs);
-      }),
-    ]);
-    if (timer !== undefined) this.clock.clearTimeout(timer);
+    const idle = new Promise<boolean>((resolve) => this.idleWaiters.push(() => resolve(true)));
+    const drained = await withTimeout(this.clock, idle, timeoutMs, () => false);
     if (!drained) {
       this.ready.clear();
       this.readySince.clear();
