@@ -80,8 +80,10 @@ export interface EventRecorderStats {
   dropped: number;
   /** Occurrences given up after failed writes. */
   failed: number;
-  /** Occurrences accepted but not yet written. */
+  /** Occurrences accepted and waiting for a write. */
   pending: number;
+  /** Occurrences in a write that has not answered yet. recorded = written + failed + pending + inFlight. */
+  inFlight: number;
   /** Occurrences the API server has (sum over created Events of 1 or series.count). */
   written: number;
   eventsCreated: number;
@@ -130,7 +132,9 @@ export class EventRecorder {
   private readonly keys = new Map<string, KeyState>();
   /** Keys with pending occurrences and no write in flight, oldest first. */
   private readonly ready = new Set<string>();
+  /** Writes in flight, and the occurrences they carry. */
   private inFlight = 0;
+  private occurrencesInFlight = 0;
   private pausedUntil = 0;
   private throttleAttempt = 0;
   private wakeTimer: TimerHandle | undefined;
@@ -187,7 +191,7 @@ export class EventRecorder {
   stats(): EventRecorderStats {
     let pending = 0;
     for (const state of this.keys.values()) pending += state.pending;
-    return { ...this.counters, pending };
+    return { ...this.counters, pending, inFlight: this.occurrencesInFlight };
   }
 
   /**
@@ -283,6 +287,7 @@ export class EventRecorder {
     state.pending = 0;
     state.inFlight = true;
     this.inFlight++;
+    this.occurrencesInFlight += occurrences;
     // Past the series window the old Event is left to expire and a new one starts.
     if (state.created && now - state.lastWrittenAt > this.seriesWindowMs) this.startNewEvent(state);
     const creating = !state.created;
@@ -311,6 +316,7 @@ export class EventRecorder {
     } finally {
       state.inFlight = false;
       this.inFlight--;
+      this.occurrencesInFlight -= occurrences;
       if (state.pending > 0) this.ready.add(state.key);
       this.pump();
     }

@@ -34,7 +34,7 @@ describe('EventRecorder (real API server)', () => {
       recorder.record({ regarding, type: 'Normal', reason: 'EventDispatched', action: 'Dispatch', note: 'tool.called dispatched', labels });
     }
     recorder.record({ regarding, type: 'Warning', reason: 'ForwardFailed', action: 'Forward', note: 'peer unreachable', labels });
-    await waitUntil('recorder flushed', async () => recorder.stats().pending === 0, 30_000, 50);
+    await waitUntil('recorder flushed', async () => recorder.stats().pending + recorder.stats().inFlight === 0, 30_000, 50);
     expect(recorder.stats()).toMatchObject({ recorded: 201, written: 201, failed: 0, dropped: 0 });
 
     const list = await clients.events.listNamespacedEvent({ namespace, labelSelector: 'mcp.tas.ai/test=events' });
