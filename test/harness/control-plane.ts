@@ -58,6 +58,8 @@ export interface StateFile {
   kubeconfigPath: string;
   server: string;
   ownerPid: number | null;
+  /** Command line of the process that started it (for humans inspecting leftovers). */
+  ownerCommand: string;
   persistent: boolean;
   processes: ProcessInfo[];
   startedAt: string;
@@ -92,7 +94,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
   const managed: Managed[] = [];
   const state: StateFile = {
     profile, dir, kubeconfigPath: join(dir, 'kubeconfig'), server: '', ownerPid: persistent ? null : process.pid,
-    persistent, processes: [], startedAt: new Date().toISOString(),
+    ownerCommand: process.argv.slice(1).join(' ').slice(0, 300), persistent, processes: [], startedAt: new Date().toISOString(),
   };
   const saveState = (): void => {
     state.processes = managed.map(({ name, pid, logPath }) => ({ name, pid, logPath }));
