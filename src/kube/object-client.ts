@@ -1,0 +1,34 @@
+// A KubernetesObjectApi (any kind by apiVersion/kind, with discovery) extended with what client-node
+// 1.4's lacks: subresources (status) and raw JSON reads. Raw reads matter for the informer cache:
+// the typed deserializer turns timestamps into Date for built-in kinds but leaves them strings for
+// custom resources and watch events, so a cache filled from both would hold both shapes.
+import { HttpMethod, KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
+
+export class KubeObjectClient extends KubernetesObjectApi {
+  static fromKubeConfig(kubeConfig: KubeConfig): KubeObjectClient {
+    const client = kubeConfig.makeApiClient(KubeObjectClient);
+    client.setDefaultNamespace(kubeConfig);
+    return client;
+  }
+
+  /** Server-side applies `body` to `<object path>/<subresource>`. */
+  async applySubresource<T extends KubernetesObject>(body: KubernetesObject, subresource: string, fieldManager: string, force: boolean): Promise<T> {
+    const path = `${await this.specUriPath({ ...body, metadata: { ...body.metadata } }, 'patch')}/${subresource}`;
+    const request = this.configuration.baseServer.makeRequestContext(path, HttpMethod.PATCH);
+    request.setHeaderParam('Accept', 'application/json');
+    request.setHeaderParam('Content-Type', PatchStrategy.ServerSideApply);
+    request.setQueryParam('fieldManager', fieldManager);
+    request.setQueryParam('force', String(force));
+    request.setBody(JSON.stringify(body));
+    return this.requestPromise<T>(request);
+  }
+
+  /** GET `path` and return the JSON as the server sent it (no typed deserialization). */
+  async getJson<T>(path: string, query: Record<string, string | undefined> = {}): Promise<T> {
+    const request = this.configuration.baseServer.makeRequestContext(path, HttpMethod.GET);
+    request.setHeaderParam('Accept', 'application/json');
+    for (const [name, value] of Object.entries(query)) if (value !== undefined) request.setQueryParam(name, value);
+    // 'any' is a primitive to client-node's ObjectSerializer: the parsed JSON comes back untouched.
+    return (await this.requestPromise(request, 'any')) as T;
+  }
+}
