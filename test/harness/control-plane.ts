@@ -99,6 +99,8 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
   const saveState = (): void => {
     state.processes = managed.map(({ name, pid, logPath }) => ({ name, pid, logPath }));
     writeFileSync(join(dir, STATE_FILE), JSON.stringify(state, null, 2) + '\n');
+    // Plain pidfile (process-group leaders, one per line): kill -- -PID stops a group by hand.
+    writeFileSync(join(dir, 'pids'), state.processes.map((p) => `${p.pid}\n`).join(''));
   };
   saveState();
   const unregister = registerCleanup(() => managed.map((m) => m.pid), dir);

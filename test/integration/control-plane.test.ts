@@ -4,13 +4,13 @@
 import {
   ApiextensionsV1Api, CustomObjectsApi, KubeConfig, VersionApi, Watch, type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
-  createNamespace, installCrds, isAlive, kubeRequest, loadKubeConfig, pinnedKubernetesVersion, repoRoot,
+  createNamespace, installCrds, isAlive, kubeRequest, loadKubeConfig, pinnedKubernetesVersion, reapStale, repoRoot,
   startControlPlane, waitForCrd, waitUntil,
 } from '../harness/index.js';
 
@@ -228,6 +228,53 @@ describe('harness', () => {
     } finally {
       if (!stopped) await cp.stop();
     }
+  });
+
+  /** Starts an `api` control plane in a separate Node process; resolves with its dir and pids. */
+  async function startInChild(): Promise<{ child: ChildProcess; dir: string; pids: number[] }> {
+    const index = join(repoRoot(), 'dist', 'test', 'harness', 'index.js');
+    expect(existsSync(index), `${index} is missing: run npx tsc -p tsconfig.json first`).toBe(true);
+    const script = `import(${JSON.stringify(index)}).then(async (m) => {
+      const cp = await m.startControlPlane({ profile: 'api' });
+      process.stdout.write(JSON.stringify({ dir: cp.dir, pids: cp.processes.map((p) => p.pid) }) + '\\n');
+      setInterval(() => undefined, 1000);
+    });`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const line = await new Promise<string>((resolveLine, reject) => {
+      let buffer = '';
+      child.stdout?.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString();
+        if (buffer.includes('\n')) resolveLine(buffer.split('\n')[0] ?? '');
+      });
+      child.once('exit', (code) => reject(new Error(`child exited early (${String(code)})`)));
+    });
+    return { child, ...(JSON.parse(line) as { dir: string; pids: number[] }) };
+  }
+
+  it('an interrupted owner (SIGTERM) takes its control plane down with it', async () => {
+    const { child, dir, pids } = await startInChild();
+    dirs.push(dir);
+    expect(pids).toHaveLength(2);
+    for (const pid of pids) expect(isAlive(pid)).toBe(true);
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+    await waitUntil('processes gone', async () => pids.every((pid) => !isAlive(pid)), 10_000);
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('a control plane whose owner was SIGKILLed is reaped by the next start', async () => {
+    const { child, dir, pids } = await startInChild();
+    dirs.push(dir);
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+    // Nothing could clean up: the processes are orphaned...
+    for (const pid of pids) expect(isAlive(pid)).toBe(true);
+    // ...until the next start reaps them.
+    reapStale();
+    await waitUntil('orphans reaped', async () => pids.every((pid) => !isAlive(pid)), 10_000);
+    expect(existsSync(dir)).toBe(false);
   });
 
   it('cli.js up/down runs a detached control plane that kubectl can use', () => {
