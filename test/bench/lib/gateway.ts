@@ -49,7 +49,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   };
   // BENCH_CPU_PROF=<dir>: every gateway writes a V8 CPU profile there when it exits.
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
-  const child = spawnPinned(process.execPath, [...profile, ...(options.nodeArgs ?? []), join(PROJECT_DIST, 'gateway/main.js')], {
+  // BENCH_GATEWAY_CONFIG=<file>: a gateway config file, for settings with no environment variable.
+  const config = process.env.BENCH_GATEWAY_CONFIG ? ['--config', process.env.BENCH_GATEWAY_CONFIG] : [];
+  const child = spawnPinned(process.execPath, [...profile, ...(options.nodeArgs ?? []), join(PROJECT_DIST, 'gateway/main.js'), ...config], {
     core: CORES.server,
     env,
   });

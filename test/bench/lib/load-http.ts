@@ -2,15 +2,17 @@
 // server core), otherwise autocannon from node_modules. Either way a fixed number of
 // connections for a fixed time, pinned to the client core, reporting the same fields.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CORES, spawnPinned, exited } from './processes.js';
+import { CORES, cpuSeconds, exited, spawnPinned } from './processes.js';
 
 export interface LoadResult {
   tool: 'wrk' | 'autocannon';
   durationS: number;
+  /** Share of a core the load generator itself used (near 1: it, not the server, was the limit). */
+  clientCpu: number;
   /** Responses with a 2xx status. */
   ok: number;
   /** Responses with any other status, plus socket errors and timeouts. */
@@ -43,15 +45,29 @@ export function loadTool(): 'wrk' | 'autocannon' {
   }
 }
 
-async function collect(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
+/** Runs the load generator to completion; returns its output and the CPU share it used
+ * (sampled from /proc while it runs, since an exited process has no /proc entry). */
+async function collect(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<{ out: string; cpu: number }> {
   const child = spawnPinned(command, args, { core: CORES.client, env });
   let out = '';
   let err = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk));
   child.stderr!.on('data', (chunk: Buffer) => (err += chunk));
+  const started = Date.now();
+  let cpu = 0;
+  let sampledAt = started;
+  const sampler = setInterval(() => {
+    try {
+      cpu = cpuSeconds(child.pid!);
+      sampledAt = Date.now();
+    } catch {
+      // exited between samples
+    }
+  }, 250);
   const code = await exited(child);
+  clearInterval(sampler);
   if (code !== 0) throw new Error(`${command} exited with ${code}: ${err || out}`);
-  return out;
+  return { out, cpu: cpu / Math.max(0.001, (sampledAt - started) / 1000) };
 }
 
 /** wrk's Lua hooks: POST the body with a unique event_id in place of the placeholder (the
@@ -84,7 +100,7 @@ async function runWrk(options: LoadOptions): Promise<LoadResult> {
   const bodyFile = join(dir, 'body.json');
   writeFileSync(script, WRK_SCRIPT);
   writeFileSync(bodyFile, options.body);
-  const out = await collect('wrk', [
+  const { out, cpu } = await collect('wrk', [
     '-t1',
     `-c${options.connections}`,
     `-d${options.durationS}s`,
@@ -93,7 +109,9 @@ async function runWrk(options: LoadOptions): Promise<LoadResult> {
     '-s',
     script,
     options.url,
-  ], { BENCH_BODY_FILE: bodyFile, BENCH_RUN_TAG: `r${process.pid}-${++runs}` });
+  ], { BENCH_BODY_FILE: bodyFile, BENCH_RUN_TAG: `r${process.pid}-${++runs}` }).finally(() =>
+    rmSync(dir, { recursive: true, force: true }),
+  );
   const line = out.split('\n').find((l) => l.startsWith('BENCH_JSON '));
   if (!line) throw new Error(`wrk printed no summary:\n${out}`);
   const s = JSON.parse(line.slice('BENCH_JSON '.length)) as Record<string, number>;
@@ -102,6 +120,7 @@ async function runWrk(options: LoadOptions): Promise<LoadResult> {
   const ok = s.requests! - s.status_errors!;
   return {
     tool: 'wrk',
+    clientCpu: cpu,
     durationS,
     ok,
     failed: s.status_errors! + s.socket_errors!,
@@ -113,7 +132,7 @@ async function runWrk(options: LoadOptions): Promise<LoadResult> {
 
 async function runAutocannon(options: LoadOptions): Promise<LoadResult> {
   const cli = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
-  const out = await collect(process.execPath, [
+  const { out, cpu } = await collect(process.execPath, [
     cli,
     '-c',
     String(options.connections),
@@ -140,6 +159,7 @@ async function runAutocannon(options: LoadOptions): Promise<LoadResult> {
   };
   return {
     tool: 'autocannon',
+    clientCpu: cpu,
     durationS: r.duration,
     ok: r['2xx'],
     failed: r.non2xx + r.errors + r.timeouts,

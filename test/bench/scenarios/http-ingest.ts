@@ -85,12 +85,12 @@ export async function httpIngest(options: HttpIngestOptions, log: (line: string)
       await runLoad({ ...load, url: bare.url, durationS: options.warmupS });
       const b = await measured(bare.pid, { ...load, url: bare.url, durationS: options.durationS });
       bareRuns.push(b);
-      log(`  round ${round}: bare fastify ${b.requestsPerSecond.toFixed(0)} req/s (p99 ${b.p99Ms.toFixed(2)} ms, server CPU ${((100 * b.serverCpuS) / b.durationS).toFixed(0)}%, other work >= ${b.otherCores.toFixed(2)} cores, ${b.tool})`);
+      log(`  round ${round}: bare fastify ${b.requestsPerSecond.toFixed(0)} req/s (p99 ${b.p99Ms.toFixed(2)} ms, server CPU ${((100 * b.serverCpuS) / b.durationS).toFixed(0)}%, ${b.tool} CPU ${(100 * b.clientCpu).toFixed(0)}%, other work >= ${b.otherCores.toFixed(2)} cores)`);
       const warm = await runLoad({ ...load, url: gatewayUrl, durationS: options.warmupS });
       const g = await measured(gateway.pid, { ...load, url: gatewayUrl, durationS: options.durationS });
       gatewayRuns.push(g);
       gatewayOk += warm.ok + g.ok;
-      log(`  round ${round}: gateway      ${g.requestsPerSecond.toFixed(0)} req/s (p99 ${g.p99Ms.toFixed(2)} ms, server CPU ${((100 * g.serverCpuS) / g.durationS).toFixed(0)}%, other work >= ${g.otherCores.toFixed(2)} cores)`);
+      log(`  round ${round}: gateway      ${g.requestsPerSecond.toFixed(0)} req/s (p99 ${g.p99Ms.toFixed(2)} ms, server CPU ${((100 * g.serverCpuS) / g.durationS).toFixed(0)}%, ${g.tool} CPU ${(100 * g.clientCpu).toFixed(0)}%, other work >= ${g.otherCores.toFixed(2)} cores)`);
     }
 
     // Let the subscriber catch up with everything the gateway accepted, then compare.
