@@ -5,7 +5,7 @@ import { validateEvent, type RejectReason } from '../../src/event/index.js';
 import type { GatewayMetrics, IngestMethod } from '../../src/observability/metrics.js';
 import type { EventBus } from '../bus/event-bus.js';
 import type { RecentIds } from '../forwarding/recent-ids.js';
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '../../src/limits/token-bucket.js';
 
 export type RefusalReason = 'buffer_full' | 'rate_limited' | 'unavailable';
 

@@ -18,7 +18,7 @@ import { exponentialDelay, type BackoffOptions } from './backoff.js';
 import { apiStatusCode, isAlreadyExists, isNotFound, isTooManyRequests, retryAfterMs } from './client.js';
 import { systemClock, withTimeout, type Clock, type TimerHandle } from './clock.js';
 import { microTime } from './micro-time.js';
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '../limits/token-bucket.js';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -152,7 +152,7 @@ export class EventRecorder {
     this.reportingController = options.reportingController;
     this.reportingInstance = options.reportingInstance;
     this.clock = options.clock ?? systemClock;
-    this.budget = new TokenBucket(options.qps ?? 10, options.burst ?? 25, this.clock);
+    this.budget = new TokenBucket(options.qps ?? 10, options.burst ?? 25, () => this.clock.now());
     this.maxPendingKeys = options.maxPendingKeys ?? 4096;
     this.seriesWindowMs = options.seriesWindowMs ?? 6 * 60_000;
     this.maxInFlight = options.maxInFlight ?? 4;
@@ -272,7 +272,7 @@ export class EventRecorder {
         earliestRetry = Math.min(earliestRetry, state.retryAt);
         continue;
       }
-      if (!this.budget.tryTake()) return this.wakeAtTime(now + this.budget.msUntilNext());
+      if (!this.budget.tryTake()) return this.wakeAtTime(now + this.budget.msUntil());
       this.ready.delete(key);
       void this.write(state, now);
     }

@@ -25,4 +25,4 @@ export { Controller, ownerKeyMapper, referencingKeysMapper } from './controller.
 export type { ControllerOptions, Reconcile, ReconcileResult, KeyMapper } from './controller.js';
 export { createControllerMetrics } from './controller-metrics.js';
 export type { ControllerMetrics } from './controller-metrics.js';
-export { TokenBucket } from './token-bucket.js';
+export { TokenBucket } from '../limits/token-bucket.js';

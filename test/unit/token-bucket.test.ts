@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TokenBucket } from '../../../gateway/ingest/token-bucket.js';
+import { TokenBucket } from '../../src/limits/token-bucket.js';
 
 describe('TokenBucket', () => {
   it('allows a burst, then the rate, and says how long to wait', () => {
@@ -19,5 +19,23 @@ describe('TokenBucket', () => {
     const bucket = new TokenBucket(1, 5, () => 0);
     expect(bucket.tryTake(6)).toBe(false);
     expect(bucket.tryTake(5)).toBe(true);
+  });
+});
+
+describe('TokenBucket waits', () => {
+  it('says how long until tokens are there, in ms and in whole seconds for Retry-After', () => {
+    let now = 0;
+    const bucket = new TokenBucket(4, 1, () => now);
+    expect(bucket.msUntil()).toBe(0);
+    bucket.tryTake();
+    expect(bucket.msUntil()).toBe(250);
+    expect(bucket.secondsUntil()).toBe(1);
+    now = 250;
+    expect(bucket.secondsUntil()).toBe(0);
+  });
+
+  it('refuses a rate or burst that cannot work', () => {
+    expect(() => new TokenBucket(0, 1)).toThrow(RangeError);
+    expect(() => new TokenBucket(1, 0)).toThrow(RangeError);
   });
 });
