@@ -57,6 +57,10 @@ async function measured(pid: number, options: Parameters<typeof runLoad>[0]): Pr
   return { ...result, serverCpuS, otherCores: Math.max(0, load.otherCores - 1) };
 }
 
+const perCpu = (run: Measured) => run.ok / run.serverCpuS;
+/** Efficiency may wobble with noise, but a drop beyond this from first to last round is a trend. */
+const STABLE = 0.7;
+
 function summarize(runs: Measured[]) {
   return {
     perCpuS: runs.reduce((n, r) => n + r.ok, 0) / runs.reduce((n, r) => n + r.serverCpuS, 0),
@@ -134,6 +138,15 @@ export async function httpIngest(options: HttpIngestOptions, log: (line: string)
         target: `${(g.perCpuS / b.perCpuS).toFixed(2)}x (>= ${options.target}x)`,
         verdict: g.perCpuS / b.perCpuS >= options.target ? 'PASS' : 'FAIL',
         note: `2xx responses over the server process's CPU time (robust to CPU stolen by other work on the machine); the servers got ${(100 * g.cpuShare).toFixed(0)}% (gateway) and ${(100 * b.cpuShare).toFixed(0)}% (bare) of a core`,
+      },
+      {
+        scenario,
+        metric: 'gateway req/CPU-s, last / first round',
+        value: perCpu(gatewayRuns.at(-1)!) / perCpu(gatewayRuns[0]!),
+        unit: 'x',
+        target: `>= ${STABLE}x`,
+        verdict: perCpu(gatewayRuns.at(-1)!) / perCpu(gatewayRuns[0]!) >= STABLE ? 'PASS' : 'FAIL',
+        note: `the gateway's efficiency should not fall as it runs (per round: ${gatewayRuns.map((r) => perCpu(r).toFixed(0)).join(', ')} req/CPU-s; bare: ${bareRuns.map((r) => perCpu(r).toFixed(0)).join(', ')})`,
       },
       { scenario, metric: 'latency p50', value: g.p50, unit: 'ms', baseline: b.p50, target: `${(g.p50 / b.p50).toFixed(2)}x`, verdict: 'info' },
       { scenario, metric: 'latency p99', value: g.p99, unit: 'ms', baseline: b.p99, target: `${(g.p99 / b.p99).toFixed(2)}x`, verdict: 'info' },
