@@ -42,7 +42,12 @@ export const mcpServerSpecSchema = s
         },
         { default: {} },
       )
-      .rule('self.http != self.grpc && self.http != self.health && self.grpc != self.health', 'ports must differ')
+      .rule(
+        '!(has(self.http) && has(self.grpc) && self.http == self.grpc) && ' +
+          '!(has(self.http) && has(self.health) && self.http == self.health) && ' +
+          '!(has(self.grpc) && has(self.health) && self.grpc == self.health)',
+        'http, grpc and health ports must differ',
+      )
       .opt(),
     limits: s
       .object({
@@ -58,6 +63,7 @@ export const mcpServerSpecSchema = s
           })
           .opt(),
       })
+      .describe('Intake and memory bounds of each gateway pod.')
       .opt(),
     forwarding: s
       .object({

@@ -10,6 +10,7 @@ export interface JsonSchemaProps {
   items?: JsonSchemaProps;
   additionalProperties?: JsonSchemaProps;
   enum?: (string | number)[];
+  anyOf?: JsonSchemaProps[];
   default?: unknown;
   minimum?: number;
   maximum?: number;
@@ -89,7 +90,8 @@ export const s = {
   },
   /** A Kubernetes quantity-like value: 1048576 or "1Mi". */
   intOrString(props: Partial<JsonSchemaProps> = {}): Schema<number | string, false> {
-    return node<number | string>({ 'x-kubernetes-int-or-string': true, ...props });
+    // anyOf spells out the two types, as the API server wants once CEL rules look at the value.
+    return node<number | string>({ anyOf: [{ type: 'integer' }, { type: 'string' }], 'x-kubernetes-int-or-string': true, ...props });
   },
   array<T>(items: Schema<T, any>, props: Partial<JsonSchemaProps> = {}): Schema<T[], false> {
     return node<T[]>({ type: 'array', items: items.props, ...props });

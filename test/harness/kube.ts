@@ -26,6 +26,7 @@ export async function kubeRequest(
   method: string,
   path: string,
   body?: unknown,
+  contentType = 'application/json',
 ): Promise<{ status: number; body: unknown; text: string }> {
   const config = loadKubeConfig(kc);
   const cluster = config.getCurrentCluster();
@@ -34,7 +35,7 @@ export async function kubeRequest(
   const opts: RequestOptions = { method, headers: { Accept: 'application/json' } };
   await config.applyToHTTPSOptions(opts);
   const payload = body === undefined ? undefined : JSON.stringify(body);
-  if (payload !== undefined) opts.headers = { ...opts.headers, 'Content-Type': 'application/json' };
+  if (payload !== undefined) opts.headers = { ...opts.headers, 'Content-Type': contentType };
   return new Promise((resolve, reject) => {
     const req = httpsRequest(url, opts, (res) => {
       let text = '';
@@ -81,21 +82,16 @@ function isNotFound(err: unknown): boolean {
   return (err as { code?: number }).code === 404;
 }
 
-/** Creates the CRD or replaces the existing one (keeping its resourceVersion). */
+/**
+ * Creates or updates the CRD by server-side apply of the manifest as written. (The typed client
+ * would re-serialize it through its models and silently drop the x-kubernetes-* extensions.)
+ */
 export async function applyCrd(kc: KubeconfigLike, crd: V1CustomResourceDefinition): Promise<void> {
-  const api = loadKubeConfig(kc).makeApiClient(ApiextensionsV1Api);
   const name = crd.metadata?.name;
   if (name === undefined) throw new Error('CustomResourceDefinition without metadata.name');
-  try {
-    const existing = await api.readCustomResourceDefinition({ name });
-    await api.replaceCustomResourceDefinition({
-      name,
-      body: { ...crd, metadata: { ...crd.metadata, resourceVersion: existing.metadata?.resourceVersion } },
-    });
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-    await api.createCustomResourceDefinition({ body: crd });
-  }
+  const path = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}?fieldManager=tas-mcp-test-harness&force=true`;
+  const res = await kubeRequest(kc, 'PATCH', path, crd, 'application/apply-patch+yaml');
+  if (res.status !== 200 && res.status !== 201) throw new Error(`applying CRD ${name}: HTTP ${res.status}: ${res.text}`);
 }
 
 /** Waits until the CRD is Established, and each served version is listed in discovery and can be watched. */
