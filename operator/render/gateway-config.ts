@@ -20,8 +20,33 @@ function defined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
-/** `peerAddresses` are the resolved forwarding targets (URLs), in spec order. */
-export function renderGatewayConfig(server: McpServer, peerAddresses: string[]): RenderedGatewayConfig {
+/** A resolved forwarding target: where to send, and the id its gateway goes by. */
+export interface ResolvedTarget {
+  url: string;
+  id: string;
+  format: 'mcp' | 'cloudevents';
+}
+
+/** An accepted McpRoute, its references resolved, as the gateway config takes it. */
+export interface ResolvedRoute {
+  name: string;
+  match: { eventTypes: string[]; sources: string[]; metadata: Record<string, string> };
+  targets: ResolvedTarget[];
+  delivery: { timeout?: string; retry?: { maxAttempts?: number; initialBackoff?: string; maxBackoff?: string } };
+}
+
+export interface GatewayWiring {
+  /** Resolved peers, in spec order. */
+  peers: ResolvedTarget[];
+  routes: ResolvedRoute[];
+}
+
+/** The id a gateway of this McpServer goes by on forwarding paths; peers name it the same way. */
+export function gatewayId(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}
+
+export function renderGatewayConfig(server: McpServer, wiring: GatewayWiring): RenderedGatewayConfig {
   const spec = server.spec;
   const limits = spec.limits ?? {};
   const input: GatewayConfigInput = {
@@ -41,16 +66,23 @@ export function renderGatewayConfig(server: McpServer, peerAddresses: string[]):
       rateLimit: limits.rateLimit ? defined({ eventsPerSecond: limits.rateLimit.eventsPerSecond, burst: limits.rateLimit.burst }) : undefined,
     }),
     history: defined({ size: spec.history?.size, retention: spec.history?.retention }),
-    forwarding: defined({ targets: peerAddresses, timeout: spec.forwarding?.timeout }),
+    identity: { id: gatewayId(server.metadata.namespace ?? 'default', server.metadata.name) },
+    forwarding: defined({
+      targets: wiring.peers,
+      timeout: spec.forwarding?.timeout,
+      retry: spec.forwarding?.retry ? defined({ ...spec.forwarding.retry }) : undefined,
+      deadLetter: spec.forwarding?.deadLetter?.url ? { url: spec.forwarding.deadLetter.url } : undefined,
+    }),
+    routes: wiring.routes,
     shutdown: defined({ gracePeriod: spec.shutdown?.gracePeriod }),
   };
   parseConfig(input); // throws a ConfigError naming the setting if the operator rendered nonsense
-  const { forwarding, ...restartRelevant } = input;
+  const { forwarding, routes, ...restartRelevant } = input;
   const yaml = stringify(input, { lineWidth: 0 });
   return {
     input,
     yaml,
-    // Peers are reloaded by a running gateway; every other setting needs a restart.
+    // Peers and routes are reloaded by a running gateway; every other setting needs a restart.
     restartHash: hash(JSON.stringify(restartRelevant)),
     configHash: hash(yaml),
   };

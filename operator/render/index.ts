@@ -2,15 +2,13 @@
 import type { KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
 import type { McpServer } from '../../src/api/index.js';
 import { renderRole, renderRoleBinding, renderServiceAccount } from './access.js';
-import { renderGatewayConfig, type RenderedGatewayConfig } from './gateway-config.js';
+import { renderGatewayConfig, type GatewayWiring, type RenderedGatewayConfig } from './gateway-config.js';
 import { CONFIG_FILE_NAME, childNames, commonLabels } from './names.js';
 import { renderAutoscaler, renderDisruptionBudget } from './scaling.js';
 import { renderDeployment, renderService } from './workload.js';
 
-export interface RenderContext {
+export interface RenderContext extends GatewayWiring {
   defaultImage: string;
-  /** Resolved forwarding targets, in the order of spec.peers. */
-  peerAddresses: string[];
 }
 
 export interface RenderedServer {
@@ -22,7 +20,7 @@ export interface RenderedServer {
 }
 
 export function renderServer(server: McpServer, context: RenderContext): RenderedServer {
-  const config = renderGatewayConfig(server, context.peerAddresses);
+  const config = renderGatewayConfig(server, { peers: context.peers, routes: context.routes });
   const names = childNames(server);
   const configMap: V1ConfigMap = {
     apiVersion: 'v1',

@@ -1,4 +1,5 @@
 // Schema pieces shared by McpServer and McpRoute.
+import type { V1ObjectMeta } from '@kubernetes/client-node';
 import { s, type Infer } from './schema-builder.js';
 
 export const GROUP = 'mcp.tas.ai';
@@ -59,14 +60,6 @@ export const conditionsSchema = s
   .array(conditionSchema, { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'], maxItems: 16 })
   .describe('Current state, one condition per type, each with the generation it was observed at.');
 
-export interface ObjectMeta {
-  name: string;
-  namespace?: string;
-  uid?: string;
-  generation?: number;
-  resourceVersion?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  creationTimestamp?: string | Date;
-  deletionTimestamp?: string | Date;
-}
+/** Object metadata as client-node types it, with the name always present. (Read from the raw
+ * API, timestamps are strings whatever the type says; nothing here reads them as dates.) */
+export type ObjectMeta = V1ObjectMeta & { name: string };

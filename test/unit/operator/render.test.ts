@@ -12,7 +12,8 @@ const server = (spec: McpServerSpec = {}, name = 'alpha'): McpServer => ({
   metadata: { name, namespace: 'team-a', uid: 'uid-1', generation: 1 },
   spec,
 });
-const context = { defaultImage: 'tas-mcp/gateway:dev', peerAddresses: [] as string[] };
+const context = { defaultImage: 'tas-mcp/gateway:dev', peers: [], routes: [] };
+const peer = (url: string, id: string) => ({ url, id, format: 'mcp' as const });
 const find = <T>(objects: { kind?: string }[], kind: string) => objects.find((o) => o.kind === kind) as T;
 
 describe('renderServer', () => {
@@ -40,21 +41,34 @@ describe('renderServer', () => {
   it('writes a gateway config the gateway itself accepts, with the spec values', () => {
     const rendered = renderServer(
       server({ logLevel: 'debug', limits: { maxEventSize: '512Ki', bufferSize: 64, rateLimit: { eventsPerSecond: 100 } }, history: { retention: '5m' } }),
-      { ...context, peerAddresses: ['http://beta.team-b.svc.cluster.local:8080'] },
+      {
+        ...context,
+        peers: [peer('http://beta.team-b.svc.cluster.local:8080', 'team-b/beta')],
+        routes: [
+          {
+            name: 'team-a/docs',
+            match: { eventTypes: ['document.*'], sources: [], metadata: {} },
+            targets: [{ url: 'http://argo-webhook.argo:12000/mcp', id: 'argo-webhook.argo:12000', format: 'cloudevents' as const }],
+            delivery: { timeout: '2s' },
+          },
+        ],
+      },
     );
     const configMap = find<V1ConfigMap>(rendered.objects, 'ConfigMap');
     const config = parseConfig(parse(configMap.data!['gateway.yaml']!));
     expect(config.logLevel).toBe('debug');
     expect(config.limits).toMatchObject({ maxEventSize: 512 * 1024, bufferSize: 64, rateLimit: { eventsPerSecond: 100 } });
     expect(config.history.retention).toBe(300_000);
-    expect(config.forwarding.targets).toEqual([
-      { url: 'http://beta.team-b.svc.cluster.local:8080', id: 'beta.team-b.svc.cluster.local:8080', format: 'mcp' },
+    expect(config.identity.id).toBe('team-a/alpha');
+    expect(config.forwarding.targets).toEqual([{ url: 'http://beta.team-b.svc.cluster.local:8080', id: 'team-b/beta', format: 'mcp' }]);
+    expect(config.routes).toEqual([
+      expect.objectContaining({ name: 'team-a/docs', targets: [expect.objectContaining({ format: 'cloudevents' })], delivery: { timeout: 2000 } }),
     ]);
   });
 
   it('rolls the pods for restart settings only: peers change the config, not the restart hash', () => {
     const base = renderServer(server(), context);
-    const peered = renderServer(server(), { ...context, peerAddresses: ['grpc://x:50051'] });
+    const peered = renderServer(server(), { ...context, peers: [peer('grpc://x:50051', 'x')] });
     const ported = renderServer(server({ ports: { http: 9000 } }), context);
     expect(peered.config.configHash).not.toBe(base.config.configHash);
     expect(peered.config.restartHash).toBe(base.config.restartHash);

@@ -1,0 +1,57 @@
+// Operator process entry point: settings from the environment (exit 2 naming a bad one), run
+// until SIGTERM/SIGINT, then stop cleanly and release the leader Lease.
+import { ConfigError } from '../src/config/errors.js';
+import { loadKubeConfig } from '../src/kube/client.js';
+import { createLogger } from '../src/observability/logger.js';
+import { createOperator } from './operator.js';
+import { loadOperatorSettings, type OperatorSettings } from './settings.js';
+
+async function main(): Promise<void> {
+  let settings: OperatorSettings;
+  try {
+    settings = loadOperatorSettings(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`tas-mcp operator: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger({ name: 'tas-mcp-operator', level: settings.LOG_LEVEL });
+  let kubeConfig;
+  try {
+    kubeConfig = loadKubeConfig(settings.KUBECONFIG ? { path: settings.KUBECONFIG } : {});
+  } catch (error) {
+    logger.fatal({ err: error }, 'no usable kubeconfig');
+    logger.flush();
+    process.exit(2);
+  }
+  const operator = createOperator(settings, {
+    kubeConfig,
+    logger,
+    onLostLeadership: () => shutdown('lost leadership', 1),
+  });
+
+  let exiting = false;
+  function shutdown(why: string, code: number): void {
+    if (exiting) return;
+    exiting = true;
+    logger.info({ why }, 'shutting down');
+    operator.stop().then(
+      () => {
+        logger.flush();
+        process.exit(code);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        logger.flush();
+        process.exit(1);
+      },
+    );
+  }
+  process.on('SIGTERM', () => shutdown('SIGTERM', 0));
+  process.on('SIGINT', () => shutdown('SIGINT', 0));
+  await operator.start();
+}
+
+void main();

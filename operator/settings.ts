@@ -1,0 +1,42 @@
+// Operator settings from the environment; a bad value stops start-up naming the variable.
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { LOG_LEVELS } from '../src/config/schema.js';
+import { ConfigError } from '../src/config/errors.js';
+import { VERSION } from '../src/version.js';
+
+const settingsSchema = z.object({
+  KUBECONFIG: z.string().optional(),
+  /** Comma-separated namespaces to watch; empty watches all. */
+  WATCH_NAMESPACES: z
+    .string()
+    .default('')
+    .transform((text) => text.split(',').map((n) => n.trim()).filter((n) => n !== ''))
+    .pipe(z.array(z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected namespace names'))),
+  GATEWAY_IMAGE: z.string().min(1).default(`tas-mcp/gateway:${VERSION}`),
+  CLUSTER_DOMAIN: z.string().min(1).default('cluster.local'),
+  LEADER_ELECT: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  LEADER_ELECTION_NAMESPACE: z.string().optional(),
+  LEADER_ELECTION_ID: z.string().min(1).default('tas-mcp-operator'),
+  POD_NAME: z.string().min(1).default(hostname()),
+  POD_NAMESPACE: z.string().optional(),
+  HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(8081),
+  BIND_HOST: z.string().default('0.0.0.0'),
+  WORKERS: z.coerce.number().int().min(1).max(64).default(4),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  EVENTS_QPS: z.coerce.number().min(0.1).max(1000).default(5),
+  EVENTS_BURST: z.coerce.number().int().min(1).max(10_000).default(25),
+});
+
+export type OperatorSettings = z.output<typeof settingsSchema> & { leaseNamespace: string };
+
+export function loadOperatorSettings(env: NodeJS.ProcessEnv): OperatorSettings {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = settingsSchema.safeParse(present);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new ConfigError(String(issue.path[0] ?? 'environment'), issue.message);
+  }
+  const settings = result.data;
+  return { ...settings, leaseNamespace: settings.LEADER_ELECTION_NAMESPACE ?? settings.POD_NAMESPACE ?? 'default' };
+}
