@@ -137,6 +137,9 @@ export function createOperator(settings: OperatorSettings, deps: OperatorDeps): 
         namespace: settings.leaseNamespace,
         name: settings.LEADER_ELECTION_ID,
         identity: `${settings.POD_NAME}_${process.pid}`,
+        leaseDurationMs: settings.LEASE_DURATION,
+        renewDeadlineMs: settings.RENEW_DEADLINE,
+        retryPeriodMs: settings.RETRY_PERIOD,
         onStartedLeading: startControllers,
         onStoppedLeading: () => {
           if (!leading) return;

@@ -3,7 +3,17 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { LOG_LEVELS } from '../src/config/schema.js';
 import { ConfigError } from '../src/config/errors.js';
+import { parseDuration } from '../src/config/units.js';
 import { VERSION } from '../src/version.js';
+
+const duration = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration such as 15s, got ${JSON.stringify(text)}` });
+    return z.NEVER;
+  }
+  return ms;
+});
 
 const settingsSchema = z.object({
   KUBECONFIG: z.string().optional(),
@@ -18,6 +28,10 @@ const settingsSchema = z.object({
   LEADER_ELECT: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   LEADER_ELECTION_NAMESPACE: z.string().optional(),
   LEADER_ELECTION_ID: z.string().min(1).default('tas-mcp-operator'),
+  /** client-go's defaults: 15s lease, renew within 10s, retry every 2s. */
+  LEASE_DURATION: duration.default(15_000),
+  RENEW_DEADLINE: duration.default(10_000),
+  RETRY_PERIOD: duration.default(2_000),
   POD_NAME: z.string().min(1).default(hostname()),
   POD_NAMESPACE: z.string().optional(),
   HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(8081),
@@ -38,5 +52,6 @@ export function loadOperatorSettings(env: NodeJS.ProcessEnv): OperatorSettings {
     throw new ConfigError(String(issue.path[0] ?? 'environment'), issue.message);
   }
   const settings = result.data;
+  if (settings.RENEW_DEADLINE >= settings.LEASE_DURATION) throw new ConfigError('RENEW_DEADLINE', 'must be shorter than LEASE_DURATION');
   return { ...settings, leaseNamespace: settings.LEADER_ELECTION_NAMESPACE ?? settings.POD_NAMESPACE ?? 'default' };
 }

@@ -50,6 +50,8 @@ export interface ControlPlane {
   processes: ProcessInfo[];
   /** Stops every process (SIGTERM, then SIGKILL) and removes the state directory. Idempotent. */
   stop(): Promise<void>;
+  /** Stops kube-apiserver and starts it again on the same port, with etcd's data intact. */
+  restartApiServer(): Promise<void>;
 }
 
 export interface StateFile {
@@ -143,8 +145,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
     log(`etcd ready at ${etcdUrl}`);
 
     // kube-apiserver
-    const server = await withPortRetry('kube-apiserver', async () => {
-      const [port] = (await freePorts(1)) as [number];
+    const launchApiServer = async (port: number, readyBy: number): Promise<Managed> => {
       const url = `https://127.0.0.1:${port}`;
       const proc = startProcess('kube-apiserver', binPath('kube-apiserver'), [
         `--etcd-servers=${etcdUrl}`,
@@ -161,12 +162,28 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
       ], { logPath: join(dir, 'logs', 'kube-apiserver.log') });
       managed.push(proc);
       saveState();
-      await waitFor('kube-apiserver /readyz', proc, deadline, async () => {
+      await waitFor('kube-apiserver /readyz', proc, readyBy, async () => {
         const res = await get(`${url}/readyz`, pki);
         return res.status === 200;
       });
-      return { proc, value: url };
+      return proc;
+    };
+    let apiServerPort = 0;
+    const server = await withPortRetry('kube-apiserver', async () => {
+      const [port] = (await freePorts(1)) as [number];
+      const proc = await launchApiServer(port, deadline);
+      apiServerPort = port;
+      return { proc, value: `https://127.0.0.1:${port}` };
     }, managed, saveState);
+    /** Stops kube-apiserver and starts it again on the same port (etcd keeps the data). */
+    const restartApiServer = async (): Promise<void> => {
+      const current = managed.find((m) => m.name === 'kube-apiserver');
+      if (current) {
+        await stopGroup(current.pid, 5_000, current.exited);
+        managed.splice(managed.indexOf(current), 1);
+      }
+      await launchApiServer(apiServerPort, Date.now() + 60_000);
+    };
     state.server = server;
     writeKubeconfig(state.kubeconfigPath, server, pki);
     saveState();
@@ -190,7 +207,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
     saveState();
     log(`control plane (${profile}) ready; kubeconfig ${state.kubeconfigPath}`);
     return {
-      profile, dir, kubeconfigPath: state.kubeconfigPath, server, stop,
+      profile, dir, kubeconfigPath: state.kubeconfigPath, server, stop, restartApiServer,
       processes: state.processes,
     };
   } catch (err) {

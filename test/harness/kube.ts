@@ -60,16 +60,16 @@ export async function kubeRequest(
 /** Polls `check` every `intervalMs` until it returns a value other than undefined/false. */
 export async function waitUntil<T>(
   what: string,
-  check: () => Promise<T | undefined | false>,
+  check: () => Promise<T>,
   timeoutMs = 60_000,
   intervalMs = 250,
-): Promise<T> {
+): Promise<Exclude<T, undefined | false>> {
   const deadline = Date.now() + timeoutMs;
   let lastError = '';
   for (;;) {
     try {
       const value = await check();
-      if (value !== undefined && value !== false) return value;
+      if (value !== undefined && value !== false) return value as Exclude<T, undefined | false>;
     } catch (err) {
       lastError = (err as Error).message;
     }
