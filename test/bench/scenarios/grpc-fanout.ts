@@ -1,8 +1,8 @@
 // Scenario 2: gRPC fan-out. 1,000 StreamEvents subscribers in a separate process, a paced
 // producer in another; at each offered rate, how many events/s reach subscribers and how long
-// an event takes from the producer's send to a subscriber's receive (p50/p99/max). The same
-// clients are then run against a bare grpc-js fan-out server, the baseline for what grpc-js
-// and this machine allow at all.
+// an event takes from the producer's send to a subscriber's receive (p50/p99/max). At some
+// rates the same clients also drive a bare grpc-js fan-out server, right after the gateway:
+// the baseline for what grpc-js and this machine allow at all.
 import { freePort } from '../lib/ports.js';
 import { monotonicMicros, sleep } from '../lib/clock.js';
 import { startGateway } from '../lib/gateway.js';
@@ -44,6 +44,8 @@ export interface RateResult {
   cutOff: number;
   complete: boolean;
   cpu: Record<string, number>;
+  /** Server CPU time over deliveries: the cost of one event written to one stream. */
+  serverMicrosPerDelivery: number;
   machine: string;
   refused: number;
   refusal?: string;
@@ -80,97 +82,101 @@ async function waitForDelivery(subscribers: SubscriberWorker, expected: number):
   }
 }
 
-/** Runs every rate against one server, with fresh subscribers whenever streams were cut off. */
-async function measureRates(
-  server: FanoutServer,
-  label: string,
-  rates: number[],
-  options: FanoutOptions,
-  log: (line: string) => void,
-): Promise<RateResult[]> {
+/** One server with its own subscribers and producer, measured one rate at a time. */
+interface Rig {
+  measure(rate: number): Promise<RateResult>;
+  close(): Promise<void>;
+}
+
+async function startRig(server: FanoutServer, label: string, options: FanoutOptions, log: (line: string) => void): Promise<Rig> {
   let subscribers = await startSubscribers(server, options.streams, options.channels);
   const producer = startProducer();
-  const results: RateResult[] = [];
-  try {
-    // A short warm-up so JIT and connection set-up are not measured at the first rate.
-    await subscribers.reset();
-    const warm = await producer.run(server.grpc, 20, 1000);
-    await waitForDelivery(subscribers, warm.ok * options.streams);
+  // A short warm-up so JIT and connection set-up are not measured at the first rate.
+  await subscribers.reset();
+  const warm = await producer.run(server.grpc, 20, 1000);
+  await waitForDelivery(subscribers, warm.ok * options.streams);
 
-    for (const rate of rates) {
-      await subscribers.reset();
-      const pids = { server: server.pid, subscribers: subscribers.child.pid!, producer: producer.child.pid! };
-      const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
-      const machine = machineWindow();
-      const started = monotonicMicros();
-      const sent = await producer.run(server.grpc, rate, options.durationS * 1000);
-      const expected = sent.ok * options.streams;
-      const { report, lastChange } = await waitForDelivery(subscribers, expected);
-      const seconds = (lastChange - started) / 1e6;
-      // CPU share of each process over the run (1.0 = one full core): shows which side saturated.
-      const window = (monotonicMicros() - started) / 1e6;
-      const used = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid) - cpuBefore[name]!]));
-      const cpu = Object.fromEntries(Object.entries(used).map(([name, s]) => [name, s / window]));
-      const load = machine(Object.values(used).reduce((a, b) => a + b, 0));
-      const latency = new Histogram();
-      latency.merge(report.latency);
-      const result: RateResult = {
-        rate,
-        ingested: sent.ok,
-        expected,
-        received: report.received,
-        seconds,
-        delivered: report.received / seconds,
-        p50: latency.percentile(0.5) / 1000,
-        p99: latency.percentile(0.99) / 1000,
-        max: latency.max / 1000,
-        cutOff: options.streams - report.open,
-        complete: report.received === expected,
-        cpu,
-        machine: describeLoad(load),
-        refused: sent.failed,
-        refusal: sent.errorSamples[0],
-        minPerStream: report.minPerStream,
-        maxPerStream: report.maxPerStream,
-        streamError: report.errorSamples[0],
-      };
-      results.push(result);
-      log(
-        `  ${label} ${rate} ev/s: ${report.received}/${expected} delivered in ${seconds.toFixed(1)} s (${result.delivered.toFixed(0)}/s), ` +
-          `p50 ${result.p50.toFixed(2)} ms p99 ${result.p99.toFixed(2)} ms, streams cut off ${result.cutOff}; ` +
-          `CPU ${Object.entries(cpu).map(([n, c]) => `${n} ${(100 * c).toFixed(0)}%`).join(', ')}; ${result.machine}`,
-      );
-      // Streams cut off for falling behind are gone: measure the next rate with a fresh set.
-      if (report.open < options.streams) {
-        await subscribers.close();
-        await waitFor('cut-off streams to close', async () => (await server.activeStreams()) === 0, 30_000, 100);
-        subscribers = await startSubscribers(server, options.streams, options.channels);
-      }
-      await sleep(300);
+  async function measure(rate: number): Promise<RateResult> {
+    await subscribers.reset();
+    const pids = { server: server.pid, subscribers: subscribers.child.pid!, producer: producer.child.pid! };
+    const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
+    const machine = machineWindow();
+    const started = monotonicMicros();
+    const sent = await producer.run(server.grpc, rate, options.durationS * 1000);
+    const expected = sent.ok * options.streams;
+    const { report, lastChange } = await waitForDelivery(subscribers, expected);
+    const seconds = (lastChange - started) / 1e6;
+    // CPU share of each process over the run (1.0 = one full core): shows which side saturated.
+    const window = (monotonicMicros() - started) / 1e6;
+    const used = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid) - cpuBefore[name]!]));
+    const cpu = Object.fromEntries(Object.entries(used).map(([name, s]) => [name, s / window]));
+    const load = machine(Object.values(used).reduce((a, b) => a + b, 0));
+    const latency = new Histogram();
+    latency.merge(report.latency);
+    const result: RateResult = {
+      rate,
+      ingested: sent.ok,
+      expected,
+      received: report.received,
+      seconds,
+      delivered: report.received / seconds,
+      p50: latency.percentile(0.5) / 1000,
+      p99: latency.percentile(0.99) / 1000,
+      max: latency.max / 1000,
+      cutOff: options.streams - report.open,
+      complete: report.received === expected,
+      cpu,
+      serverMicrosPerDelivery: report.received > 0 ? (used.server! * 1e6) / report.received : NaN,
+      machine: describeLoad(load),
+      refused: sent.failed,
+      refusal: sent.errorSamples[0],
+      minPerStream: report.minPerStream,
+      maxPerStream: report.maxPerStream,
+      streamError: report.errorSamples[0],
+    };
+    log(
+      `  ${label} ${rate} ev/s: ${report.received}/${expected} delivered in ${seconds.toFixed(1)} s (${result.delivered.toFixed(0)}/s), ` +
+        `p50 ${result.p50.toFixed(2)} ms p99 ${result.p99.toFixed(2)} ms, streams cut off ${result.cutOff}; ` +
+        `CPU ${Object.entries(cpu).map(([n, c]) => `${n} ${(100 * c).toFixed(0)}%`).join(', ')}, ` +
+        `${result.serverMicrosPerDelivery.toFixed(1)} µs server CPU per delivery; ${result.machine}`,
+    );
+    // Streams cut off for falling behind are gone: measure the next rate with a fresh set.
+    if (report.open < options.streams) {
+      await subscribers.close();
+      await waitFor('cut-off streams to close', async () => (await server.activeStreams()) === 0, 30_000, 100);
+      subscribers = await startSubscribers(server, options.streams, options.channels);
     }
-    return results;
-  } finally {
-    await producer.close();
-    await subscribers.close();
+    await sleep(300);
+    return result;
   }
+
+  return {
+    measure,
+    close: async () => {
+      await producer.close();
+      await subscribers.close();
+      await server.stop();
+    },
+  };
 }
 
 export async function grpcFanout(options: FanoutOptions, log: (line: string) => void): Promise<{ rows: Row[]; raw: object }> {
-  const gateway = await gatewayServer(options.streams);
-  let gatewayResults: RateResult[];
+  // Both servers run side by side (each idle while the other is measured), and each baseline
+  // rate is measured right after the gateway's: paired runs see the same background load.
+  const rigs: Rig[] = [];
+  const gatewayResults: RateResult[] = [];
+  const baselineResults: RateResult[] = [];
   try {
-    gatewayResults = await measureRates(gateway, 'gateway', options.rates, options, log);
-  } finally {
-    await gateway.stop();
-  }
-  let baselineResults: RateResult[] = [];
-  if (options.baselineRates.length > 0) {
-    const bare = await bareServer();
-    try {
-      baselineResults = await measureRates(bare, 'bare grpc-js', options.baselineRates, options, log);
-    } finally {
-      await bare.stop();
+    const gateway = await startRig(await gatewayServer(options.streams), 'gateway', options, log);
+    rigs.push(gateway);
+    const bare = options.baselineRates.length > 0 ? await startRig(await bareServer(), 'bare grpc-js', options, log) : undefined;
+    if (bare) rigs.push(bare);
+    for (const rate of options.rates) {
+      gatewayResults.push(await gateway.measure(rate));
+      if (bare && options.baselineRates.includes(rate)) baselineResults.push(await bare.measure(rate));
     }
+  } finally {
+    for (const rig of rigs) await rig.close();
   }
 
   const scenario = `grpc fan-out x${options.streams}`;
@@ -193,6 +199,17 @@ export async function grpcFanout(options: FanoutOptions, log: (line: string) => 
         `${r.received}/${r.expected} deliveries of ${r.ingested} events${r.refused ? ` (${r.refused} refused: ${r.refusal})` : ''}; ` +
         `per stream ${r.minPerStream}..${r.maxPerStream}; ${r.cutOff} streams cut off${r.streamError ? ` (${r.streamError})` : ''}; CPU ${cpuText}; ${r.machine}`,
     });
+    if (base) {
+      rows.push({
+        scenario,
+        metric: `server CPU per delivery @ ${r.rate} ev/s`,
+        value: r.serverMicrosPerDelivery,
+        unit: 'µs',
+        baseline: base.serverMicrosPerDelivery,
+        target: `${(r.serverMicrosPerDelivery / base.serverMicrosPerDelivery).toFixed(2)}x bare`,
+        verdict: 'info',
+      });
+    }
     rows.push({
       scenario,
       metric: `latency p99 @ ${r.rate} ev/s`,
