@@ -4,7 +4,7 @@ NODE ?= node
 PROFILE ?= api
 
 
-.PHONY: crds help setup build test test-unit test-e2e test-integration bench gateway run \
+.PHONY: operator install deploy undeploy samples crds help setup build test test-unit test-e2e test-integration bench gateway run \
         cluster-binaries cluster-up cluster-down kind-up clean
 
 help: ## list the targets
@@ -38,7 +38,23 @@ bench: build ## benchmarks; prints a table of ratios against a baseline measured
 gateway: build ## start one gateway standalone, configured from the environment
 	$(NODE) dist/gateway/main.js
 
-run: gateway ## run the product (the standalone gateway until the operator exists)
+run: build cluster-binaries ## the whole product locally: control plane, operator, samples, gateways as processes
+	$(NODE) dist/operator/local/main.js
+
+operator: build ## run the operator in the foreground against the cluster KUBECONFIG names
+	$(NODE) dist/operator/main.js
+
+install: ## apply the CRDs to the cluster KUBECONFIG names
+	kubectl apply --server-side -k config/crd
+
+deploy: ## install the whole operator (CRDs, RBAC, Deployment) into the cluster KUBECONFIG names
+	kubectl apply --server-side -k config/default
+
+undeploy: ## remove the operator (leaves the CRDs and your McpServers)
+	kubectl delete -k config/operator --ignore-not-found
+
+samples: ## apply the sample McpServers and McpRoutes (two peered servers in team-a and team-b)
+	kubectl apply --server-side -k config/samples
 
 cluster-binaries: ## build (or reuse) etcd, kube-apiserver, controller-manager, scheduler, kwok
 	bash test/cluster/build.sh

@@ -99,13 +99,21 @@ export const mcpRouteCrd = crd(
   ],
 );
 
-/** File name in crds/ to YAML text, as `make crds` writes them. */
+/** File name in crds/ to YAML text, as `make crds` writes them, with a kustomization listing them
+ * (config/crd builds on it). */
 export function renderCrdFiles(): Map<string, string> {
   const header = '# Generated from src/api by `make crds`. Do not edit by hand.\n';
-  return new Map(
+  const files = new Map(
     [mcpServerCrd, mcpRouteCrd].map((definition) => [
       `${GROUP}_${definition.spec.names.plural}.yaml`,
       header + stringify(definition, { lineWidth: 0 }),
     ]),
   );
+  const kustomization = {
+    apiVersion: 'kustomize.config.k8s.io/v1beta1',
+    kind: 'Kustomization',
+    resources: [...files.keys()].sort(),
+  };
+  files.set('kustomization.yaml', header + stringify(kustomization));
+  return files;
 }

@@ -125,7 +125,7 @@ function yamlFiles(dir: string): string[] {
   for (const entry of readdirSync(dir).sort()) {
     const path = join(dir, entry);
     if (statSync(path).isDirectory()) out.push(...yamlFiles(path));
-    else if (/\.ya?ml$/i.test(entry)) out.push(path);
+    else if (/\.ya?ml$/i.test(entry) && !/^kustomization\.ya?ml$/i.test(entry)) out.push(path);
   }
   return out;
 }
