@@ -16,8 +16,11 @@ export type PublishResult = 'accepted' | 'buffer_full' | 'closed';
 export interface EventBusOptions {
   bufferSize: number;
   sinks: DispatchSink[];
-  /** Events dispatched per turn of the event loop before yielding to I/O. */
+  /** Most events dispatched per turn of the event loop before yielding to I/O. */
   batchSize?: number;
+  /** Most time spent dispatching per turn: with a thousand subscribers one event is a thousand
+   * writes, so a count alone could hold the loop (and ingest) for a long time. */
+  turnBudgetMs?: number;
   now?: () => number;
   onDispatched?: (count: number) => void;
 }
@@ -26,6 +29,7 @@ export class EventBus {
   private readonly buffer: BoundedQueue<Envelope>;
   private readonly sinks: DispatchSink[];
   private readonly batchSize: number;
+  private readonly turnBudgetMs: number;
   private readonly now: () => number;
   private readonly onDispatched: (count: number) => void;
   private scheduled = false;
@@ -41,6 +45,7 @@ export class EventBus {
     this.buffer = new BoundedQueue(options.bufferSize);
     this.sinks = options.sinks;
     this.batchSize = options.batchSize ?? 256;
+    this.turnBudgetMs = options.turnBudgetMs ?? 5;
     this.now = options.now ?? Date.now;
     this.onDispatched = options.onDispatched ?? (() => {});
   }
@@ -89,11 +94,14 @@ export class EventBus {
 
   private readonly dispatchBatch = (): void => {
     this.scheduled = false;
+    const started = performance.now();
     let count = 0;
-    for (; count < this.batchSize; count++) {
+    while (count < this.batchSize) {
       const envelope = this.buffer.shift();
       if (envelope === undefined) break;
       for (const sink of this.sinks) sink.dispatch(envelope);
+      count++;
+      if (performance.now() - started >= this.turnBudgetMs) break;
     }
     this.dispatched += count;
     if (count > 0) this.onDispatched(count);

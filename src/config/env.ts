@@ -25,6 +25,8 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { variable: 'FORWARD_QUEUE_SIZE', path: ['forwarding', 'queueSize'], kind: 'integer' },
   { variable: 'FORWARD_CONCURRENCY', path: ['forwarding', 'concurrency'], kind: 'integer' },
   { variable: 'FORWARD_MAX_HOPS', path: ['forwarding', 'maxHops'], kind: 'integer' },
+  { variable: 'DEDUPE_SIZE', path: ['forwarding', 'dedupe', 'size'], kind: 'integer' },
+  { variable: 'DEDUPE_TTL', path: ['forwarding', 'dedupe', 'ttl'], kind: 'text' },
   { variable: 'FORWARD_BREAKER_THRESHOLD', path: ['forwarding', 'circuitBreaker', 'failureThreshold'], kind: 'integer' },
   { variable: 'FORWARD_BREAKER_COOLDOWN', path: ['forwarding', 'circuitBreaker', 'cooldown'], kind: 'text' },
   { variable: 'FORWARD_TIMEOUT', path: ['forwarding', 'timeout'], kind: 'text' },

@@ -75,6 +75,28 @@ describe('RecentIds', () => {
     expect(ids.size).toBeLessThanOrEqual(2);
   });
 
+  it('stays exact past its capacity many times over: newest remembered, oldest evicted', () => {
+    const ids = new RecentIds(1000, 60_000, () => 0);
+    for (let i = 0; i < 5000; i++) expect(ids.checkAndRemember(`id-${i}`)).toBe(false);
+    expect(ids.size).toBe(1000);
+    expect(ids.checkAndRemember('id-4999')).toBe(true);
+    expect(ids.checkAndRemember('id-4000')).toBe(true);
+    expect(ids.checkAndRemember('id-3999')).toBe(false); // evicted, so new again
+  });
+
+  it('a forgotten id that returns is not evicted by its old arrival', () => {
+    let now = 0;
+    const ids = new RecentIds(4, 1000, () => now);
+    ids.checkAndRemember('a');
+    ids.forget('a');
+    now = 10;
+    ids.checkAndRemember('a'); // a fresh arrival; the old one is a tombstone in the ring
+    ids.checkAndRemember('b');
+    ids.checkAndRemember('c');
+    ids.checkAndRemember('d'); // the ring is full: evicts the old arrival, a tombstone, not the fresh 'a'
+    expect(ids.checkAndRemember('a')).toBe(true);
+  });
+
   it('forgets an id on request, and remembers nothing at size 0', () => {
     const ids = new RecentIds(10, 1000);
     ids.checkAndRemember('x');

@@ -13,6 +13,20 @@ describe('BoundedQueue', () => {
     expect(queue.length).toBe(0);
   });
 
+  it('grows past its first slots as needed and keeps order across growth', () => {
+    const queue = new BoundedQueue<number>(100);
+    for (let i = 0; i < 10; i++) queue.push(i);
+    for (let i = 0; i < 5; i++) queue.shift();
+    for (let i = 10; i < 100; i++) expect(queue.push(i)).toBe(true);
+    expect(queue.push(100)).toBe(true);
+    expect(queue.push(101)).toBe(true);
+    expect(queue.length).toBe(97);
+    expect([...queue]).toEqual(Array.from({ length: 97 }, (_, i) => i + 5));
+    for (let i = 102; queue.push(i); i++);
+    expect(queue.length).toBe(100);
+    expect(queue.isFull).toBe(true);
+  });
+
   it('rejects a capacity that is not a positive integer', () => {
     expect(() => new BoundedQueue(0)).toThrow(RangeError);
   });
