@@ -15,6 +15,7 @@ import { Forwarder } from './forwarding/forwarder.js';
 import { RecentIds } from './forwarding/recent-ids.js';
 import { IngestService } from './ingest/ingest-service.js';
 import { createGrpcServer, type GrpcServer } from './ingress/grpc/server.js';
+import { createArgoGenericService } from './ingress/grpc/argo-generic-service.js';
 import { createLegacyEventingService } from './ingress/grpc/legacy-service.js';
 import { createMcpService } from './ingress/grpc/mcp-service.js';
 import { createHealthApp, createHttpApp } from './ingress/http/app.js';
@@ -159,6 +160,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       services: {
         mcp: createMcpService({ ingest, bus, subscriptions, status }),
         legacy: createLegacyEventingService({ ingest, bus, subscriptions }),
+        argoGeneric: createArgoGenericService({ subscriptions }),
       },
       logger: log,
     });

@@ -6,6 +6,7 @@ import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startGateway, type GatewayProcess } from './support/gateway-process.js';
 import { mcpClient, unary, waitFor } from './support/grpc-clients.js';
+import { eventually, metric, streamsOpen } from './support/traffic.js';
 
 let gateway: GatewayProcess | undefined;
 const clients: grpc.Client[] = [];
@@ -41,7 +42,7 @@ describe('a slow subscriber', () => {
     slow.on('data', () => slowReceived++);
     slow.on('error', (e: grpc.ServiceError) => (slowStatus = e));
     slow.pause(); // stops reading: HTTP/2 flow control fills, then the gateway's queue for it
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await streamsOpen(gateway, 2);
 
     const data = JSON.stringify({ blob: 'x'.repeat(8 * 1024) });
     const producer = client(gateway.grpcAddress);
@@ -80,7 +81,7 @@ describe('MAX_CONNECTIONS', () => {
     };
     const first = open(client(gateway.grpcAddress));
     const second = open(client(gateway.grpcAddress));
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await streamsOpen(gateway, 2);
     const third = open(client(gateway.grpcAddress));
     await waitFor([0], () => third.error !== undefined);
     expect(third.error!.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
@@ -89,9 +90,9 @@ describe('MAX_CONNECTIONS', () => {
     expect(second.error).toBeUndefined();
 
     first.stream.cancel();
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await eventually(async () => (await metric(gateway!, 'tas_mcp_active_connections', { type: 'grpc_stream' })) === 1, 10_000, 'slot freed');
     const fourth = open(client(gateway.grpcAddress));
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await streamsOpen(gateway, 2);
     expect(fourth.error).toBeUndefined();
     const metrics = await (await fetch(`${gateway.healthUrl}/metrics`)).text();
     expect(metrics).toMatch(/tas_mcp_active_connections\{type="grpc_stream"\} 2/);

@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { reservePorts, startGateway, type GatewayProcess } from './support/gateway-process.js';
 import { mcpClient } from './support/grpc-clients.js';
-import { eventually, metric, produce } from './support/traffic.js';
+import { eventually, metric, produce, streamsOpen } from './support/traffic.js';
 
 const running: GatewayProcess[] = [];
 const clients: grpc.Client[] = [];
@@ -60,7 +60,7 @@ describe('federation', () => {
   it('a chain A -> B -> C delivers every event to every subscriber exactly once', async () => {
     const [a, b, c] = await federation([[1], [2], []]);
     const seen = [a!, b!, c!].map(subscribe);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    for (const g of [a!, b!, c!]) await streamsOpen(g, 1);
     const sent = await produce(a!, ids('chain', 500));
     await eventually(() => seen.every((s) => s.size === sent.length), 20_000, 'all subscribers have every event');
     seen.forEach((s, i) => expectExactlyOnce(s, sent, `gateway ${i}`));
@@ -76,7 +76,7 @@ describe('federation', () => {
       [0, 1],
     ]);
     const seen = gateways.map(subscribe);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    for (const g of gateways) await streamsOpen(g, 1);
     const sent = (await Promise.all(gateways.map((g, i) => produce(g, ids(`mesh${i}`, 300))))).flat();
     await eventually(() => seen.every((s) => s.size === sent.length), 20_000, 'all subscribers have every event');
     seen.forEach((s, i) => expectExactlyOnce(s, sent, `gateway ${i}`));

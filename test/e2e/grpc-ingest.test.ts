@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type GatewayProcess } from './support/gateway-process.js';
 import { collect, healthClient, legacyClient, mcpClient, unary, waitFor } from './support/grpc-clients.js';
+import { streamsOpen } from './support/traffic.js';
 
 interface WireEvent {
   event_id: string;
@@ -121,7 +122,7 @@ describe('EventStream', () => {
     bob.on('data', (e: WireEvent) => toBob.push(e));
     alice.on('error', () => {});
     bob.on('error', () => {});
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await streamsOpen(gateway, 2);
 
     const send = (stream: grpc.ClientDuplexStream<unknown, unknown>, id: string) =>
       stream.write({ event_id: id, event_type: 'chat.message', source: id.split('-')[0], data: '{}', metadata: {} });
@@ -164,7 +165,7 @@ describe('legacy mcp.Eventing/EventStream (seed 000)', () => {
     const seenByLegacy: { id: string; data: string }[] = [];
     stream.on('data', (e: { id: string; data: string }) => seenByLegacy.push(e));
     stream.on('error', () => {});
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await streamsOpen(gateway, 2);
 
     stream.write({ id: 'old-1', data: JSON.stringify({ type: 'legacy.context_update', source: 'agent-7', payload: {} }) });
     stream.write({ id: 'old-2', data: '{"agent":"assistant"}' });
@@ -199,7 +200,7 @@ describe('health, metrics, reflection', () => {
     const stream = client().StreamEvents({ start_timestamp: Date.now(), follow: true });
     stream.on('error', () => {});
     stream.on('data', () => {});
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await streamsOpen(gateway, 1);
     const metrics = await unary<Record<string, number>>(client(), 'GetMetrics', {});
     expect(metrics.total_events).toBeGreaterThanOrEqual(10);
     expect(metrics.error_events).toBeGreaterThanOrEqual(2);

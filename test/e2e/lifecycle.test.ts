@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startGateway } from './support/gateway-process.js';
 import { mcpClient, unary, waitFor } from './support/grpc-clients.js';
+import { streamsOpen } from './support/traffic.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tas-mcp-lifecycle-'));
 afterAll(async () => {
@@ -57,7 +58,7 @@ describe('configuration errors', () => {
       s.on('error', (e: grpc.ServiceError) => errors.push(e));
       s.on('data', () => {});
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await streamsOpen(gateway, 3);
     expect(errors).toEqual([]); // three streams: the env's 3, not the file's 1
     const health = await unary<{ details: Record<string, string> }>(client, 'GetHealth', {});
     expect(health.details.active_streams).toBe('3');
@@ -77,7 +78,7 @@ describe('SIGTERM', () => {
     stream.on('data', (e: { event_id: string }) => received.push(e.event_id));
     stream.on('error', (e: grpc.ServiceError) => (ended = e));
     stream.pause(); // hold events in the gateway's queue for this subscriber
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await streamsOpen(gateway, 1);
 
     const producer = mcpClient(gateway.grpcAddress);
     const data = JSON.stringify({ blob: 'y'.repeat(4096) });

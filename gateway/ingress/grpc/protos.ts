@@ -8,7 +8,7 @@ import type { McpEvent } from '../../../src/event/index.js';
 import { PROTO_DIR } from '../../../src/paths.js';
 import { defineEncoder } from '../../bus/envelope.js';
 
-export const PROTO_FILES = ['mcp/v1/mcp.proto', 'mcp.proto'].map((file) => join(PROTO_DIR, file));
+export const PROTO_FILES = ['mcp/v1/mcp.proto', 'mcp.proto', 'argo/generic.proto'].map((file) => join(PROTO_DIR, file));
 
 export const packageDefinition = protoLoader.loadSync([...PROTO_FILES, healthProtoPath], {
   keepCase: true,
@@ -43,9 +43,20 @@ const legacyService = serviceDefinition('mcp.Eventing');
 
 export const MCP_SERVICE = withPreEncodedResponses(mcpService);
 export const LEGACY_EVENTING_SERVICE = withPreEncodedResponses(legacyService);
+export const ARGO_GENERIC_SERVICE = withPreEncodedResponses(serviceDefinition('generic.Eventing'));
 
 /** mcp.v1.Event bytes, as StreamEvents and EventStream send them. */
 export const V1_EVENT_ENCODER = defineEncoder((event: McpEvent) => mcpService.StreamEvents!.responseSerialize(event));
+
+/** The JSON body an Argo Sensor sees (`jsonBody: true`): the event with `data` as a JSON value,
+ * not a string, so Sensor filters can reach into it (body.data.document_id). */
+export const ARGO_PAYLOAD_ENCODER = defineEncoder((event: McpEvent) =>
+  Buffer.from(
+    `{"event_id":${JSON.stringify(event.event_id)},"event_type":${JSON.stringify(event.event_type)},` +
+      `"source":${JSON.stringify(event.source)},"timestamp":${event.timestamp},"data":${event.data},` +
+      `"metadata":${JSON.stringify(event.metadata)}}`,
+  ),
+);
 
 /** Legacy mcp.MCPEvent bytes {id, data}. */
 export const LEGACY_EVENT_ENCODER = defineEncoder((event: McpEvent) =>

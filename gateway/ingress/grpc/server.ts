@@ -4,13 +4,13 @@ import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from '../../../src/observability/logger.js';
-import { LEGACY_EVENTING_SERVICE, MCP_SERVICE, packageDefinition } from './protos.js';
+import { ARGO_GENERIC_SERVICE, LEGACY_EVENTING_SERVICE, MCP_SERVICE, packageDefinition } from './protos.js';
 
 export interface GrpcServerOptions {
   host: string;
   port: number;
   maxEventSize: number;
-  services: { mcp: grpc.UntypedServiceImplementation; legacy: grpc.UntypedServiceImplementation };
+  services: { mcp: grpc.UntypedServiceImplementation; legacy: grpc.UntypedServiceImplementation; argoGeneric: grpc.UntypedServiceImplementation };
   logger: Logger;
 }
 
@@ -21,6 +21,9 @@ export interface GrpcServer {
   /** Graceful: waits for calls to finish up to `timeoutMs`, then forces. */
   close(timeoutMs: number): Promise<void>;
 }
+
+/** Names the health service answers for: the server as a whole, and each service. */
+const SERVED = ['', 'mcp.v1.MCPService', 'mcp.Eventing', 'generic.Eventing'];
 
 /** Headroom over MAX_EVENT_SIZE for the rest of the message, so the validator, not the transport,
  * answers a slightly-too-large event with a message that names the limit. */
@@ -36,7 +39,8 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   });
   server.addService(MCP_SERVICE, options.services.mcp);
   server.addService(LEGACY_EVENTING_SERVICE, options.services.legacy);
-  const health = new HealthImplementation({ '': 'NOT_SERVING', 'mcp.v1.MCPService': 'NOT_SERVING', 'mcp.Eventing': 'NOT_SERVING' });
+  server.addService(ARGO_GENERIC_SERVICE, options.services.argoGeneric);
+  const health = new HealthImplementation(Object.fromEntries(SERVED.map((service) => [service, 'NOT_SERVING' as const])));
   health.addToServer(server);
   new ReflectionService(packageDefinition).addToServer(server);
 
@@ -51,7 +55,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     },
     setServing(serving) {
       const state = serving ? 'SERVING' : 'NOT_SERVING';
-      for (const service of ['', 'mcp.v1.MCPService', 'mcp.Eventing']) health.setStatus(service, state);
+      for (const service of SERVED) health.setStatus(service, state);
     },
     close(timeoutMs) {
       return new Promise((resolve) => {

@@ -1,12 +1,14 @@
 // A gRPC server stream as a SubscriberTransport: honours write backpressure (wait for 'drain',
 // raced with cancellation) and maps stream endings onto gRPC statuses.
 import * as grpc from '@grpc/grpc-js';
-import type { EventEncoder } from '../../bus/envelope.js';
+import type { Envelope, EventEncoder } from '../../bus/envelope.js';
 import type { StreamEnding, SubscriberTransport } from '../../bus/subscriber.js';
 
 type WritableCall = grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>;
 
-export function grpcSubscriberTransport(call: WritableCall, encoder: EventEncoder): SubscriberTransport {
+/** `encoding`: a shared encoder (cached per event), or a function for per-stream framing. */
+export function grpcSubscriberTransport(call: WritableCall, encoding: EventEncoder | ((envelope: Envelope) => Buffer)): SubscriberTransport {
+  const encode = typeof encoding === 'function' ? encoding : (envelope: Envelope) => envelope.encoded(encoding);
   let gone = false;
   let goneListener: (() => void) | undefined;
   const markGone = () => {
@@ -26,7 +28,7 @@ export function grpcSubscriberTransport(call: WritableCall, encoder: EventEncode
       goneListener = listener;
     },
     write(envelope) {
-      return call.write(envelope.encoded(encoder));
+      return call.write(encode(envelope));
     },
     waitForDrain() {
       if (gone) return Promise.resolve();
