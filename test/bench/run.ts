@@ -6,9 +6,11 @@ import { PROJECT_ROOT } from '../../src/paths.js';
 import { loadTool } from './lib/load-http.js';
 import { installCleanup, PINNING } from './lib/processes.js';
 import { renderTable, writeJson, type Row } from './lib/report.js';
+import { forwarding } from './scenarios/forwarding.js';
 import { grpcFanout } from './scenarios/grpc-fanout.js';
 import { httpIngest } from './scenarios/http-ingest.js';
 import { memory } from './scenarios/memory.js';
+import { operatorScale } from './scenarios/operator.js';
 
 function numberEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -19,7 +21,7 @@ function numberEnv(name: string, fallback: number): number {
 }
 
 const config = {
-  scenarios: (process.env.BENCH_SCENARIOS ?? 'http,fanout,memory').split(',').map((s) => s.trim()),
+  scenarios: (process.env.BENCH_SCENARIOS ?? 'http,fanout,memory,forwarding,operator').split(',').map((s) => s.trim()),
   http: {
     connections: numberEnv('BENCH_CONNECTIONS', 50),
     durationS: numberEnv('BENCH_HTTP_SECONDS', 5),
@@ -38,6 +40,27 @@ const config = {
     targetP99Ms: 10,
   },
   memory: { streams: numberEnv('BENCH_STREAMS', 1000), channels: numberEnv('BENCH_CHANNELS', 10), settleMs: 3000 },
+  forwarding: {
+    rates: (process.env.BENCH_FORWARD_RATES ?? '1000,5000').split(',').filter(Boolean).map(Number),
+    rate: 5000,
+    targetP99Ms: 10,
+    latencySeconds: numberEnv('BENCH_FORWARD_SECONDS', 5),
+    maxBatch: numberEnv('BENCH_FORWARD_BATCH', 100),
+    peers: numberEnv('BENCH_FORWARD_PEERS', 3),
+    floodSeconds: numberEnv('BENCH_FORWARD_FLOOD_SECONDS', 10),
+    floodBatch: numberEnv('BENCH_FORWARD_FLOOD_BATCH', 100),
+    floodConcurrency: numberEnv('BENCH_FORWARD_FLOOD_CONCURRENCY', 4),
+    drainSeconds: numberEnv('BENCH_FORWARD_DRAIN_SECONDS', 20),
+  },
+  operator: {
+    servers: numberEnv('BENCH_OPERATOR_SERVERS', 1000),
+    namespaces: numberEnv('BENCH_OPERATOR_NAMESPACES', 10),
+    concurrency: numberEnv('BENCH_OPERATOR_CONCURRENCY', 32),
+    workers: numberEnv('BENCH_OPERATOR_WORKERS', 4),
+    quietSeconds: 3,
+    idleSeconds: numberEnv('BENCH_OPERATOR_IDLE_SECONDS', 10),
+    timeoutSeconds: numberEnv('BENCH_OPERATOR_TIMEOUT_SECONDS', 300),
+  },
 };
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -56,6 +79,8 @@ async function main(): Promise<void> {
     ['http', 'HTTP ingest vs bare fastify', (l) => httpIngest(config.http, l)],
     ['fanout', `gRPC fan-out to ${config.fanout.streams} subscribers`, (l) => grpcFanout(config.fanout, l)],
     ['memory', `memory with ${config.memory.streams} streams`, (l) => memory(config.memory, l)],
+    ['forwarding', `gateway-to-gateway forwarding at ${config.forwarding.rates.join(', ')} ev/s and to ${config.forwarding.peers} peers`, (l) => forwarding(config.forwarding, l)],
+    ['operator', `operator with ${config.operator.servers} McpServers applied at once`, (l) => operatorScale(config.operator, l)],
   ];
   for (const [key, title, scenario] of scenarios) {
     if (!config.scenarios.includes(key)) continue;

@@ -23,6 +23,8 @@ export interface GatewayOptions {
   env?: Record<string, string>;
   /** Extra node flags, e.g. --cpu-prof. */
   nodeArgs?: string[];
+  /** Ports chosen beforehand (freePorts(3)), for a gateway whose id or URL others need first. */
+  ports?: [number, number, number];
 }
 
 /** Keeps the last lines a process wrote, to explain a failure. */
@@ -38,7 +40,7 @@ function tail(child: ChildProcess): () => string {
 }
 
 export async function startGateway(options: GatewayOptions = {}): Promise<GatewayProcess> {
-  const [http, grpc, health] = (await freePorts(3)) as [number, number, number];
+  const [http, grpc, health] = options.ports ?? ((await freePorts(3)) as [number, number, number]);
   const env = {
     BIND_HOST: '127.0.0.1',
     HTTP_PORT: String(http),

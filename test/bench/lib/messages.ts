@@ -76,3 +76,16 @@ export function serve(handle: (message: { cmd: string } & Record<string, unknown
   // The bench going away (even by SIGKILL) closes the IPC channel: never outlive it.
   process.on('disconnect', () => process.exit(0));
 }
+
+/** The HTTP batch producer (workers/batch-producer.ts): `paced` sends one batch per ~1 ms tick
+ * holding the events due by then (open loop); `flood` keeps `concurrency` batches of
+ * `batchSize` in flight for the whole duration. */
+export type BatchProducerCommand =
+  | { cmd: 'paced'; url: string; rate: number; durationMs: number; maxBatch: number }
+  | { cmd: 'flood'; url: string; durationMs: number; batchSize: number; concurrency: number }
+  | { cmd: 'close' };
+
+export interface BatchProducerReport extends ProducerReport {
+  /** HTTP requests made (batches). */
+  requests: number;
+}

@@ -1,6 +1,6 @@
 // Parent-side handles on the worker processes (subscribers, producer), both on the client core.
 import type { ChildProcess } from 'node:child_process';
-import { request, type ProducerReport, type SubscriberReport } from './messages.js';
+import { request, type BatchProducerReport, type ProducerReport, type SubscriberReport } from './messages.js';
 import { CORES, spawnNodeWorker, stop, waitFor } from './processes.js';
 
 export interface SubscriberWorker {
@@ -53,6 +53,28 @@ export function startProducer(): ProducerWorker {
   return {
     child,
     run: (port, rate, durationMs) => request<ProducerReport>(child, { cmd: 'run', port, rate, durationMs }, durationMs + 120_000),
+    close: async () => {
+      await request(child, { cmd: 'close' }).catch(() => undefined);
+      await stop(child, 3000);
+    },
+  };
+}
+
+export interface BatchProducerWorker {
+  child: ChildProcess;
+  /** Open loop at `rate` events/s, at most `maxBatch` events per request. */
+  paced(url: string, rate: number, durationMs: number, maxBatch: number): Promise<BatchProducerReport>;
+  /** As fast as the gateway takes them: `concurrency` requests of `batchSize` events in flight. */
+  flood(url: string, durationMs: number, batchSize: number, concurrency: number): Promise<BatchProducerReport>;
+  close(): Promise<void>;
+}
+
+export function startBatchProducer(): BatchProducerWorker {
+  const child = spawnNodeWorker('workers/batch-producer.js', CORES.client);
+  return {
+    child,
+    paced: (url, rate, durationMs, maxBatch) => request(child, { cmd: 'paced', url, rate, durationMs, maxBatch }, durationMs + 120_000),
+    flood: (url, durationMs, batchSize, concurrency) => request(child, { cmd: 'flood', url, durationMs, batchSize, concurrency }, durationMs + 120_000),
     close: async () => {
       await request(child, { cmd: 'close' }).catch(() => undefined);
       await stop(child, 3000);

@@ -68,7 +68,7 @@ async function bareServer(): Promise<FanoutServer> {
 
 /** Waits until `expected` events have arrived since the last reset, or nothing more has for
  * 2 s; returns the last report and when the count last moved (the end of delivery). */
-async function waitForDelivery(subscribers: SubscriberWorker, expected: number): Promise<{ report: SubscriberReport; lastChange: number }> {
+export async function waitForDelivery(subscribers: SubscriberWorker, expected: number): Promise<{ report: SubscriberReport; lastChange: number }> {
   let last = -1;
   let lastChange = monotonicMicros();
   for (;;) {
