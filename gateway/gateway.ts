@@ -1,7 +1,9 @@
 // The gateway's composition root: builds every part from the config and wires them together,
 // then owns the lifecycle (start, and a shutdown that drains).
 import type { FastifyInstance } from 'fastify';
-import type { GatewayConfig } from '../src/config/index.js';
+import { ConfigError, type GatewayConfig } from '../src/config/index.js';
+import { createKubeClients, loadKubeConfig } from '../src/kube/client.js';
+import { EventRecorder, createEventsApiWriter } from '../src/kube/event-recorder.js';
 import type { Logger } from '../src/observability/logger.js';
 import { createGatewayMetrics, type GatewayMetrics } from '../src/observability/metrics.js';
 import { hostname } from 'node:os';
@@ -19,6 +21,7 @@ import { createArgoGenericService } from './ingress/grpc/argo-generic-service.js
 import { createLegacyEventingService } from './ingress/grpc/legacy-service.js';
 import { createMcpService } from './ingress/grpc/mcp-service.js';
 import { createHealthApp, createHttpApp } from './ingress/http/app.js';
+import { KubernetesEventSink } from './sinks/kubernetes-events.js';
 import { GatewayStatus } from './status.js';
 
 export interface GatewayDeps {
@@ -60,7 +63,9 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   const deadLetterSink = config.forwarding.deadLetter.url ? new DeadLetterSink(config.forwarding.deadLetter.url, log, config.forwarding.deadLetter.maxEntries) : undefined;
   let bus: EventBus;
   let forwarder: Forwarder;
+  const kubeEvents = createKubernetesEvents(config, log);
   const metrics = createGatewayMetrics({
+    kubernetesEvents: () => kubeEvents?.recorder.stats(),
     bufferDepth: () => bus.depth,
     bufferCapacity: () => bus.capacity,
     subscriberQueueDepth: () => registry.queued(),
@@ -80,6 +85,11 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
         'event dead-lettered',
       );
       deadLetterSink?.send(letter);
+      kubeEvents?.sink.deadLettered(letter);
+    },
+    onCircuitOpened(target, lastError) {
+      log.warn({ target, lastError }, 'forwarding target failing: circuit opened');
+      kubeEvents?.sink.peerUnreachable(target, lastError);
     },
     onAttempt(target, outcome, seconds) {
       metrics.forwardDuration.observe({ target }, seconds);
@@ -89,7 +99,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   forwarder.configure(config);
   bus = new EventBus({
     bufferSize: config.limits.bufferSize,
-    sinks: [history, registry, forwarder],
+    sinks: kubeEvents ? [history, registry, forwarder, kubeEvents.sink] : [history, registry, forwarder],
     onDispatched: (count) => metrics.eventsDispatched.inc(count),
   });
   const subscriptions = new Subscriptions({
@@ -214,8 +224,12 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     })();
     // Targets drain beside subscribers; whatever they still hold at the deadline is dead-lettered.
     await Promise.all([subscribersFlushed, forwarder.drain(timeLeft())]);
-    // Letters written at the deadline still reach the sink: a short extra wait, bounded.
-    await deadLetterSink?.idle(Math.max(timeLeft(), DEAD_LETTER_FLUSH_MS));
+    // Letters written at the deadline still reach the sink, and the last occurrences their
+    // Events: a short extra wait, bounded.
+    await Promise.all([
+      deadLetterSink?.idle(Math.max(timeLeft(), DEAD_LETTER_FLUSH_MS)),
+      kubeEvents?.recorder.close(Math.max(timeLeft(), DEAD_LETTER_FLUSH_MS)),
+    ]);
     const undelivered = bus.depth + registry.queued();
     if (undelivered > 0) log.warn({ undelivered }, 'grace period over with events still queued for subscribers');
     registry.finishAll({ kind: 'shutdown', message: 'the gateway is shutting down; reconnect to another instance' });
@@ -242,6 +256,27 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       return stopping;
     },
   };
+}
+
+/** The Event recorder and its sink, when kubernetesEvents.enabled; credentials in-cluster or KUBECONFIG. */
+function createKubernetesEvents(config: GatewayConfig, log: Logger) {
+  const settings = config.kubernetesEvents;
+  if (!settings.enabled || !settings.regarding) return undefined;
+  let clients: ReturnType<typeof createKubeClients>;
+  try {
+    clients = createKubeClients(loadKubeConfig({}));
+  } catch (error) {
+    throw new ConfigError('kubernetesEvents.enabled', `no Kubernetes credentials (in-cluster service account or KUBECONFIG): ${(error as Error).message}`);
+  }
+  const recorder = new EventRecorder({
+    writer: createEventsApiWriter(clients.events),
+    reportingController: 'mcp.tas.ai/gateway',
+    reportingInstance: config.identity.instance ?? hostname(),
+    qps: settings.qps,
+    burst: settings.burst,
+    logger: log.child({ component: 'kubernetes-events' }),
+  });
+  return { recorder, sink: new KubernetesEventSink(recorder, { ...settings, regarding: settings.regarding }) };
 }
 
 function sleep(ms: number): Promise<void> {

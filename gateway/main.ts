@@ -24,7 +24,14 @@ async function main(): Promise<void> {
   }
 
   const logger = createLogger({ name: 'tas-mcp-gateway', level: config.logLevel });
-  const gateway = createGateway(config, { logger, version: VERSION, configFile, env: process.env });
+  let gateway: ReturnType<typeof createGateway>;
+  try {
+    gateway = createGateway(config, { logger, version: VERSION, configFile, env: process.env });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`tas-mcp gateway: ${error.message}\n`);
+    process.exit(2);
+  }
 
   let exiting = false;
   const shutdown = (signal: string) => {

@@ -39,12 +39,14 @@ export class CircuitBreaker {
     this.state = 'closed';
   }
 
-  failed(): void {
+  /** Counts a failure; true when this one opened the circuit. */
+  failed(): boolean {
     this.probing = false;
     this.failures++;
-    if (this.state === 'half_open' || this.failures >= this.failureThreshold) {
-      this.state = 'open';
-      this.openedAt = this.now();
-    }
+    if (this.state === 'open' || (this.state === 'closed' && this.failures < this.failureThreshold)) return false;
+    const opening = this.state === 'closed';
+    this.state = 'open';
+    this.openedAt = this.now();
+    return opening;
   }
 }

@@ -30,6 +30,7 @@ export interface ForwarderOptions {
   /** Told of every dead letter after it is stored (sink, metrics). */
   onDeadLetter?: (letter: DeadLetter) => void;
   onAttempt?: (target: string, outcome: string, seconds: number) => void;
+  onCircuitOpened?: (target: string, lastError: string) => void;
   createSender?: (target: Target, concurrency: number) => Sender;
 }
 
@@ -96,6 +97,7 @@ export class Forwarder implements DispatchSink {
           this.options.onDeadLetter?.(stored);
         },
         onAttempt: (outcome, seconds) => this.options.onAttempt?.(target.id, outcome, seconds),
+        onCircuitOpened: (lastError) => this.options.onCircuitOpened?.(target.id, lastError),
       });
       this.keys.set(delivery, key);
       return delivery;

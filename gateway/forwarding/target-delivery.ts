@@ -34,6 +34,8 @@ export interface TargetDeliveryOptions {
   breaker: { failureThreshold: number; cooldownMs: number };
   deadLetter: (letter: Omit<DeadLetter, 'id'>) => void;
   onAttempt?: (result: SendResult['outcome'], seconds: number) => void;
+  /** The target failed often enough for its circuit to open (not told again while it stays open). */
+  onCircuitOpened?: (lastError: string) => void;
   now?: () => number;
   random?: () => number;
 }
@@ -170,7 +172,7 @@ export class TargetDelivery {
       this.toDeadLetters(pending, 'rejected');
       return;
     }
-    this.breaker.failed();
+    if (this.breaker.failed()) this.options.onCircuitOpened?.(result.error);
     if (pending.attempts >= this.options.retry.maxAttempts) {
       this.toDeadLetters(pending, 'attempts_exhausted');
       return;

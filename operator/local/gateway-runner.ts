@@ -21,6 +21,8 @@ export interface GatewayRunnerOptions {
   gatewayMain: string;
   stateDir: string;
   logger: Logger;
+  /** Extra environment for the gateway processes (KUBECONFIG, so they can write their Events). */
+  env?: Record<string, string>;
 }
 
 interface LocalGateway {
@@ -122,7 +124,7 @@ export class GatewayRunner {
   private spawn(gateway: LocalGateway): void {
     const log = createWriteStream(this.logPath(gateway.key), { flags: 'a' });
     const child = spawn(process.execPath, [this.options.gatewayMain, '--config', gateway.configPath], {
-      env: { PATH: process.env.PATH ?? '' },
+      env: { PATH: process.env.PATH ?? '', ...this.options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.pipe(log);

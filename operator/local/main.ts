@@ -76,6 +76,7 @@ async function main(): Promise<void> {
     gatewayMain: join(PROJECT_ROOT, 'dist/gateway/main.js'),
     stateDir,
     logger,
+    env: { KUBECONFIG: kubeconfig },
   });
   deployments.start();
   configMaps.start();

@@ -75,6 +75,17 @@ export function renderGatewayConfig(server: McpServer, wiring: GatewayWiring): R
     }),
     routes: wiring.routes,
     shutdown: defined({ gracePeriod: spec.shutdown?.gracePeriod }),
+    kubernetesEvents: {
+      enabled: spec.kubernetesEvents?.enabled ?? true,
+      ...defined({ qps: spec.kubernetesEvents?.qps, burst: spec.kubernetesEvents?.burst, detail: spec.kubernetesEvents?.detail }),
+      regarding: {
+        apiVersion: 'mcp.tas.ai/v1alpha1',
+        kind: 'McpServer',
+        name: server.metadata.name,
+        namespace: server.metadata.namespace ?? 'default',
+        ...(server.metadata.uid ? { uid: server.metadata.uid } : {}),
+      },
+    },
   };
   parseConfig(input); // throws a ConfigError naming the setting if the operator rendered nonsense
   const { forwarding, routes, ...restartRelevant } = input;

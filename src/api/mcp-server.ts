@@ -87,7 +87,12 @@ export const mcpServerSpecSchema = s
         enabled: s.boolean({ default: true }).opt(),
         qps: s.number({ minimum: 0, maximum: 1000, default: 10 }).describe('Event writes per second to the API server.').opt(),
         burst: s.integer({ minimum: 1, maximum: 10_000, default: 25 }).opt(),
+        detail: s
+          .enum(['all', 'failures'], { default: 'all' })
+          .describe('all: every dispatched event (aggregated into series); failures: dead letters and unreachable peers only.')
+          .opt(),
       })
+      .describe('events.k8s.io Events about this McpServer for dispatched events, for Argo resource EventSources.')
       .opt(),
     shutdown: s.object({ gracePeriod: duration('Time to drain queued events on shutdown.').opt() }).opt(),
     autoscaling: s

@@ -2,7 +2,7 @@
 // Environment overrides the file; a value that does not parse names its variable.
 import { ConfigError } from './errors.js';
 
-type Kind = 'integer' | 'number' | 'text' | 'list';
+type Kind = 'integer' | 'number' | 'boolean' | 'text' | 'list';
 
 interface EnvSetting {
   variable: string;
@@ -18,6 +18,10 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { variable: 'LOG_LEVEL', path: ['logLevel'], kind: 'text' },
   { variable: 'FORWARD_TO', path: ['forwarding', 'targets'], kind: 'list' },
   { variable: 'GATEWAY_ID', path: ['identity', 'id'], kind: 'text' },
+  { variable: 'POD_NAME', path: ['identity', 'instance'], kind: 'text' },
+  { variable: 'KUBERNETES_EVENTS', path: ['kubernetesEvents', 'enabled'], kind: 'boolean' },
+  { variable: 'MCP_SERVER_NAME', path: ['kubernetesEvents', 'regarding', 'name'], kind: 'text' },
+  { variable: 'POD_NAMESPACE', path: ['kubernetesEvents', 'regarding', 'namespace'], kind: 'text' },
   { variable: 'DEAD_LETTER_URL', path: ['forwarding', 'deadLetter', 'url'], kind: 'text' },
   { variable: 'FORWARD_MAX_ATTEMPTS', path: ['forwarding', 'retry', 'maxAttempts'], kind: 'integer' },
   { variable: 'FORWARD_INITIAL_BACKOFF', path: ['forwarding', 'retry', 'initialBackoff'], kind: 'text' },
@@ -55,6 +59,10 @@ function convert(setting: EnvSetting, raw: string): unknown {
         throw new ConfigError(setting.variable, `expected a number, got ${JSON.stringify(raw)}`);
       }
       return Number(text);
+    case 'boolean':
+      if (/^(true|1|yes)$/i.test(text)) return true;
+      if (/^(false|0|no)$/i.test(text)) return false;
+      throw new ConfigError(setting.variable, `expected true or false, got ${JSON.stringify(raw)}`);
     case 'list':
       return text === '' ? [] : text.split(',').map((item) => item.trim()).filter((item) => item !== '');
     case 'text':

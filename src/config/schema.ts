@@ -132,8 +132,35 @@ export const gatewayConfigSchema = z.strictObject({
     .strictObject({
       /** This gateway's name on forwarding paths; peers refer to it by the same id. */
       id: z.string().min(1).max(256).optional(),
+      /** This process (the pod name in Kubernetes): reportingInstance of its Events. */
+      instance: z.string().min(1).max(253).optional(),
     })
     .prefault({}),
+  /** events.k8s.io Events for dispatched events, for Argo's `resource` EventSource and people. */
+  kubernetesEvents: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** API writes per second; beyond it, occurrences are counted into the Event's series. */
+      qps: z.number().min(0.1).max(1000).default(10),
+      burst: z.number().int().min(1).max(10_000).default(25),
+      /** all: an occurrence per dispatched event; failures: dead letters and unreachable peers only. */
+      detail: z.enum(['all', 'failures']).default('all'),
+      /** The object the Events are about: this gateway's McpServer. */
+      regarding: z
+        .strictObject({
+          apiVersion: z.string().min(1).default('mcp.tas.ai/v1alpha1'),
+          kind: z.string().min(1).default('McpServer'),
+          name: z.string().min(1).max(253),
+          namespace: z.string().min(1).max(63),
+          uid: z.string().optional(),
+        })
+        .optional(),
+    })
+    .prefault({})
+    .refine((events) => !events.enabled || events.regarding !== undefined, {
+      message: 'regarding (the McpServer the Events are about: MCP_SERVER_NAME and POD_NAMESPACE) is required when enabled',
+      path: ['regarding'],
+    }),
   forwarding: z
     .strictObject({
       /** Peers: every accepted event goes to each of them. */

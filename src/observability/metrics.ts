@@ -18,6 +18,7 @@ export interface GatewayMetrics {
   circuitState: Gauge<'target'>;
   deadLetters: Counter<'target' | 'reason'>;
   deadLettersHeld: Gauge;
+  kubernetesEvents: Counter<'outcome'>;
   eventSize: Histogram;
   activeConnections: Gauge<'type'>;
   forwardDuration: Histogram<'target'>;
@@ -45,6 +46,8 @@ export interface GatewayGaugeSources {
   };
   deadLetterTotals(): Map<string, number>;
   deadLettersHeld(): number;
+  /** The Event recorder's counts, when Kubernetes Events are on. */
+  kubernetesEvents?(): { recorded: number; dropped: number; failed: number; written: number; eventsCreated: number; seriesUpdates: number; throttled: number } | undefined;
 }
 
 const CIRCUIT_VALUES: Record<string, number> = { closed: 0, half_open: 1, open: 2 };
@@ -157,6 +160,24 @@ export function createGatewayMetrics(sources: GatewayGaugeSources, registry = ne
       registers: [registry],
       collect() {
         this.set(sources.deadLettersHeld());
+      },
+    }),
+    kubernetesEvents: new Counter({
+      name: 'tas_mcp_kubernetes_events_total',
+      help: 'Occurrences given to the Kubernetes Event recorder (recorded), written into Events (written), lost (dropped, failed); API writes (creates, series_updates) and 429s (throttled).',
+      labelNames: ['outcome'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const stats = sources.kubernetesEvents?.();
+        if (!stats) return;
+        this.inc({ outcome: 'recorded' }, stats.recorded);
+        this.inc({ outcome: 'written' }, stats.written);
+        this.inc({ outcome: 'dropped' }, stats.dropped);
+        this.inc({ outcome: 'failed' }, stats.failed);
+        this.inc({ outcome: 'creates' }, stats.eventsCreated);
+        this.inc({ outcome: 'series_updates' }, stats.seriesUpdates);
+        this.inc({ outcome: 'throttled' }, stats.throttled);
       },
     }),
     eventSize: new Histogram({

@@ -1,10 +1,12 @@
 // The generated CRDs against a real API server: accepted, defaults applied, cross-field rules
 // refusing what they should with their messages, and `kubectl explain` served from the schema.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createNamespace, deleteNamespace, installCrds } from '../../harness/index.js';
 import { createKubeClients, loadKubeConfig } from '../../../src/kube/client.js';
-import { CRD_DIR } from '../../../src/paths.js';
+import { join } from 'node:path';
+import { CRD_DIR, PROJECT_ROOT } from '../../../src/paths.js';
 
 const kubeconfig = inject('kubeconfig');
 const clients = createKubeClients(loadKubeConfig({ path: kubeconfig }));
@@ -60,7 +62,7 @@ describe('McpServer and McpRoute CRDs', () => {
     })) as { spec: Record<string, any> };
     expect(created.spec.ports).toEqual({ http: 8080, grpc: 50051, health: 8082 });
     expect(created.spec.logLevel).toBe('info');
-    expect(created.spec.kubernetesEvents).toEqual({ enabled: true, qps: 10, burst: 25 });
+    expect(created.spec.kubernetesEvents).toEqual({ enabled: true, qps: 10, burst: 25, detail: 'all' });
   });
 
   it.each([
@@ -83,6 +85,17 @@ describe('McpServer and McpRoute CRDs', () => {
     expect(await refusal(route({ serverRef: { name: 'a' }, match: { eventTypes: ['doc*.x'] }, targets: [{ url: 'http://x' }] }))).toContain(
       'spec.match.eventTypes[0]',
     );
+  });
+
+  it('accept the McpRoute of config/argo (server-side dry run)', () => {
+    // Into this test's namespace rather than the sample's team-a, which may not exist here.
+    const route = readFileSync(join(PROJECT_ROOT, 'config/argo/mcproute-to-webhook.yaml'), 'utf8').replace('namespace: team-a', `namespace: ${namespace}`);
+    const out = execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'apply', '--server-side', '--dry-run=server', '-f', '-'], {
+      encoding: 'utf8',
+      input: route,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    expect(out).toContain('mcproute.mcp.tas.ai/documents-to-argo serverside-applied (server dry run)');
   });
 
   it('are explained by kubectl from the schema', () => {
