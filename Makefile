@@ -18,7 +18,8 @@ build: ## compile TypeScript to dist/
 	npx tsc -p tsconfig.json
 
 test: build ## run the whole suite: unit, e2e, integration
-	npx vitest run
+	@mkdir -p .run
+	npx vitest run --reporter=default --reporter=json --outputFile.json=.run/test-report.json
 
 test-unit: ## unit tests only
 	npx vitest run --project unit
