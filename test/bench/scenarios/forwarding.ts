@@ -179,6 +179,8 @@ async function throughputRun(options: ForwardingOptions, log: (line: string) => 
       // Room for everything the flood can ingest: nothing may be dead-lettered as queue_full.
       FORWARD_QUEUE_SIZE: '1000000',
       DEDUPE_SIZE: '2000000',
+      // Whatever is still queued at the end is not measured: do not wait the default 10 s on it.
+      SHUTDOWN_GRACE_PERIOD: '1s',
     });
     gateways.push(a);
     const targets = peers.map((p) => `127.0.0.1:${p.http}`);
