@@ -2,18 +2,13 @@
 // (replay, filters, follow), EventStream (no echoes), the legacy stream, health and metrics.
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { McpEvent } from '../../src/event/index.js';
 import { startGateway, type GatewayProcess } from './support/gateway-process.js';
 import { collect, healthClient, legacyClient, mcpClient, unary, waitFor } from './support/grpc-clients.js';
 import { streamsOpen } from './support/traffic.js';
 
-interface WireEvent {
-  event_id: string;
-  event_type: string;
-  source: string;
-  timestamp: number;
-  data: string;
-  metadata: Record<string, string>;
-}
+/** What StreamEvents and EventStream send: mcp.v1.Event, as the gateway's event model. */
+type WireEvent = McpEvent;
 
 let gateway: GatewayProcess;
 const clients: grpc.Client[] = [];
