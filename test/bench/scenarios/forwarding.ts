@@ -11,7 +11,7 @@ import { monotonicMicros, sleep } from '../lib/clock.js';
 import { startGateway, type GatewayProcess } from '../lib/gateway.js';
 import { describeLoad, machineWindow } from '../lib/machine.js';
 import { freePorts } from '../lib/ports.js';
-import { cpuSeconds } from '../lib/processes.js';
+import { cpuSeconds, rssBytes } from '../lib/processes.js';
 import { scrape, sumOf, type Sample } from '../lib/prom.js';
 import type { Row } from '../lib/report.js';
 import { Histogram } from '../lib/stats.js';
@@ -166,6 +166,8 @@ interface ThroughputResult {
   peers: PeerResult[];
   cpu: Record<string, number>;
   machine: string;
+  /** A's RSS when the flood ended. */
+  rssAtEnd: number;
 }
 
 async function throughputRun(options: ForwardingOptions, log: (line: string) => void): Promise<ThroughputResult> {
@@ -194,6 +196,8 @@ async function throughputRun(options: ForwardingOptions, log: (line: string) => 
     const sent = await producer.flood(batchUrl(a), options.floodSeconds * 1000, options.floodBatch, options.floodConcurrency);
     const seconds = sent.elapsedMs / 1000;
     const atEnd = await metricsOf(a);
+    // What A holds for its peers costs memory: nothing pushes back on ingest while it grows.
+    const rssAtEnd = rssBytes(a.pid);
     const used = { a: cpuSeconds(a.pid) - cpuBefore.a, peers: peerCpu() - cpuBefore.peers, producer: cpuSeconds(producerPid) - cpuBefore.producer };
     const load = machine(used.a + used.peers + used.producer);
     const drainStarted = monotonicMicros();
@@ -223,6 +227,7 @@ async function throughputRun(options: ForwardingOptions, log: (line: string) => 
       }),
       cpu: { a: used.a / seconds, peers: used.peers / seconds, producer: used.producer / seconds },
       machine: describeLoad(load),
+      rssAtEnd,
     };
     log(
       `  flood ${seconds.toFixed(1)} s into A (warm-up ${warm.ok}): ${sent.ok} ingested (${result.ingestRate.toFixed(0)}/s, ${sent.failed} refused); ` +
@@ -322,7 +327,7 @@ export async function forwarding(options: ForwardingOptions, log: (line: string)
     verdict: flood.refused === 0 ? 'info' : 'FAIL',
     note:
       `${flood.ingested} events in ${flood.seconds.toFixed(1)} s, batches of ${options.floodBatch}, ${options.floodConcurrency} in flight; ` +
-      `${flood.refused} refused${flood.refusal ? ` (${flood.refusal})` : ''}; CPU ${cpuText(flood.cpu)} (peers summed); ${flood.machine}`,
+      `${flood.refused} refused${flood.refusal ? ` (${flood.refusal})` : ''}; A's RSS at the end ${(flood.rssAtEnd / 2 ** 20).toFixed(0)} MiB; CPU ${cpuText(flood.cpu)} (peers summed); ${flood.machine}`,
   });
   flood.peers.forEach((peer, i) => {
     rows.push({
