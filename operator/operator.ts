@@ -6,7 +6,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { McpRoute, McpServer } from '../src/api/index.js';
 import { Applier } from '../src/kube/apply.js';
 import { createKubeClients, objectKey } from '../src/kube/client.js';
-import { Controller } from '../src/kube/controller.js';
+import { Controller, onlyStatusChanged } from '../src/kube/controller.js';
 import { createControllerMetrics } from '../src/kube/controller-metrics.js';
 import { EventRecorder, createEventsApiWriter } from '../src/kube/event-recorder.js';
 import { Informer, withoutManagedFields } from '../src/kube/informer.js';
@@ -96,13 +96,17 @@ export function createOperator(settings: OperatorSettings, deps: OperatorDeps): 
     }),
   })
     // A server changed: itself, the servers peering with it, and the servers whose routes target it.
-    .watch(servers, (server) => [
-      keyOf(server),
-      ...servers.keysByIndex('peers', keyOf(server)),
-      ...routes.byIndex('targets', keyOf(server)).flatMap((route) => attachedServerKeys(route, context)),
-    ])
+    .watch(
+      servers,
+      (server) => [
+        keyOf(server),
+        ...servers.keysByIndex('peers', keyOf(server)),
+        ...routes.byIndex('targets', keyOf(server)).flatMap((route) => attachedServerKeys(route, context)),
+      ],
+      { ignoreUpdate: onlyStatusChanged },
+    )
     // A route changed: the servers it attaches to (for an update, before and after).
-    .watch(routes, (route) => attachedServerKeys(route, context));
+    .watch(routes, (route) => attachedServerKeys(route, context), { ignoreUpdate: onlyStatusChanged });
   for (const child of Object.values(children)) serverController.watchOwned(child, { apiVersion: MCP_SERVER.apiVersion, kind: 'McpServer' });
   controllerMetrics.observeQueue(serverController.queue);
 
@@ -113,13 +117,17 @@ export function createOperator(settings: OperatorSettings, deps: OperatorDeps): 
     logger,
     reconcile: createMcpRouteReconciler({ routes, servers, applier, clusterDomain: settings.CLUSTER_DOMAIN }),
   })
-    .watch(routes)
+    .watch(routes, undefined, { ignoreUpdate: onlyStatusChanged })
     // A server changed: routes naming it as their server or target, and selector routes beside it.
-    .watch(servers, (server) => [
-      ...routes.keysByIndex('server', keyOf(server)),
-      ...routes.keysByIndex('targets', keyOf(server)),
-      ...routes.list(server.metadata.namespace).filter((r) => r.spec.serverSelector).map(keyOf),
-    ]);
+    .watch(
+      servers,
+      (server) => [
+        ...routes.keysByIndex('server', keyOf(server)),
+        ...routes.keysByIndex('targets', keyOf(server)),
+        ...routes.list(server.metadata.namespace).filter((r) => r.spec.serverSelector).map(keyOf),
+      ],
+      { ignoreUpdate: onlyStatusChanged },
+    );
   controllerMetrics.observeQueue(routeController.queue);
 
   let leading = false;

@@ -95,6 +95,10 @@ export function createMcpServerReconciler(deps: McpServerReconcilerDeps) {
     await deps.applier.applyStatus(server, status as Record<string, unknown>, server as unknown as KubernetesObject);
     for (const changed of transitions(server.status?.conditions, status.conditions ?? [])) {
       const healthy = (changed.type === 'Degraded') === (changed.status === 'False');
+      // A server's first conditions are news only when something is wrong (a thousand new
+      // servers would otherwise queue four thousand Events behind the write budget).
+      const first = !server.status?.conditions?.some((c) => c.type === changed.type);
+      if (first && (healthy || changed.type === 'Ready' || changed.type === 'Progressing')) continue;
       deps.recorder.record({
         regarding: { apiVersion: server.apiVersion, kind: server.kind, name, namespace, uid: server.metadata.uid },
         type: healthy ? 'Normal' : 'Warning',

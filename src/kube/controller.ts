@@ -68,7 +68,11 @@ export class Controller {
    * default, or what `mapper` returns (for an update, the keys of both the old and new object, so
    * a reference that was removed still triggers its former target).
    */
-  watch<T extends KubernetesObject>(informer: Informer<T>, mapper: KeyMapper<T> = (object) => [keyOf(object)]): this {
+  watch<T extends KubernetesObject>(
+    informer: Informer<T>,
+    mapper: KeyMapper<T> = (object) => [keyOf(object)],
+    options: { ignoreUpdate?: (previous: T, object: T) => boolean } = {},
+  ): this {
     // One Set per event: a key both objects map to is added once (an add while its reconcile
     // already runs would make it run again).
     const enqueue = (...objects: T[]): void => {
@@ -78,7 +82,9 @@ export class Controller {
     this.unsubscribers.push(
       informer.on({
         add: (object) => enqueue(object),
-        update: (previous, object) => enqueue(previous, object),
+        update: (previous, object) => {
+          if (!options.ignoreUpdate?.(previous, object)) enqueue(previous, object);
+        },
         delete: (object) => enqueue(object),
       }),
     );
@@ -122,6 +128,21 @@ export class Controller {
     if (!drained) this.logger?.warn({ timeoutMs: this.drainTimeoutMs }, 'reconciles still running at shutdown; abandoned');
     return drained;
   }
+}
+
+/**
+ * controller-runtime's GenerationChangedPredicate, plus labels: an update that changed neither the
+ * spec (generation) nor the labels nor deletion is a status write, most often the controller's
+ * own, and reconciling for it would only do the same work again.
+ */
+export function onlyStatusChanged(previous: KubernetesObject, object: KubernetesObject): boolean {
+  const before = previous.metadata ?? {};
+  const after = object.metadata ?? {};
+  return (
+    before.generation === after.generation &&
+    before.deletionTimestamp === after.deletionTimestamp &&
+    JSON.stringify(before.labels ?? {}) === JSON.stringify(after.labels ?? {})
+  );
 }
 
 /** Maps a child to its controller owner's key when the owner has the given kind. */
