@@ -1,7 +1,7 @@
 // The gateway's composition root: builds every part from the config and wires them together,
 // then owns the lifecycle (start, and a shutdown that drains).
 import type { FastifyInstance } from 'fastify';
-import type { GatewayConfig } from '../src/config/index.js';
+import { ConfigError, type GatewayConfig } from '../src/config/index.js';
 import type { Logger } from '../src/observability/logger.js';
 import { createGatewayMetrics, type GatewayMetrics } from '../src/observability/metrics.js';
 import { hostname } from 'node:os';
@@ -14,6 +14,10 @@ import { DeadLetterSink, DeadLetterStore } from './forwarding/dead-letters.js';
 import { Forwarder } from './forwarding/forwarder.js';
 import { RecentIds } from './forwarding/recent-ids.js';
 import { IngestService } from './ingest/ingest-service.js';
+import { createAuthenticator } from './auth/authenticator.js';
+import { EventSigning } from './federation/event-signing.js';
+import { guardService } from './ingress/grpc/auth-guard.js';
+import { LEGACY_EVENTING_SERVICE, MCP_SERVICE } from './ingress/grpc/protos.js';
 import { createGrpcServer, type GrpcServer } from './ingress/grpc/server.js';
 import { createLegacyEventingService } from './ingress/grpc/legacy-service.js';
 import { createMcpService } from './ingress/grpc/mcp-service.js';
@@ -55,6 +59,28 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   const selfId = config.identity.id ?? `${hostname()}:${config.server.httpPort}`;
   const history = new EventHistory({ size: config.history.size, retentionMs: config.history.retention });
   const registry = new SubscriberRegistry();
+  const authenticator = secretsFrom('auth', () =>
+    createAuthenticator(
+      {
+        mode: config.auth.mode,
+        apiKeysFile: config.auth.apiKeys.file,
+        jwt: { ...config.auth.jwt, clockSkewMs: config.auth.jwt.clockSkew },
+        tenantClaim: config.auth.tenantClaim,
+        reloadIntervalMs: config.auth.reloadInterval,
+      },
+      log.child({ component: 'auth' }),
+    ),
+  );
+  const signing = config.federation.keysFile
+    ? secretsFrom('federation.keysFile', () =>
+        new EventSigning({
+          keysFile: config.federation.keysFile!,
+          signingKeyId: config.federation.signingKeyId,
+          reloadIntervalMs: config.auth.reloadInterval,
+          onError: (message) => log.error({ error: message }, 'federation keys changed but cannot be used; keeping the previous ones'),
+        }),
+      )
+    : undefined;
   const deadLetters = new DeadLetterStore(config.forwarding.deadLetter.maxEntries);
   const deadLetterSink = config.forwarding.deadLetter.url ? new DeadLetterSink(config.forwarding.deadLetter.url, log, config.forwarding.deadLetter.maxEntries) : undefined;
   let bus: EventBus;
@@ -68,11 +94,13 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     forwarding: () => forwarder.stats(),
     deadLetterTotals: () => deadLetters.totals,
     deadLettersHeld: () => deadLetters.size,
+    rateLimitClients: () => ingest.trackedClients,
   });
   forwarder = new Forwarder({
     selfId,
     logger: log.child({ component: 'forwarder' }),
     deadLetters,
+    sign: signing ? (event) => signing.sign(event) : undefined,
     onDeadLetter(letter) {
       log.warn(
         { event_id: letter.event.event_id, target: letter.target, reason: letter.reason, attempts: letter.attempts, lastError: letter.lastError },
@@ -120,6 +148,9 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     metrics,
     maxEventSize: config.limits.maxEventSize,
     rateLimit: config.limits.rateLimit,
+    clientRateLimit: config.limits.clientRateLimit,
+    signatures: signing,
+    requireSignatures: config.federation.requireSignatures,
     recentIds: new RecentIds(config.forwarding.dedupe.size, config.forwarding.dedupe.ttl),
   });
   const status = new GatewayStatus({
@@ -150,6 +181,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       requestTimeoutMs: config.limits.requestTimeout,
       deadLetters,
       forwarder,
+      authenticator,
+      onAuthFailure: (reason) => metrics.authFailures.inc({ ingress: 'http', reason }),
     });
     healthApp = await createHealthApp({ status, registry: metrics.registry });
     grpcServer = createGrpcServer({
@@ -157,8 +190,16 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       port: config.server.grpcPort,
       maxEventSize: config.limits.maxEventSize,
       services: {
-        mcp: createMcpService({ ingest, bus, subscriptions, status }),
-        legacy: createLegacyEventingService({ ingest, bus, subscriptions }),
+        // GetHealth and GetMetrics stay open, like /health and /metrics.
+        mcp: guardService(MCP_SERVICE, createMcpService({ ingest, bus, subscriptions, status }), {
+          authenticator,
+          open: ['GetHealth', 'GetMetrics'],
+          onFailure: onGrpcAuthFailure,
+        }),
+        legacy: guardService(LEGACY_EVENTING_SERVICE, createLegacyEventingService({ ingest, bus, subscriptions }), {
+          authenticator,
+          onFailure: onGrpcAuthFailure,
+        }),
       },
       logger: log,
     });
@@ -184,6 +225,10 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     grpcServer.setServing(true);
     log.info({ http, grpc, health, host, id: selfId, peers: config.forwarding.targets.length, routes: config.routes.length }, 'gateway ready');
     return { http, grpc, health };
+  }
+
+  function onGrpcAuthFailure(reason: string): void {
+    metrics.authFailures.inc({ ingress: 'grpc', reason });
   }
 
   async function listen(app: FastifyInstance, host: string, port: number, name: string): Promise<number> {
@@ -219,6 +264,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     registry.finishAll({ kind: 'shutdown', message: 'the gateway is shutting down; reconnect to another instance' });
 
     clearInterval(historyTimer);
+    authenticator.close();
+    signing?.close();
     await Promise.all([
       httpApp?.close(),
       healthApp?.close(),
@@ -240,6 +287,15 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       return stopping;
     },
   };
+}
+
+/** Secrets are read at start-up: one that is missing or unusable stops the gateway like a bad setting. */
+function secretsFrom<T>(setting: string, create: () => T): T {
+  try {
+    return create();
+  } catch (error) {
+    throw new ConfigError(setting, (error as Error).message);
+  }
 }
 
 function sleep(ms: number): Promise<void> {

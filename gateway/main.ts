@@ -24,7 +24,17 @@ async function main(): Promise<void> {
   }
 
   const logger = createLogger({ name: 'tas-mcp-gateway', level: config.logLevel });
-  const gateway = createGateway(config, { logger, version: VERSION, configFile, env: process.env });
+  let gateway: ReturnType<typeof createGateway>;
+  try {
+    gateway = createGateway(config, { logger, version: VERSION, configFile, env: process.env });
+  } catch (error) {
+    // A secret (key file) that is missing or unusable is a configuration error, named like one.
+    if (error instanceof ConfigError) {
+      process.stderr.write(`tas-mcp gateway: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
 
   let exiting = false;
   const shutdown = (signal: string) => {

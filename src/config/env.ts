@@ -2,7 +2,7 @@
 // Environment overrides the file; a value that does not parse names its variable.
 import { ConfigError } from './errors.js';
 
-type Kind = 'integer' | 'number' | 'text' | 'list';
+type Kind = 'integer' | 'number' | 'text' | 'list' | 'boolean';
 
 interface EnvSetting {
   variable: string;
@@ -42,6 +42,21 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { variable: 'HISTORY_SIZE', path: ['history', 'size'], kind: 'integer' },
   { variable: 'HISTORY_RETENTION', path: ['history', 'retention'], kind: 'text' },
   { variable: 'SHUTDOWN_GRACE_PERIOD', path: ['shutdown', 'gracePeriod'], kind: 'text' },
+  { variable: 'CLIENT_RATE_LIMIT_EVENTS_PER_SECOND', path: ['limits', 'clientRateLimit', 'eventsPerSecond'], kind: 'number' },
+  { variable: 'CLIENT_RATE_LIMIT_BURST', path: ['limits', 'clientRateLimit', 'burst'], kind: 'integer' },
+  { variable: 'CLIENT_RATE_LIMIT_MAX_CLIENTS', path: ['limits', 'clientRateLimit', 'maxClients'], kind: 'integer' },
+  { variable: 'AUTH_MODE', path: ['auth', 'mode'], kind: 'text' },
+  { variable: 'AUTH_API_KEYS_FILE', path: ['auth', 'apiKeys', 'file'], kind: 'text' },
+  { variable: 'AUTH_RELOAD_INTERVAL', path: ['auth', 'reloadInterval'], kind: 'text' },
+  { variable: 'AUTH_TENANT_CLAIM', path: ['auth', 'tenantClaim'], kind: 'text' },
+  { variable: 'JWT_ISSUER', path: ['auth', 'jwt', 'issuer'], kind: 'text' },
+  { variable: 'JWT_AUDIENCE', path: ['auth', 'jwt', 'audience'], kind: 'list' },
+  { variable: 'JWT_JWKS_URL', path: ['auth', 'jwt', 'jwksUrl'], kind: 'text' },
+  { variable: 'JWT_KEY_FILE', path: ['auth', 'jwt', 'keyFile'], kind: 'text' },
+  { variable: 'JWT_CLOCK_SKEW', path: ['auth', 'jwt', 'clockSkew'], kind: 'text' },
+  { variable: 'FEDERATION_KEYS_FILE', path: ['federation', 'keysFile'], kind: 'text' },
+  { variable: 'FEDERATION_SIGNING_KEY_ID', path: ['federation', 'signingKeyId'], kind: 'text' },
+  { variable: 'FEDERATION_REQUIRE_SIGNATURES', path: ['federation', 'requireSignatures'], kind: 'boolean' },
 ];
 
 function convert(setting: EnvSetting, raw: string): unknown {
@@ -57,6 +72,9 @@ function convert(setting: EnvSetting, raw: string): unknown {
       return Number(text);
     case 'list':
       return text === '' ? [] : text.split(',').map((item) => item.trim()).filter((item) => item !== '');
+    case 'boolean':
+      if (!/^(true|false|1|0)$/i.test(text)) throw new ConfigError(setting.variable, `expected true or false, got ${JSON.stringify(raw)}`);
+      return /^(true|1)$/i.test(text);
     case 'text':
       return text;
   }

@@ -6,6 +6,9 @@ import type { IngestService } from '../../ingest/ingest-service.js';
 import type { GatewayStatus } from '../../status.js';
 import type { DeadLetterStore } from '../../forwarding/dead-letters.js';
 import type { Forwarder } from '../../forwarding/forwarder.js';
+import type { Authenticator } from '../../auth/authenticator.js';
+import type { AuthFailureReason } from '../../auth/caller.js';
+import { authHook, requireUnboundCaller } from './auth-hook.js';
 import { jsonBodiesOnly } from './body-parsing.js';
 import { dlqRoutes } from './dlq-routes.js';
 import { eventRoutes } from './events-routes.js';
@@ -21,6 +24,8 @@ export interface HttpAppOptions {
   requestTimeoutMs: number;
   deadLetters: DeadLetterStore;
   forwarder: Forwarder;
+  authenticator: Authenticator;
+  onAuthFailure: (reason: AuthFailureReason) => void;
 }
 
 /** JSON escaping can double an event's bytes on the wire (data is JSON inside a JSON string):
@@ -38,13 +43,21 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     return503OnClosing: true,
   });
   jsonBodiesOnly(app);
-  await app.register(eventRoutes, {
-    ingest: options.ingest,
-    eventBodyLimit: eventBodyLimit(options.maxEventSize),
-    batchBodyLimit: options.maxBatchBytes,
-    maxBatchSize: options.maxBatchSize,
+  app.decorateRequest('caller', null as never);
+  // Everything but health and metrics needs credentials (when auth is on).
+  await app.register(async (guarded) => {
+    guarded.addHook('onRequest', authHook(options.authenticator, options.onAuthFailure));
+    await guarded.register(eventRoutes, {
+      ingest: options.ingest,
+      eventBodyLimit: eventBodyLimit(options.maxEventSize),
+      batchBodyLimit: options.maxBatchBytes,
+      maxBatchSize: options.maxBatchSize,
+    });
+    await guarded.register(async (admin) => {
+      admin.addHook('preHandler', requireUnboundCaller);
+      await admin.register(dlqRoutes, { deadLetters: options.deadLetters, forwarder: options.forwarder });
+    });
   });
-  await app.register(dlqRoutes, { deadLetters: options.deadLetters, forwarder: options.forwarder });
   await app.register(healthRoutes, { status: options.status, registry: options.registry });
   return app;
 }
