@@ -67,6 +67,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
         jwt: { ...config.auth.jwt, clockSkewMs: config.auth.jwt.clockSkew },
         tenantClaim: config.auth.tenantClaim,
         reloadIntervalMs: config.auth.reloadInterval,
+        acceptPeers: config.federation.keysFile !== undefined,
       },
       log.child({ component: 'auth' }),
     ),

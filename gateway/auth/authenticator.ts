@@ -15,6 +15,8 @@ export interface AuthSettings {
   jwt: JwtSettings;
   tenantClaim: string;
   reloadIntervalMs: number;
+  /** Peers may present their federation signatures instead of credentials (federation keys are held). */
+  acceptPeers: boolean;
 }
 
 export interface Authenticator {
@@ -71,7 +73,11 @@ export function createAuthenticator(settings: AuthSettings, logger: Logger): Aut
   return {
     mode,
     async authenticate(credentials) {
-      const { bearer, apiKey } = credentials;
+      const { bearer, apiKey, peerKeyId } = credentials;
+      if (bearer === undefined && apiKey === undefined && peerKeyId !== undefined && settings.acceptPeers) {
+        // Not trusted yet: ingest admits only events whose signature verifies (IngestService.permit).
+        return { ok: true, caller: { kind: 'peer', id: `peer:${peerKeyId.slice(0, 64)}` } };
+      }
       if (bearer === undefined && apiKey === undefined) {
         const wanted = mode === 'jwt' ? 'Authorization: Bearer <token>' : mode === 'apiKey' ? 'X-API-Key or Authorization: Bearer <key>' : 'X-API-Key or Authorization: Bearer';
         return { ok: false, reason: 'missing_credentials', message: `credentials are required (${wanted})` };

@@ -1,7 +1,9 @@
 // Who made a request, as far as the gateway knows after authentication.
 
 export interface Caller {
-  kind: 'anonymous' | 'apiKey' | 'jwt';
+  /** `peer`: another gateway, which authenticates each event it forwards with its federation
+   * signature instead of credentials; it may ingest signed events only, and not subscribe. */
+  kind: 'anonymous' | 'apiKey' | 'jwt' | 'peer';
   /** A stable, non-secret name for the caller, used for rate limits and logs:
    * `key:<id>`, `sub:<subject>`, or `addr:<client address>`. */
   id: string;
@@ -17,7 +19,12 @@ export interface Credentials {
   apiKey?: string | undefined;
   /** The client's address (no port), the rate-limit key of an anonymous caller. */
   address: string;
+  /** `X-MCP-Signed: <key id>`: a peer gateway whose events carry federation signatures. */
+  peerKeyId?: string | undefined;
 }
+
+/** The header (HTTP) and metadata key (gRPC) a forwarding gateway names its signing key id in. */
+export const PEER_HEADER = 'x-mcp-signed';
 
 export type AuthFailureReason =
   | 'missing_credentials'

@@ -169,15 +169,18 @@ export class IngestService {
   }
 
   /**
-   * Who may send what: an event carrying federation metadata must verify when signatures are
-   * required (and is checked whenever it is signed and keys are held); a caller bound to a
+   * Who may send what: an event from a peer (authenticated by its signature alone) must verify;
+   * so must one carrying federation metadata when signatures are required; a signed event is
+   * checked whenever keys are held (without keys, signatures are carried unchecked); a caller bound to a
    * tenant may only send that tenant's events, and events without a tenant are stamped with it.
    */
   private permit(event: McpEvent, caller: Caller | undefined, method: IngestMethod, where = 'event'):
     | { status: 'permitted'; event: McpEvent }
     | Extract<IngestOutcome, { status: 'denied' }> {
-    if (this.signatures && (this.requireSignatures ? carriesFederationMetadata(event) : isSigned(event))) {
-      const check = this.signatures.check(event);
+    const mustVerify =
+      caller?.kind === 'peer' || (this.signatures !== undefined && (this.requireSignatures ? carriesFederationMetadata(event) : isSigned(event)));
+    if (mustVerify) {
+      const check = this.signatures ? this.signatures.check(event) : 'unknown_key_id';
       this.metrics.signatureChecks.inc({ outcome: check });
       if (check !== 'valid') {
         const messages: Record<Exclude<SignatureCheck, 'valid'>, string> = {

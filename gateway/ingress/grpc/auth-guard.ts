@@ -2,7 +2,7 @@
 // the call's metadata (`authorization: Bearer ...`, `x-api-key`) into a Caller; a call without
 // valid credentials ends with UNAUTHENTICATED naming what is wrong, before its handler runs.
 import * as grpc from '@grpc/grpc-js';
-import { anonymous, bearerToken, type AuthFailureReason, type Caller } from '../../auth/caller.js';
+import { PEER_HEADER, anonymous, bearerToken, type AuthFailureReason, type AuthResult, type Caller } from '../../auth/caller.js';
 import type { Authenticator } from '../../auth/authenticator.js';
 
 const callers = new WeakMap<object, Caller>();
@@ -50,9 +50,15 @@ export function guardService(
       const credentials = {
         bearer: authorization === undefined ? undefined : bearerToken(authorization),
         apiKey: first(call.metadata, 'x-api-key'),
+        peerKeyId: first(call.metadata, PEER_HEADER),
         address: peerAddress(call),
       };
-      void options.authenticator.authenticate(credentials).then((result) => {
+      void options.authenticator.authenticate(credentials).then((authenticated) => {
+        // Peer signatures authenticate the events a peer sends, not a subscription.
+        const result: AuthResult =
+          authenticated.ok && authenticated.caller.kind === 'peer' && method.responseStream
+            ? { ok: false, reason: 'missing_credentials', message: 'subscriptions need credentials; peer signatures only admit signed events' }
+            : authenticated;
         if (!result.ok) {
           options.onFailure?.(result.reason);
           const status = { code: grpc.status.UNAUTHENTICATED, details: `${result.message} (${result.reason})` };

@@ -4,7 +4,7 @@
 // the scope this hook guards.
 import type { FastifyReply, FastifyRequest, onRequestHookHandler, onRequestAsyncHookHandler } from 'fastify';
 import type { Authenticator } from '../../auth/authenticator.js';
-import { anonymous, bearerToken, type AuthFailureReason, type Caller } from '../../auth/caller.js';
+import { PEER_HEADER, anonymous, bearerToken, type AuthFailureReason, type Caller } from '../../auth/caller.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -33,6 +33,7 @@ export function authHook(
     const result = await authenticator.authenticate({
       bearer: authorization === undefined ? undefined : bearerToken(authorization),
       apiKey: header(request, 'x-api-key'),
+      peerKeyId: header(request, PEER_HEADER),
       address: request.ip,
     });
     if (result.ok) {
@@ -50,8 +51,9 @@ export function authHook(
   };
 }
 
-/** For routes that act across tenants (the dead-letter API): a tenant-bound caller gets 403. */
+/** For routes that act across tenants (the dead-letter API): a tenant-bound caller, or a peer
+ * (signatures authenticate events, not requests), gets 403. */
 export async function requireUnboundCaller(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  if (request.caller?.tenant === undefined) return;
-  await reply.code(403).send({ status: 'rejected', error: 'forbidden', message: 'credentials bound to a tenant cannot use the dead-letter API' });
+  if (request.caller?.tenant === undefined && request.caller?.kind !== 'peer') return;
+  await reply.code(403).send({ status: 'rejected', error: 'forbidden', message: 'credentials bound to a tenant, or peer signatures, cannot use the dead-letter API' });
 }
