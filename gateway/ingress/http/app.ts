@@ -34,10 +34,24 @@ export function eventBodyLimit(maxEventSize: number): number {
   return 2 * maxEventSize + 64 * 1024;
 }
 
+/**
+ * Node enforces requestTimeout (whole request) and headersTimeout (headers) only when it checks
+ * its connections, every 30 s by default: a stalled body would hold its socket up to 30 s past
+ * REQUEST_TIMEOUT. Checking at a quarter of the timeout (at most every second) keeps the 408
+ * within about REQUEST_TIMEOUT + 25 %.
+ */
+export function stalledRequestChecks(requestTimeoutMs: number): { connectionsCheckingInterval: number; headersTimeout: number } {
+  return {
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(requestTimeoutMs / 4))),
+    headersTimeout: requestTimeoutMs,
+  };
+}
+
 export async function createHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
     requestTimeout: options.requestTimeoutMs,
+    http: stalledRequestChecks(options.requestTimeoutMs),
     keepAliveTimeout: 65_000,
     bodyLimit: eventBodyLimit(options.maxEventSize),
     return503OnClosing: true,
@@ -64,7 +78,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
 
 /** The health server (HEALTH_CHECK_PORT): only /health, /ready and /metrics. */
 export async function createHealthApp(options: { status: GatewayStatus; registry: Registry }): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, requestTimeout: 10_000 });
+  const app = Fastify({ logger: false, requestTimeout: 10_000, http: stalledRequestChecks(10_000) });
   await app.register(healthRoutes, options);
   return app;
 }
