@@ -23,6 +23,7 @@ import { createLegacyEventingService } from './ingress/grpc/legacy-service.js';
 import { createMcpService } from './ingress/grpc/mcp-service.js';
 import { createHealthApp, createHttpApp } from './ingress/http/app.js';
 import { GatewayStatus } from './status.js';
+import { grpcServerCredentials, type TlsFiles } from './tls/server-tls.js';
 
 export interface GatewayDeps {
   logger: Logger;
@@ -163,6 +164,11 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     forwarded: () => forwarder.delivered(),
   });
 
+  const tlsFiles: TlsFiles | undefined =
+    config.tls.certFile && config.tls.keyFile
+      ? { certFile: config.tls.certFile, keyFile: config.tls.keyFile, clientCaFile: config.tls.clientCaFile, reloadIntervalMs: config.tls.reloadInterval }
+      : undefined;
+
   let httpApp: FastifyInstance | undefined;
   let healthApp: FastifyInstance | undefined;
   let grpcServer: GrpcServer | undefined;
@@ -184,12 +190,21 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       forwarder,
       authenticator,
       onAuthFailure: (reason) => metrics.authFailures.inc({ ingress: 'http', reason }),
+      tls: tlsFiles && {
+        files: tlsFiles,
+        onError: (message) => log.error({ error: message }, 'TLS certificate not reloaded'),
+        onReload: () => log.info({ certFile: tlsFiles.certFile }, 'TLS certificate reloaded'),
+      },
+    }).catch((error: Error) => {
+      // Unreadable or mismatched certificate files: named like a bad setting.
+      throw tlsFiles ? new ConfigError('tls', `cannot serve HTTPS: ${error.message}`) : error;
     });
     healthApp = await createHealthApp({ status, registry: metrics.registry });
     grpcServer = createGrpcServer({
       host,
       port: config.server.grpcPort,
       maxEventSize: config.limits.maxEventSize,
+      credentials: tlsFiles && grpcServerCredentials(tlsFiles),
       services: {
         // GetHealth and GetMetrics stay open, like /health and /metrics.
         mcp: guardService(MCP_SERVICE, createMcpService({ ingest, bus, subscriptions, status }), {

@@ -29,5 +29,6 @@ export const GATEWAY_DEFAULTS = {
   dedupeTtlMs: 600_000,
   jwtClockSkewMs: 30_000,
   authReloadIntervalMs: 1_000,
+  tlsReloadIntervalMs: 1_000,
   clientRateLimitMaxClients: 10_000,
 } as const;

@@ -144,6 +144,26 @@ const federation = z
   .refine((value) => !value.requireSignatures || value.keysFile, { message: 'keysFile is required when requireSignatures is true', path: ['keysFile'] })
   .prefault({});
 
+const tls = z
+  .strictObject({
+    /** PEM certificate (chain) for the HTTP and gRPC servers; with keyFile, both serve TLS. */
+    certFile: filePath.optional(),
+    keyFile: filePath.optional(),
+    /** PEM CA bundle: gRPC clients must present a certificate it signed (mutual TLS). */
+    clientCaFile: filePath.optional(),
+    /** How often the files are checked; a renewed certificate is used for new connections. */
+    reloadInterval: duration.pipe(z.number().int().min(50)).default(GATEWAY_DEFAULTS.tlsReloadIntervalMs),
+  })
+  .refine((value) => (value.certFile === undefined) === (value.keyFile === undefined), {
+    message: 'certFile and keyFile go together',
+    path: ['keyFile'],
+  })
+  .refine((value) => value.clientCaFile === undefined || value.certFile !== undefined, {
+    message: 'clientCaFile needs certFile and keyFile (mutual TLS is TLS first)',
+    path: ['clientCaFile'],
+  })
+  .prefault({});
+
 export const gatewayConfigSchema = z.strictObject({
   logLevel: z.enum(LOG_LEVELS).default(GATEWAY_DEFAULTS.logLevel),
   server: z
@@ -190,6 +210,7 @@ export const gatewayConfigSchema = z.strictObject({
     .prefault({}),
   auth,
   federation,
+  tls,
   history: z
     .strictObject({
       /** Events kept for StreamEvents replay. */

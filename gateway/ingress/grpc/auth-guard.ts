@@ -61,7 +61,9 @@ export function guardService(
             : authenticated;
         if (!result.ok) {
           options.onFailure?.(result.reason);
-          const status = { code: grpc.status.UNAUTHENTICATED, details: `${result.message} (${result.reason})` };
+          // A JWKS endpoint that cannot be reached says nothing about the credentials: retry later.
+          const code = result.reason === 'auth_unavailable' ? grpc.status.UNAVAILABLE : grpc.status.UNAUTHENTICATED;
+          const status = { code, details: `${result.message} (${result.reason})` };
           if (unary || clientStreamOnly) callback!(status);
           else call.emit('error', status);
           return;

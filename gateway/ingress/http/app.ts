@@ -10,6 +10,7 @@ import type { Authenticator } from '../../auth/authenticator.js';
 import type { AuthFailureReason } from '../../auth/caller.js';
 import { authHook, requireUnboundCaller } from './auth-hook.js';
 import { jsonBodiesOnly } from './body-parsing.js';
+import { readPair, watchHttpsCertificates, type TlsFiles } from '../../tls/server-tls.js';
 import { dlqRoutes } from './dlq-routes.js';
 import { eventRoutes } from './events-routes.js';
 
@@ -26,6 +27,8 @@ export interface HttpAppOptions {
   forwarder: Forwarder;
   authenticator: Authenticator;
   onAuthFailure: (reason: AuthFailureReason) => void;
+  /** Serve HTTPS from these files (re-read when they change). */
+  tls?: { files: TlsFiles; onError: (message: string) => void; onReload: () => void } | undefined;
 }
 
 /** JSON escaping can double an event's bytes on the wire (data is JSON inside a JSON string):
@@ -48,14 +51,23 @@ export function stalledRequestChecks(requestTimeoutMs: number): { connectionsChe
 }
 
 export async function createHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
-  const app = Fastify({
+  const serverOptions = {
     logger: false,
     requestTimeout: options.requestTimeoutMs,
-    http: stalledRequestChecks(options.requestTimeoutMs),
     keepAliveTimeout: 65_000,
     bodyLimit: eventBodyLimit(options.maxEventSize),
     return503OnClosing: true,
-  });
+  };
+  const checks = stalledRequestChecks(options.requestTimeoutMs);
+  // An HTTPS server is typed apart from an HTTP one; the routes and hooks are the same.
+  const app = (
+    options.tls ? Fastify({ ...serverOptions, https: { ...readPair(options.tls.files), ...checks } }) : Fastify({ ...serverOptions, http: checks })
+  ) as unknown as FastifyInstance;
+  if (options.tls) {
+    const { files, onError, onReload } = options.tls;
+    const stop = watchHttpsCertificates(app.server as unknown as import('node:https').Server, files, onError, onReload);
+    app.addHook('onClose', async () => stop());
+  }
   jsonBodiesOnly(app);
   app.decorateRequest('caller', null as never);
   // Everything but health and metrics needs credentials (when auth is on).
