@@ -16,6 +16,10 @@ import { DeadLetterSink, DeadLetterStore } from './forwarding/dead-letters.js';
 import { Forwarder } from './forwarding/forwarder.js';
 import { RecentIds } from './forwarding/recent-ids.js';
 import { IngestService } from './ingest/ingest-service.js';
+import { createAuthenticator } from './auth/authenticator.js';
+import { EventSigning } from './federation/event-signing.js';
+import { guardService } from './ingress/grpc/auth-guard.js';
+import { ARGO_GENERIC_SERVICE, LEGACY_EVENTING_SERVICE, MCP_SERVICE } from './ingress/grpc/protos.js';
 import { createGrpcServer, type GrpcServer } from './ingress/grpc/server.js';
 import { createArgoGenericService } from './ingress/grpc/argo-generic-service.js';
 import { createLegacyEventingService } from './ingress/grpc/legacy-service.js';
@@ -23,6 +27,7 @@ import { createMcpService } from './ingress/grpc/mcp-service.js';
 import { createHealthApp, createHttpApp } from './ingress/http/app.js';
 import { KubernetesEventSink } from './sinks/kubernetes-events.js';
 import { GatewayStatus } from './status.js';
+import { grpcServerCredentials, type TlsFiles } from './tls/server-tls.js';
 
 export interface GatewayDeps {
   logger: Logger;
@@ -59,6 +64,29 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   const selfId = config.identity.id ?? `${hostname()}:${config.server.httpPort}`;
   const history = new EventHistory({ size: config.history.size, retentionMs: config.history.retention });
   const registry = new SubscriberRegistry();
+  const authenticator = secretsFrom('auth', () =>
+    createAuthenticator(
+      {
+        mode: config.auth.mode,
+        apiKeysFile: config.auth.apiKeys.file,
+        jwt: { ...config.auth.jwt, clockSkewMs: config.auth.jwt.clockSkew },
+        tenantClaim: config.auth.tenantClaim,
+        reloadIntervalMs: config.auth.reloadInterval,
+        acceptPeers: config.federation.keysFile !== undefined,
+      },
+      log.child({ component: 'auth' }),
+    ),
+  );
+  const signing = config.federation.keysFile
+    ? secretsFrom('federation.keysFile', () =>
+        new EventSigning({
+          keysFile: config.federation.keysFile!,
+          signingKeyId: config.federation.signingKeyId,
+          reloadIntervalMs: config.auth.reloadInterval,
+          onError: (message) => log.error({ error: message }, 'federation keys changed but cannot be used; keeping the previous ones'),
+        }),
+      )
+    : undefined;
   const deadLetters = new DeadLetterStore(config.forwarding.deadLetter.maxEntries);
   const deadLetterSink = config.forwarding.deadLetter.url ? new DeadLetterSink(config.forwarding.deadLetter.url, log, config.forwarding.deadLetter.maxEntries) : undefined;
   let bus: EventBus;
@@ -74,11 +102,13 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     forwarding: () => forwarder.stats(),
     deadLetterTotals: () => deadLetters.totals,
     deadLettersHeld: () => deadLetters.size,
+    rateLimitClients: () => ingest.trackedClients,
   });
   forwarder = new Forwarder({
     selfId,
     logger: log.child({ component: 'forwarder' }),
     deadLetters,
+    sign: signing ? (event) => signing.sign(event) : undefined,
     onDeadLetter(letter) {
       log.warn(
         { event_id: letter.event.event_id, target: letter.target, reason: letter.reason, attempts: letter.attempts, lastError: letter.lastError },
@@ -131,6 +161,9 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     metrics,
     maxEventSize: config.limits.maxEventSize,
     rateLimit: config.limits.rateLimit,
+    clientRateLimit: config.limits.clientRateLimit,
+    signatures: signing,
+    requireSignatures: config.federation.requireSignatures,
     recentIds: new RecentIds(config.forwarding.dedupe.size, config.forwarding.dedupe.ttl),
   });
   const status = new GatewayStatus({
@@ -141,6 +174,11 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     version: deps.version,
     forwarded: () => forwarder.delivered(),
   });
+
+  const tlsFiles: TlsFiles | undefined =
+    config.tls.certFile && config.tls.keyFile
+      ? { certFile: config.tls.certFile, keyFile: config.tls.keyFile, clientCaFile: config.tls.clientCaFile, reloadIntervalMs: config.tls.reloadInterval }
+      : undefined;
 
   let httpApp: FastifyInstance | undefined;
   let healthApp: FastifyInstance | undefined;
@@ -161,16 +199,38 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       requestTimeoutMs: config.limits.requestTimeout,
       deadLetters,
       forwarder,
+      authenticator,
+      onAuthFailure: (reason) => metrics.authFailures.inc({ ingress: 'http', reason }),
+      tls: tlsFiles && {
+        files: tlsFiles,
+        onError: (message) => log.error({ error: message }, 'TLS certificate not reloaded'),
+        onReload: () => log.info({ certFile: tlsFiles.certFile }, 'TLS certificate reloaded'),
+      },
+    }).catch((error: Error) => {
+      // Unreadable or mismatched certificate files: named like a bad setting.
+      throw tlsFiles ? new ConfigError('tls', `cannot serve HTTPS: ${error.message}`) : error;
     });
     healthApp = await createHealthApp({ status, registry: metrics.registry });
     grpcServer = createGrpcServer({
       host,
       port: config.server.grpcPort,
       maxEventSize: config.limits.maxEventSize,
+      credentials: tlsFiles && grpcServerCredentials(tlsFiles),
       services: {
-        mcp: createMcpService({ ingest, bus, subscriptions, status }),
-        legacy: createLegacyEventingService({ ingest, bus, subscriptions }),
-        argoGeneric: createArgoGenericService({ subscriptions }),
+        // GetHealth and GetMetrics stay open, like /health and /metrics.
+        mcp: guardService(MCP_SERVICE, createMcpService({ ingest, bus, subscriptions, status }), {
+          authenticator,
+          open: ['GetHealth', 'GetMetrics'],
+          onFailure: onGrpcAuthFailure,
+        }),
+        legacy: guardService(LEGACY_EVENTING_SERVICE, createLegacyEventingService({ ingest, bus, subscriptions }), {
+          authenticator,
+          onFailure: onGrpcAuthFailure,
+        }),
+        argoGeneric: guardService(ARGO_GENERIC_SERVICE, createArgoGenericService({ subscriptions }), {
+          authenticator,
+          onFailure: onGrpcAuthFailure,
+        }),
       },
       logger: log,
     });
@@ -196,6 +256,10 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     grpcServer.setServing(true);
     log.info({ http, grpc, health, host, id: selfId, peers: config.forwarding.targets.length, routes: config.routes.length }, 'gateway ready');
     return { http, grpc, health };
+  }
+
+  function onGrpcAuthFailure(reason: string): void {
+    metrics.authFailures.inc({ ingress: 'grpc', reason });
   }
 
   async function listen(app: FastifyInstance, host: string, port: number, name: string): Promise<number> {
@@ -235,6 +299,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     registry.finishAll({ kind: 'shutdown', message: 'the gateway is shutting down; reconnect to another instance' });
 
     clearInterval(historyTimer);
+    authenticator.close();
+    signing?.close();
     await Promise.all([
       httpApp?.close(),
       healthApp?.close(),
@@ -262,12 +328,13 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
 function createKubernetesEvents(config: GatewayConfig, log: Logger) {
   const settings = config.kubernetesEvents;
   if (!settings.enabled || !settings.regarding) return undefined;
-  let clients: ReturnType<typeof createKubeClients>;
-  try {
-    clients = createKubeClients(loadKubeConfig({}));
-  } catch (error) {
-    throw new ConfigError('kubernetesEvents.enabled', `no Kubernetes credentials (in-cluster service account or KUBECONFIG): ${(error as Error).message}`);
-  }
+  const clients = secretsFrom('kubernetesEvents.enabled', () => {
+    try {
+      return createKubeClients(loadKubeConfig({}));
+    } catch (error) {
+      throw new Error(`no Kubernetes credentials (in-cluster service account or KUBECONFIG): ${(error as Error).message}`);
+    }
+  });
   const recorder = new EventRecorder({
     writer: createEventsApiWriter(clients.events),
     reportingController: 'mcp.tas.ai/gateway',
@@ -277,6 +344,15 @@ function createKubernetesEvents(config: GatewayConfig, log: Logger) {
     logger: log.child({ component: 'kubernetes-events' }),
   });
   return { recorder, sink: new KubernetesEventSink(recorder, { ...settings, regarding: settings.regarding }) };
+}
+
+/** Secrets are read at start-up: one that is missing or unusable stops the gateway like a bad setting. */
+function secretsFrom<T>(setting: string, create: () => T): T {
+  try {
+    return create();
+  } catch (error) {
+    throw new ConfigError(setting, (error as Error).message);
+  }
 }
 
 function sleep(ms: number): Promise<void> {

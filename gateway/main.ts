@@ -28,9 +28,12 @@ async function main(): Promise<void> {
   try {
     gateway = createGateway(config, { logger, version: VERSION, configFile, env: process.env });
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`tas-mcp gateway: ${error.message}\n`);
-    process.exit(2);
+    // A secret (key file) that is missing or unusable is a configuration error, named like one.
+    if (error instanceof ConfigError) {
+      process.stderr.write(`tas-mcp gateway: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
   }
 
   let exiting = false;

@@ -2,6 +2,9 @@
 // a slot when it opens and gives it back when it ends, whatever the connection it came on.
 import type { TypeFilter } from '../../src/event/index.js';
 import type { Envelope } from './envelope.js';
+
+/** The metadata key a subscriber's tenant filters on (as ingest binds it). */
+const TENANT_KEY = 'tenant_id';
 import type { EventHistory } from './history.js';
 import type { SubscriberRegistry } from './subscriber-registry.js';
 import { Subscriber, type StreamEnding, type SubscriberKind, type SubscriberTransport } from './subscriber.js';
@@ -10,6 +13,8 @@ export interface SubscriptionRequest {
   kind: SubscriberKind;
   transport: SubscriberTransport;
   filter: TypeFilter;
+  /** Only this tenant's events (metadata.tenant_id); undefined = every event. */
+  tenant?: string | undefined;
   /** Replay history from this timestamp (ms) before live events; undefined = live only. */
   replayFrom?: number | undefined;
   /** Keep streaming live events after the replay (default true). */
@@ -59,8 +64,11 @@ export class Subscriptions {
       return this.refuse(request.kind, 'max_connections', message);
     }
     const { registry, history } = this.options;
-    const filter = request.filter;
-    const accepts = (envelope: Envelope) => filter(envelope.event.event_type);
+    const { filter, tenant } = request;
+    const accepts =
+      tenant === undefined
+        ? (envelope: Envelope) => filter(envelope.event.event_type)
+        : (envelope: Envelope) => envelope.event.metadata[TENANT_KEY] === tenant && filter(envelope.event.event_type);
     const follow = request.follow ?? true;
     const subscriber = new Subscriber({
       id: `${request.kind}-${++this.nextId}`,

@@ -31,6 +31,8 @@ export interface ForwarderOptions {
   onDeadLetter?: (letter: DeadLetter) => void;
   onAttempt?: (target: string, outcome: string, seconds: number) => void;
   onCircuitOpened?: (target: string, lastError: string) => void;
+  /** Signs an event as it leaves (federation signatures), after this gateway is on its path. */
+  sign?: ((event: McpEvent) => McpEvent) | undefined;
   createSender?: (target: Target, concurrency: number) => Sender;
 }
 
@@ -159,9 +161,15 @@ export class Forwarder implements DispatchSink {
           this.skippedOnPath++;
           continue;
         }
-        delivery.enqueue((outgoing ??= forwardedBy(event, this.options.selfId)));
+        delivery.enqueue((outgoing ??= this.stamp(event)));
       }
     }
+  }
+
+  /** The event as it leaves this gateway: one more hop, this gateway on its path, signed. */
+  private stamp(event: McpEvent): McpEvent {
+    const forwarded = forwardedBy(event, this.options.selfId);
+    return this.options.sign ? this.options.sign(forwarded) : forwarded;
   }
 
   /** Sends dead letters again to their target (fresh attempts); returns those whose target is gone. */

@@ -1,6 +1,7 @@
 // Delivery to a grpc:// peer over one long-lived channel: mcp.v1.MCPService/IngestEvent.
 import * as grpc from '@grpc/grpc-js';
-import type { McpEvent } from '../../src/event/index.js';
+import { KEY_ID_KEY, type McpEvent } from '../../src/event/index.js';
+import { PEER_HEADER } from '../auth/caller.js';
 import { packageDefinition } from '../ingress/grpc/protos.js';
 import type { Sender, SendResult } from './sender.js';
 
@@ -22,6 +23,7 @@ const RETRYABLE = new Set([
 
 type IngestEvent = (
   request: McpEvent,
+  metadata: grpc.Metadata,
   options: grpc.CallOptions,
   callback: (error: grpc.ServiceError | null) => void,
 ) => grpc.ClientUnaryCall;
@@ -37,7 +39,11 @@ export function createGrpcSender(url: string): Sender {
   return {
     send(event: McpEvent, timeoutMs: number) {
       return new Promise<SendResult>((resolve) => {
-        client.IngestEvent(event, { deadline: Date.now() + timeoutMs }, (error: grpc.ServiceError | null) => {
+        const metadata = new grpc.Metadata();
+        const keyId = event.metadata[KEY_ID_KEY];
+        // A signed event is its own credential at a peer that requires them (see auth/caller.ts).
+        if (keyId) metadata.set(PEER_HEADER, keyId);
+        client.IngestEvent(event, metadata, { deadline: Date.now() + timeoutMs }, (error: grpc.ServiceError | null) => {
           if (!error || error.code === grpc.status.ALREADY_EXISTS) {
             resolve({ outcome: 'delivered', status: 'OK' });
             return;

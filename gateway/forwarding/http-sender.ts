@@ -2,7 +2,8 @@
 // gateways, or a binary-mode CloudEvent to webhook receivers (Argo EventSources, Knative).
 import http from 'node:http';
 import https from 'node:https';
-import { toBinaryCloudEvent, type McpEvent } from '../../src/event/index.js';
+import { KEY_ID_KEY, toBinaryCloudEvent, type McpEvent } from '../../src/event/index.js';
+import { PEER_HEADER } from '../auth/caller.js';
 import { isRetryableHttpStatus, parseRetryAfter } from './retry-policy.js';
 import type { Sender, SendResult } from './sender.js';
 
@@ -24,7 +25,10 @@ export function createHttpSender(options: HttpSenderOptions): Sender {
 
   function encode(event: McpEvent): { headers: Record<string, string>; body: string } {
     if (options.format === 'cloudevents') return toBinaryCloudEvent(event);
-    return { headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) };
+    const keyId = event.metadata[KEY_ID_KEY];
+    // A signed event is its own credential at a peer that requires them (see auth/caller.ts).
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...(keyId ? { [PEER_HEADER]: keyId } : {}) };
+    return { headers, body: JSON.stringify(event) };
   }
 
   return {

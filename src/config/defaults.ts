@@ -27,4 +27,8 @@ export const GATEWAY_DEFAULTS = {
   deadLetterMaxEntries: 10_000,
   dedupeSize: 100_000,
   dedupeTtlMs: 600_000,
+  jwtClockSkewMs: 30_000,
+  authReloadIntervalMs: 1_000,
+  tlsReloadIntervalMs: 1_000,
+  clientRateLimitMaxClients: 10_000,
 } as const;

@@ -85,6 +85,85 @@ const route = z.strictObject({
   delivery: delivery.prefault({}),
 });
 
+/** A file path (a mounted Secret, usually). */
+const filePath = z.string().min(1).max(4096);
+
+const auth = z
+  .strictObject({
+    /** Which credentials ingest and subscriptions need: none (the default), API keys, JWTs, or either. */
+    mode: z.enum(['none', 'apiKey', 'jwt', 'any']).default('none'),
+    apiKeys: z
+      .strictObject({
+        /** A file with one key per line (`<key> [tenant=<tenant>]`), or a directory whose files each hold one key
+         * (the file name is the key's id). Re-read when it changes, so keys rotate without a restart. */
+        file: filePath.optional(),
+      })
+      .prefault({}),
+    jwt: z
+      .strictObject({
+        /** Required `iss`. */
+        issuer: z.string().min(1).optional(),
+        /** Required `aud` (one of). */
+        audience: z.array(z.string().min(1)).default([]),
+        /** Signing keys from a JWKS endpoint (cached, refetched for unknown key ids). */
+        jwksUrl: z.string().regex(/^https?:\/\/[^\s/]+/, 'expected an http(s) URL').optional(),
+        /** Signing keys from a file: a JWKS document or a PEM public key. Re-read when it changes. */
+        keyFile: filePath.optional(),
+        algorithms: z.array(z.enum(['RS256', 'ES256'])).min(1).default(['RS256', 'ES256']),
+        /** Leeway for exp / nbf / iat. */
+        clockSkew: duration.default(GATEWAY_DEFAULTS.jwtClockSkewMs),
+      })
+      .prefault({}),
+    /** The token claim (or API key attribute) that names the caller's tenant; it binds metadata.tenant_id. */
+    tenantClaim: z.string().min(1).max(256).default('tenant_id'),
+    /** How often key files are checked for changes. */
+    reloadInterval: duration.pipe(z.number().int().min(50)).default(GATEWAY_DEFAULTS.authReloadIntervalMs),
+  })
+  .superRefine((value, ctx) => {
+    const needsKeys = value.mode === 'apiKey' || value.mode === 'any';
+    const needsJwt = value.mode === 'jwt' || value.mode === 'any';
+    if (needsKeys && !value.apiKeys.file && !(value.mode === 'any' && (value.jwt.jwksUrl || value.jwt.keyFile))) {
+      ctx.addIssue({ code: 'custom', path: ['apiKeys', 'file'], message: `is required when auth.mode is ${value.mode}` });
+    }
+    if (needsJwt && !value.jwt.jwksUrl && !value.jwt.keyFile && !(value.mode === 'any' && value.apiKeys.file)) {
+      ctx.addIssue({ code: 'custom', path: ['jwt', 'jwksUrl'], message: `jwt.jwksUrl or jwt.keyFile is required when auth.mode is ${value.mode}` });
+    }
+  })
+  .prefault({});
+
+const federation = z
+  .strictObject({
+    /** HMAC-SHA256 keys for signing forwarded events: a file of `<key id>=<secret>` lines, or a directory whose
+     * files each hold one secret (the file name is the key id). Re-read when it changes. */
+    keysFile: filePath.optional(),
+    /** The key id this gateway signs with; defaults to the first key in the file. */
+    signingKeyId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected 1 to 64 of A-Z a-z 0-9 . _ -').optional(),
+    /** Refuse events from peers (events that carry federation metadata) without a valid signature. */
+    requireSignatures: z.boolean().default(false),
+  })
+  .refine((value) => !value.requireSignatures || value.keysFile, { message: 'keysFile is required when requireSignatures is true', path: ['keysFile'] })
+  .prefault({});
+
+const tls = z
+  .strictObject({
+    /** PEM certificate (chain) for the HTTP and gRPC servers; with keyFile, both serve TLS. */
+    certFile: filePath.optional(),
+    keyFile: filePath.optional(),
+    /** PEM CA bundle: gRPC clients must present a certificate it signed (mutual TLS). */
+    clientCaFile: filePath.optional(),
+    /** How often the files are checked; a renewed certificate is used for new connections. */
+    reloadInterval: duration.pipe(z.number().int().min(50)).default(GATEWAY_DEFAULTS.tlsReloadIntervalMs),
+  })
+  .refine((value) => (value.certFile === undefined) === (value.keyFile === undefined), {
+    message: 'certFile and keyFile go together',
+    path: ['keyFile'],
+  })
+  .refine((value) => value.clientCaFile === undefined || value.certFile !== undefined, {
+    message: 'clientCaFile needs certFile and keyFile (mutual TLS is TLS first)',
+    path: ['clientCaFile'],
+  })
+  .prefault({});
+
 export const gatewayConfigSchema = z.strictObject({
   logLevel: z.enum(LOG_LEVELS).default(GATEWAY_DEFAULTS.logLevel),
   server: z
@@ -118,8 +197,20 @@ export const gatewayConfigSchema = z.strictObject({
           burst: z.number().int().min(1).optional(),
         })
         .prefault({}),
+      /** Per-client ingest rate limit (keyed by API key id, token subject, or client address); 0 disables it. */
+      clientRateLimit: z
+        .strictObject({
+          eventsPerSecond: z.number().min(0).default(0),
+          burst: z.number().int().min(1).optional(),
+          /** Clients tracked at once; the least recently seen is forgotten first. */
+          maxClients: z.number().int().min(1).max(10_000_000).default(GATEWAY_DEFAULTS.clientRateLimitMaxClients),
+        })
+        .prefault({}),
     })
     .prefault({}),
+  auth,
+  federation,
+  tls,
   history: z
     .strictObject({
       /** Events kept for StreamEvents replay. */

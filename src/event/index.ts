@@ -3,3 +3,4 @@ export * from './validate.js';
 export * from './type-filter.js';
 export * from './federation.js';
 export * from './cloudevents.js';
+export * from './signature.js';

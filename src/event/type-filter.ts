@@ -7,10 +7,20 @@ export const MATCH_ALL: TypeFilter = () => true;
 /** Returns the problem with a pattern, or undefined when it is usable. */
 export function checkTypePattern(pattern: string): string | undefined {
   if (pattern === '') return 'must not be empty';
+  if (pattern.length > MAX_PATTERN_LENGTH) return `must be at most ${MAX_PATTERN_LENGTH} characters`;
   const star = pattern.indexOf('*');
-  if (star !== -1 && star !== pattern.length - 1) return `"${pattern}": "*" may only end a pattern (prefix glob)`;
+  if (star !== -1 && star !== pattern.length - 1) return `${JSON.stringify(pattern)}: "*" may only end a pattern (prefix glob)`;
+  // A pattern no event type could match is a mistake, not a filter that waits forever.
+  const prefix = star === -1 ? pattern : pattern.slice(0, -1);
+  if (prefix !== '' && !PATTERN_TEXT.test(prefix)) {
+    return `${JSON.stringify(pattern)}: may hold only letters, digits and . _ - : / (event type characters), and a final "*"`;
+  }
   return undefined;
 }
+
+/** The event type alphabet (src/event/validate.ts), so a pattern can match something. */
+const PATTERN_TEXT = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
+const MAX_PATTERN_LENGTH = 256;
 
 /** Compiles patterns into one predicate; an empty list matches every type. */
 export function compileTypeFilter(patterns: readonly string[]): TypeFilter {

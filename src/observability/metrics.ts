@@ -3,7 +3,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export type IngestMethod = 'http' | 'grpc';
-export type RejectionReason = 'invalid' | 'too_large' | 'buffer_full' | 'rate_limited' | 'unavailable';
+export type RejectionReason =
+  | 'invalid' | 'too_large' | 'buffer_full' | 'rate_limited' | 'unavailable'
+  | 'tenant_mismatch' | 'unsigned' | 'unknown_key_id' | 'bad_signature';
 
 export interface GatewayMetrics {
   registry: Registry;
@@ -29,7 +31,12 @@ export interface GatewayMetrics {
   subscribersCutOff: Counter<'kind'>;
   subscriberEventsDelivered: Counter<'kind'>;
   streamsRefused: Counter<'reason'>;
+  /** Requests refused before their content was looked at: no or bad credentials. */
+  authFailures: Counter<'ingress' | 'reason'>;
+  rateLimit: Counter<'scope' | 'outcome'>;
+  signatureChecks: Counter<'outcome'>;
   historyEvents: Gauge;
+  rateLimitClients: Gauge;
 }
 
 export interface GatewayGaugeSources {
@@ -48,6 +55,8 @@ export interface GatewayGaugeSources {
   deadLettersHeld(): number;
   /** The Event recorder's counts, when Kubernetes Events are on. */
   kubernetesEvents?(): { recorded: number; dropped: number; failed: number; written: number; eventsCreated: number; seriesUpdates: number; throttled: number } | undefined;
+  /** Clients with a per-client rate-limit bucket (bounded by limits.clientRateLimit.maxClients). */
+  rateLimitClients?(): number;
 }
 
 const CIRCUIT_VALUES: Record<string, number> = { closed: 0, half_open: 1, open: 2 };
@@ -251,12 +260,38 @@ export function createGatewayMetrics(sources: GatewayGaugeSources, registry = ne
       labelNames: ['reason'],
       registers: [registry],
     }),
+    authFailures: new Counter({
+      name: 'tas_mcp_auth_failures_total',
+      help: 'Requests and streams refused for missing or bad credentials (401 / UNAUTHENTICATED), by ingress and reason.',
+      labelNames: ['ingress', 'reason'],
+      registers: [registry],
+    }),
+    rateLimit: new Counter({
+      name: 'tas_mcp_rate_limit_total',
+      help: 'Events checked against a rate limit, by scope (gateway, client) and outcome (allowed, limited).',
+      labelNames: ['scope', 'outcome'],
+      registers: [registry],
+    }),
+    signatureChecks: new Counter({
+      name: 'tas_mcp_federation_signatures_total',
+      help: 'Federation signatures checked at ingest, by outcome (valid, unsigned, unknown_key_id, bad_signature).',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
     historyEvents: new Gauge({
       name: 'tas_mcp_history_events',
       help: 'Events held for replay.',
       registers: [registry],
       collect() {
         this.set(sources.historyEvents());
+      },
+    }),
+    rateLimitClients: new Gauge({
+      name: 'tas_mcp_rate_limit_clients',
+      help: 'Clients with a per-client rate-limit bucket; bounded, the least recently seen is forgotten first.',
+      registers: [registry],
+      collect() {
+        this.set(sources.rateLimitClients?.() ?? 0);
       },
     }),
   };

@@ -4,6 +4,7 @@
 // a status naming it, so nothing is dropped without the client knowing.
 import type * as grpc from '@grpc/grpc-js';
 import type { EventBus } from '../../bus/event-bus.js';
+import type { Caller } from '../../auth/caller.js';
 import { isFailure, type IngestFailure, type IngestService } from '../../ingest/ingest-service.js';
 import { outcomeToStatus } from './status-map.js';
 
@@ -13,6 +14,7 @@ export interface InboundOptions {
   bus: EventBus;
   /** The stream's subscriber id: its own events are not echoed back to it. */
   origin: string;
+  caller: Caller;
   maxWaitMs?: number;
 }
 
@@ -23,7 +25,8 @@ function eventIdOf(message: unknown): string {
 }
 
 export function ingestInbound(options: InboundOptions): void {
-  const { call, ingest, bus, origin } = options;
+  const { call, ingest, bus } = options;
+  const context = { origin: options.origin, caller: options.caller };
   const maxWaitMs = options.maxWaitMs ?? 1000;
 
   const fail = (message: unknown, outcome: IngestFailure) => {
@@ -39,13 +42,13 @@ export function ingestInbound(options: InboundOptions): void {
   };
 
   call.on('data', (message: unknown) => {
-    const outcome = ingest.ingest(message, 'grpc', origin);
+    const outcome = ingest.ingest(message, 'grpc', context);
     if (!isFailure(outcome)) return;
     if (outcome.status === 'refused' && outcome.reason === 'buffer_full') {
       call.pause();
       void waitForRoom().then(() => {
         if (call.cancelled) return;
-        const retry = ingest.ingest(message, 'grpc', origin);
+        const retry = ingest.ingest(message, 'grpc', context);
         if (isFailure(retry)) fail(message, retry);
         else call.resume();
       });

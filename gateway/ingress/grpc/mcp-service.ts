@@ -5,6 +5,7 @@ import type { EventBus } from '../../bus/event-bus.js';
 import type { Subscriptions } from '../../bus/subscriptions.js';
 import { isFailure, type IngestService } from '../../ingest/ingest-service.js';
 import type { GatewayStatus } from '../../status.js';
+import { callerOf } from './auth-guard.js';
 import { ingestInbound } from './inbound-stream.js';
 import { V1_EVENT_ENCODER } from './protos.js';
 import { outcomeToStatus, subscriptionRefusalStatus } from './status-map.js';
@@ -27,7 +28,7 @@ export function createMcpService(deps: McpServiceDeps): grpc.UntypedServiceImple
   const { ingest, bus, subscriptions, status } = deps;
 
   const IngestEvent: grpc.handleUnaryCall<unknown, unknown> = (call, callback) => {
-    const outcome = ingest.ingest(call.request, 'grpc');
+    const outcome = ingest.ingest(call.request, 'grpc', { caller: callerOf(call) });
     if (isFailure(outcome)) {
       const failure = outcomeToStatus(outcome);
       callback({ code: failure.code, details: failure.details, metadata: failure.metadata });
@@ -59,6 +60,7 @@ export function createMcpService(deps: McpServiceDeps): grpc.UntypedServiceImple
       kind: 'stream_events',
       transport: grpcSubscriberTransport(call, V1_EVENT_ENCODER),
       filter: compileTypeFilter(request.event_types),
+      tenant: callerOf(call).tenant,
       replayFrom: request.start_timestamp,
       follow: request.follow,
     });
@@ -66,16 +68,18 @@ export function createMcpService(deps: McpServiceDeps): grpc.UntypedServiceImple
   };
 
   const EventStream: grpc.handleBidiStreamingCall<unknown, unknown> = (call) => {
+    const caller = callerOf(call);
     const opened = subscriptions.open({
       kind: 'event_stream',
       transport: grpcSubscriberTransport(call, V1_EVENT_ENCODER),
       filter: MATCH_ALL,
+      tenant: caller.tenant,
     });
     if (!opened.ok) {
       call.emit('error', subscriptionRefusalStatus(opened.reason, opened.message));
       return;
     }
-    ingestInbound({ call, ingest, bus, origin: opened.subscriber.id });
+    ingestInbound({ call, ingest, bus, origin: opened.subscriber.id, caller });
   };
 
   const GetHealth: grpc.handleUnaryCall<unknown, unknown> = (_call, callback) => {

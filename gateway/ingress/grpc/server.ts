@@ -12,6 +12,8 @@ export interface GrpcServerOptions {
   maxEventSize: number;
   services: { mcp: grpc.UntypedServiceImplementation; legacy: grpc.UntypedServiceImplementation; argoGeneric: grpc.UntypedServiceImplementation };
   logger: Logger;
+  /** Secure credentials (TLS, mutual TLS); insecure without. */
+  credentials?: grpc.ServerCredentials | undefined;
 }
 
 export interface GrpcServer {
@@ -47,7 +49,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   return {
     listen() {
       return new Promise((resolve, reject) => {
-        server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, port) => {
+        server.bindAsync(`${options.host}:${options.port}`, options.credentials ?? grpc.ServerCredentials.createInsecure(), (error, port) => {
           if (error) reject(new Error(`gRPC server cannot listen on ${options.host}:${options.port}: ${error.message}`));
           else resolve(port);
         });

@@ -16,6 +16,10 @@ export function outcomeToStatus(outcome: IngestFailure): GrpcFailure {
     metadata.set('x-mcp-field', outcome.field);
     return { code: grpc.status.INVALID_ARGUMENT, details: outcome.message, metadata };
   }
+  if (outcome.status === 'denied') {
+    const code = outcome.reason === 'tenant_mismatch' ? grpc.status.PERMISSION_DENIED : grpc.status.UNAUTHENTICATED;
+    return { code, details: outcome.message, metadata };
+  }
   metadata.set('retry-after', String(outcome.retryAfterSeconds));
   const code = outcome.reason === 'unavailable' ? grpc.status.UNAVAILABLE : grpc.status.RESOURCE_EXHAUSTED;
   return { code, details: outcome.message, metadata };

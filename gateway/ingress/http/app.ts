@@ -6,7 +6,11 @@ import type { IngestService } from '../../ingest/ingest-service.js';
 import type { GatewayStatus } from '../../status.js';
 import type { DeadLetterStore } from '../../forwarding/dead-letters.js';
 import type { Forwarder } from '../../forwarding/forwarder.js';
+import type { Authenticator } from '../../auth/authenticator.js';
+import type { AuthFailureReason } from '../../auth/caller.js';
+import { authHook, requireUnboundCaller } from './auth-hook.js';
 import { jsonBodiesOnly } from './body-parsing.js';
+import { readPair, watchHttpsCertificates, type TlsFiles } from '../../tls/server-tls.js';
 import { dlqRoutes } from './dlq-routes.js';
 import { eventRoutes } from './events-routes.js';
 
@@ -21,6 +25,10 @@ export interface HttpAppOptions {
   requestTimeoutMs: number;
   deadLetters: DeadLetterStore;
   forwarder: Forwarder;
+  authenticator: Authenticator;
+  onAuthFailure: (reason: AuthFailureReason) => void;
+  /** Serve HTTPS from these files (re-read when they change). */
+  tls?: { files: TlsFiles; onError: (message: string) => void; onReload: () => void } | undefined;
 }
 
 /** JSON escaping can double an event's bytes on the wire (data is JSON inside a JSON string):
@@ -29,29 +37,60 @@ export function eventBodyLimit(maxEventSize: number): number {
   return 2 * maxEventSize + 64 * 1024;
 }
 
+/**
+ * Node enforces requestTimeout (whole request) and headersTimeout (headers) only when it checks
+ * its connections, every 30 s by default: a stalled body would hold its socket up to 30 s past
+ * REQUEST_TIMEOUT. Checking at a quarter of the timeout (at most every second) keeps the 408
+ * within about REQUEST_TIMEOUT + 25 %.
+ */
+export function stalledRequestChecks(requestTimeoutMs: number): { connectionsCheckingInterval: number; headersTimeout: number } {
+  return {
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(requestTimeoutMs / 4))),
+    headersTimeout: requestTimeoutMs,
+  };
+}
+
 export async function createHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
-  const app = Fastify({
+  const serverOptions = {
     logger: false,
     requestTimeout: options.requestTimeoutMs,
     keepAliveTimeout: 65_000,
     bodyLimit: eventBodyLimit(options.maxEventSize),
     return503OnClosing: true,
-  });
+  };
+  const checks = stalledRequestChecks(options.requestTimeoutMs);
+  // An HTTPS server is typed apart from an HTTP one; the routes and hooks are the same.
+  const app = (
+    options.tls ? Fastify({ ...serverOptions, https: { ...readPair(options.tls.files), ...checks } }) : Fastify({ ...serverOptions, http: checks })
+  ) as unknown as FastifyInstance;
+  if (options.tls) {
+    const { files, onError, onReload } = options.tls;
+    const stop = watchHttpsCertificates(app.server as unknown as import('node:https').Server, files, onError, onReload);
+    app.addHook('onClose', async () => stop());
+  }
   jsonBodiesOnly(app);
-  await app.register(eventRoutes, {
-    ingest: options.ingest,
-    eventBodyLimit: eventBodyLimit(options.maxEventSize),
-    batchBodyLimit: options.maxBatchBytes,
-    maxBatchSize: options.maxBatchSize,
+  app.decorateRequest('caller', null as never);
+  // Everything but health and metrics needs credentials (when auth is on).
+  await app.register(async (guarded) => {
+    guarded.addHook('onRequest', authHook(options.authenticator, options.onAuthFailure));
+    await guarded.register(eventRoutes, {
+      ingest: options.ingest,
+      eventBodyLimit: eventBodyLimit(options.maxEventSize),
+      batchBodyLimit: options.maxBatchBytes,
+      maxBatchSize: options.maxBatchSize,
+    });
+    await guarded.register(async (admin) => {
+      admin.addHook('preHandler', requireUnboundCaller);
+      await admin.register(dlqRoutes, { deadLetters: options.deadLetters, forwarder: options.forwarder });
+    });
   });
-  await app.register(dlqRoutes, { deadLetters: options.deadLetters, forwarder: options.forwarder });
   await app.register(healthRoutes, { status: options.status, registry: options.registry });
   return app;
 }
 
 /** The health server (HEALTH_CHECK_PORT): only /health, /ready and /metrics. */
 export async function createHealthApp(options: { status: GatewayStatus; registry: Registry }): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, requestTimeout: 10_000 });
+  const app = Fastify({ logger: false, requestTimeout: 10_000, http: stalledRequestChecks(10_000) });
   await app.register(healthRoutes, options);
   return app;
 }

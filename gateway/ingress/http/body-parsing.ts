@@ -3,6 +3,8 @@
 // other client error keeps its 4xx, and nothing a client sends can produce a 500.
 import type { FastifyError, FastifyInstance } from 'fastify';
 
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
 const JSON_TYPES = /^application\/([a-z0-9.+-]+\+)?json\s*(;.*)?$/i;
 
 class BadJson extends Error {
@@ -12,8 +14,16 @@ class BadJson extends Error {
 
 export function jsonBodiesOnly(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (_request, body, done) => {
-    const text = body as string;
+  app.addContentTypeParser(JSON_TYPES, { parseAs: 'buffer' }, (_request, body, done) => {
+    const bytes = body as Buffer;
+    let text: string;
+    try {
+      // Fatal: bytes that are not UTF-8 are refused, not silently turned into U+FFFD.
+      text = utf8.decode(bytes);
+    } catch {
+      done(new BadJson('body: is not valid UTF-8'), undefined);
+      return;
+    }
     if (text.length === 0) {
       done(new BadJson('body: is empty; expected a JSON object'), undefined);
       return;

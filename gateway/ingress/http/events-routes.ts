@@ -1,6 +1,6 @@
 // Event ingest over HTTP: POST /mcp (legacy {id, data} or the full event, answered 200 as the
 // seed specifies), POST /api/v1/events (202) and POST /api/v1/events/batch (202, all or nothing).
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isFailure, type IngestService } from '../../ingest/ingest-service.js';
 import { claimedEventId, sendFailure } from './replies.js';
 
@@ -40,8 +40,8 @@ const batchAcceptedSchema = {
 export async function eventRoutes(app: FastifyInstance, options: EventRoutesOptions): Promise<void> {
   const { ingest } = options;
 
-  const ingestOne = (code: 200 | 202) => async (request: { body: unknown }, reply: import('fastify').FastifyReply) => {
-    const outcome = ingest.ingest(request.body, 'http');
+  const ingestOne = (code: 200 | 202) => async (request: FastifyRequest, reply: FastifyReply) => {
+    const outcome = ingest.ingest(request.body, 'http', { caller: request.caller });
     if (isFailure(outcome)) return sendFailure(reply, outcome, claimedEventId(request.body));
     return reply.code(code).send({ event_id: outcome.event.event_id, status: outcome.status });
   };
@@ -71,7 +71,7 @@ export async function eventRoutes(app: FastifyInstance, options: EventRoutesOpti
           message: `events: a batch holds 1 to ${options.maxBatchSize} events (MAX_BATCH_SIZE), got ${events.length}`,
         });
       }
-      const outcome = ingest.ingestBatch(events, 'http');
+      const outcome = ingest.ingestBatch(events, 'http', { caller: request.caller });
       if (isFailure(outcome)) return sendFailure(reply, outcome);
       return reply.code(202).send({
         status: 'accepted',

@@ -57,3 +57,17 @@ export function waitFor<T>(messages: T[], predicate: (all: T[]) => boolean, time
     check();
   });
 }
+
+/** Call metadata from plain pairs, e.g. {'x-api-key': key} or {authorization: `Bearer ${token}`}. */
+export function metadataOf(pairs: Record<string, string>): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  for (const [key, value] of Object.entries(pairs)) metadata.set(key, value);
+  return metadata;
+}
+
+/** A unary call with metadata; rejects with the ServiceError. */
+export function unaryWith<Res>(client: Record<string, any>, method: string, request: unknown, metadata: grpc.Metadata): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    client[method](request, metadata, (error: grpc.ServiceError | null, response: Res) => (error ? reject(error) : resolve(response)));
+  });
+}

@@ -97,3 +97,28 @@ describe('loadConfig', () => {
     expect(config.shutdown.gracePeriod).toBe(20_000);
   });
 });
+
+describe('security settings', () => {
+  it('are off by default', () => {
+    const config = loadConfig({ env: {} });
+    expect(config.auth.mode).toBe('none');
+    expect(config.federation.requireSignatures).toBe(false);
+    expect(config.tls.certFile).toBeUndefined();
+    expect(config.limits.clientRateLimit.eventsPerSecond).toBe(0);
+  });
+
+  it('name what is missing for the chosen mode', () => {
+    expect(errorOf(() => loadConfig({ env: { AUTH_MODE: 'apiKey' } })).setting).toBe('auth.apiKeys.file');
+    expect(errorOf(() => loadConfig({ env: { AUTH_MODE: 'jwt' } })).setting).toBe('auth.jwt.jwksUrl');
+    expect(errorOf(() => loadConfig({ env: { AUTH_MODE: 'sometimes' } })).setting).toBe('AUTH_MODE');
+    expect(errorOf(() => loadConfig({ env: { FEDERATION_REQUIRE_SIGNATURES: 'true' } })).setting).toBe('federation.keysFile');
+    expect(errorOf(() => loadConfig({ env: { FEDERATION_REQUIRE_SIGNATURES: 'maybe' } })).message).toContain('FEDERATION_REQUIRE_SIGNATURES: expected true or false');
+    expect(errorOf(() => loadConfig({ env: { TLS_CERT_FILE: '/x.crt' } })).setting).toBe('tls.keyFile');
+    expect(errorOf(() => loadConfig({ env: { JWT_JWKS_URL: 'ftp://x' } })).setting).toBe('JWT_JWKS_URL');
+  });
+
+  it('read lists and durations from the environment', () => {
+    const config = loadConfig({ env: { AUTH_MODE: 'jwt', JWT_JWKS_URL: 'https://idp/jwks', JWT_AUDIENCE: 'a, b', JWT_CLOCK_SKEW: '5s' } });
+    expect(config.auth.jwt).toMatchObject({ audience: ['a', 'b'], clockSkew: 5000, algorithms: ['RS256', 'ES256'] });
+  });
+});
