@@ -2,12 +2,12 @@
 // a slot when it opens and gives it back when it ends, whatever the connection it came on.
 import type { TypeFilter } from '../../src/event/index.js';
 import type { Envelope } from './envelope.js';
-
-/** The metadata key a subscriber's tenant filters on (as ingest binds it). */
-const TENANT_KEY = 'tenant_id';
 import type { EventHistory } from './history.js';
 import type { SubscriberRegistry } from './subscriber-registry.js';
 import { Subscriber, type StreamEnding, type SubscriberKind, type SubscriberTransport } from './subscriber.js';
+
+/** The metadata key a subscriber's tenant filters on (as ingest binds it). */
+const TENANT_KEY = 'tenant_id';
 
 export interface SubscriptionRequest {
   kind: SubscriberKind;

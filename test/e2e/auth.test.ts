@@ -4,11 +4,14 @@
 // tenant's events.
 import { createServer, type Server } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
+import { packageDefinition } from '../../gateway/ingress/grpc/protos.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type GatewayProcess } from './support/gateway-process.js';
 import { collect, legacyClient, mcpClient, metadataOf, unary, unaryWith, waitFor } from './support/grpc-clients.js';
 import { SecretDir, jwks, randomKey, signingKey, token, type SigningKey } from './support/secrets.js';
 import { eventually, metric, testEvent } from './support/traffic.js';
+
+const argoGeneric = grpc.loadPackageDefinition(packageDefinition) as unknown as { generic: { Eventing: grpc.ServiceClientConstructor } };
 
 const secrets = new SecretDir();
 const clients: grpc.Client[] = [];
@@ -245,8 +248,13 @@ describe('JWT bearer tokens', () => {
       const legacy = legacyClient(gateway.grpcAddress);
       clients.push(client, legacy);
       const asA = metadataOf({ authorization: `Bearer ${a}` });
-      const received = { stream: [] as string[], bidi: [] as string[], legacy: [] as string[], admin: [] as string[] };
+      const received = { stream: [] as string[], bidi: [] as string[], legacy: [] as string[], admin: [] as string[], argo: [] as string[] };
+      const argo = new argoGeneric.generic.Eventing(gateway.grpcAddress, grpc.credentials.createInsecure()) as grpc.Client & Record<string, any>;
+      clients.push(argo);
       const streams = [
+        argo
+          .StartEventSource({ name: 'tenant-a-source', config: Buffer.from('eventTypes: ["iso.*"]') }, asA)
+          .on('data', (e: { payload: Buffer }) => received.argo.push((JSON.parse(e.payload.toString()) as { event_id: string }).event_id)),
         client.StreamEvents({ event_types: ['iso.*'], follow: true }, asA).on('data', (e: { event_id: string }) => received.stream.push(e.event_id)),
         client.EventStream(asA).on('data', (e: { event_id: string }) => e.event_id.startsWith('iso') && received.bidi.push(e.event_id)),
         legacy.EventStream(asA).on('data', (e: { id: string }) => e.id.startsWith('iso') && received.legacy.push(e.id)),
@@ -266,7 +274,9 @@ describe('JWT bearer tokens', () => {
       await waitFor(received.stream, (all) => all.length >= 5);
       await waitFor(received.bidi, (all) => all.length >= 5);
       await waitFor(received.legacy, (all) => all.length >= 5);
+      await waitFor(received.argo, (all) => all.length >= 5);
       await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(received.argo).toEqual(onlyA);
       expect(received.stream).toEqual(onlyA);
       expect(received.bidi).toEqual(onlyA);
       expect(received.legacy).toEqual(onlyA);

@@ -8,6 +8,7 @@ import { parse } from 'yaml';
 import { checkTypePattern, compileTypeFilter } from '../../../src/event/index.js';
 import type { Envelope } from '../../bus/envelope.js';
 import type { Subscriptions } from '../../bus/subscriptions.js';
+import { callerOf } from './auth-guard.js';
 import { ARGO_PAYLOAD_ENCODER } from './protos.js';
 import { subscriptionRefusalStatus } from './status-map.js';
 import { grpcSubscriberTransport } from './subscriber-transport.js';
@@ -76,6 +77,8 @@ export function createArgoGenericService(deps: { subscriptions: Subscriptions })
       kind: 'argo_generic',
       transport: grpcSubscriberTransport(call, genericEventEncoder(call.request.name ?? '')),
       filter: compileTypeFilter(config.eventTypes),
+      // A caller bound to a tenant sees only that tenant's events, as on every other stream.
+      tenant: callerOf(call).tenant,
     });
     if (!opened.ok) call.emit('error', subscriptionRefusalStatus(opened.reason, opened.message));
   };
