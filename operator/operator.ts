@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { McpRoute, McpServer } from '../src/api/index.js';
 import { Applier } from '../src/kube/apply.js';
-import { createKubeClients, objectKey } from '../src/kube/client.js';
+import { createKubeClients, isNotFound, objectKey } from '../src/kube/client.js';
 import { Controller, onlyStatusChanged } from '../src/kube/controller.js';
 import { createControllerMetrics } from '../src/kube/controller-metrics.js';
 import { EventRecorder, createEventsApiWriter } from '../src/kube/event-recorder.js';
@@ -90,6 +90,20 @@ export function createOperator(settings: OperatorSettings, deps: OperatorDeps): 
       applier,
       objects: clients.objects,
       recorder,
+      secretRecheckMs: settings.SECRET_RECHECK,
+      secretVersions: async (namespace, names) => {
+        const entries = await Promise.all(
+          names.map(async (name) => {
+            try {
+              return [name, (await clients.core.readNamespacedSecret({ name, namespace })).metadata?.resourceVersion] as const;
+            } catch (error) {
+              if (isNotFound(error)) return [name, undefined] as const;
+              throw error;
+            }
+          }),
+        );
+        return Object.fromEntries(entries);
+      },
       defaultImage: settings.GATEWAY_IMAGE,
       clusterDomain: settings.CLUSTER_DOMAIN,
       logger,

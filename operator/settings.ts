@@ -32,6 +32,8 @@ const settingsSchema = z.object({
   LEASE_DURATION: duration.default(15_000),
   RENEW_DEADLINE: duration.default(10_000),
   RETRY_PERIOD: duration.default(2_000),
+  /** How often the Secrets an McpServer references are checked for changes. */
+  SECRET_RECHECK: duration.default(60_000),
   POD_NAME: z.string().min(1).default(hostname()),
   POD_NAMESPACE: z.string().optional(),
   HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(8081),

@@ -12,11 +12,15 @@ import type { Informer } from '../../src/kube/informer.js';
 import type { KubeObjectClient } from '../../src/kube/object-client.js';
 import type { Logger } from '../../src/observability/logger.js';
 import { renderServer } from '../render/index.js';
+import { referencedSecrets } from '../render/secrets.js';
 import { resolvePeers } from '../resolve/peers.js';
 import { routesForServer, type RouteContext } from '../resolve/routes.js';
 import type { ChildKind } from '../resources.js';
 import { transitions } from '../status/conditions.js';
 import { serverStatus } from './server-status.js';
+
+/** resourceVersion of each Secret, or undefined where it does not exist. */
+export type SecretVersions = (namespace: string, names: string[]) => Promise<Record<string, string | undefined>>;
 
 export interface McpServerReconcilerDeps {
   servers: Informer<McpServer>;
@@ -25,6 +29,10 @@ export interface McpServerReconcilerDeps {
   applier: Applier;
   objects: KubeObjectClient;
   recorder: EventRecorder;
+  secretVersions: SecretVersions;
+  /** How often a server that references Secrets is looked at again: the operator may only `get`
+   * Secrets (watching them all would cache every Secret in the cluster), so it polls its own. */
+  secretRecheckMs: number;
   defaultImage: string;
   clusterDomain: string;
   logger: Logger;
@@ -43,7 +51,7 @@ export function createMcpServerReconciler(deps: McpServerReconcilerDeps) {
   const now = deps.now ?? (() => new Date());
   const context = routeContext(deps.servers, deps.clusterDomain);
 
-  return async function reconcile(key: string): Promise<void> {
+  return async function reconcile(key: string): Promise<{ requeueAfter?: number } | void> {
     const { namespace, name } = splitObjectKey(key);
     const server = deps.servers.get(namespace, name);
     // Gone, or going: its children carry owner references, and garbage collection removes them.
@@ -52,10 +60,18 @@ export function createMcpServerReconciler(deps: McpServerReconcilerDeps) {
 
     const peers = resolvePeers(server, context.lookup, deps.clusterDomain);
     const routes = routesForServer(key, deps.routes.list(namespace), context);
+    const secretNames = referencedSecrets(server);
+    const versions = secretNames.length > 0 ? await deps.secretVersions(namespace ?? 'default', secretNames) : {};
+    const missingSecrets = secretNames.filter((name) => versions[name] === undefined);
     let rendered: ReturnType<typeof renderServer> | undefined;
     let renderError: string | undefined;
     try {
-      rendered = renderServer(server, { defaultImage: deps.defaultImage, peers: peers.targets, routes: routes.rendered });
+      rendered = renderServer(server, {
+        defaultImage: deps.defaultImage,
+        peers: peers.targets,
+        routes: routes.rendered,
+        secretVersions: Object.fromEntries(Object.entries(versions).filter((entry): entry is [string, string] => entry[1] !== undefined)),
+      });
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       renderError = error.message;
@@ -89,6 +105,7 @@ export function createMcpServerReconciler(deps: McpServerReconcilerDeps) {
       attachedRoutes: routes.attached,
       configHash: rendered?.config.configHash ?? server.status?.configHash,
       renderError,
+      missingSecrets,
       clusterDomain: deps.clusterDomain,
       now: now(),
     });
@@ -107,5 +124,6 @@ export function createMcpServerReconciler(deps: McpServerReconcilerDeps) {
         note: `${changed.type}=${changed.status}: ${changed.message}`,
       });
     }
+    return secretNames.length > 0 ? { requeueAfter: deps.secretRecheckMs } : undefined;
   };
 }

@@ -16,6 +16,8 @@ export interface StatusInputs {
   configHash: string | undefined;
   /** Set when the spec could not be rendered into a usable gateway config. */
   renderError: string | undefined;
+  /** Referenced Secrets that do not exist (the pods cannot start without them). */
+  missingSecrets?: string[];
   clusterDomain: string;
   now: Date;
 }
@@ -48,9 +50,12 @@ export function serverStatus(inputs: StatusInputs): McpServerStatus {
   const { server, deployment, peers } = inputs;
   const { ready, progressing } = readiness(server, deployment);
   const replicaFailure = deployment?.status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
+  const missingSecrets = inputs.missingSecrets ?? [];
   const degraded: ConditionInput = inputs.renderError
     ? { type: 'Degraded', status: true, reason: 'InvalidConfiguration', message: inputs.renderError }
-    : replicaFailure
+    : missingSecrets.length > 0
+      ? { type: 'Degraded', status: true, reason: 'SecretNotFound', message: `Secret(s) not found in ${server.metadata.namespace}: ${missingSecrets.join(', ')}` }
+      : replicaFailure
       ? { type: 'Degraded', status: true, reason: 'ReplicaFailure', message: replicaFailure.message ?? 'pods cannot be created' }
       : { type: 'Degraded', status: false, reason: 'AsExpected', message: 'no problems found' };
   const peersResolved: ConditionInput =

@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import type { McpServer } from '../../src/api/index.js';
 import { GATEWAY_DEFAULTS } from '../../src/config/defaults.js';
 import { parseConfig, type GatewayConfigInput } from '../../src/config/index.js';
+import { securityConfig } from './secrets.js';
 
 export interface RenderedGatewayConfig {
   /** The config as written into the ConfigMap. */
@@ -39,6 +40,8 @@ export interface GatewayWiring {
   /** Resolved peers, in spec order. */
   peers: ResolvedTarget[];
   routes: ResolvedRoute[];
+  /** resourceVersion of each referenced Secret: a change rolls the pods. */
+  secretVersions?: Record<string, string>;
 }
 
 /** The id a gateway of this McpServer goes by on forwarding paths; peers name it the same way. */
@@ -74,6 +77,7 @@ export function renderGatewayConfig(server: McpServer, wiring: GatewayWiring): R
       deadLetter: spec.forwarding?.deadLetter?.url ? { url: spec.forwarding.deadLetter.url } : undefined,
     }),
     routes: wiring.routes,
+    ...securityConfig(server),
     shutdown: defined({ gracePeriod: spec.shutdown?.gracePeriod }),
     kubernetesEvents: {
       enabled: spec.kubernetesEvents?.enabled ?? true,
@@ -94,7 +98,7 @@ export function renderGatewayConfig(server: McpServer, wiring: GatewayWiring): R
     input,
     yaml,
     // Peers and routes are reloaded by a running gateway; every other setting needs a restart.
-    restartHash: hash(JSON.stringify(restartRelevant)),
+    restartHash: hash(JSON.stringify([restartRelevant, wiring.secretVersions ?? {}])),
     configHash: hash(yaml),
   };
 }

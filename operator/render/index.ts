@@ -20,7 +20,7 @@ export interface RenderedServer {
 }
 
 export function renderServer(server: McpServer, context: RenderContext): RenderedServer {
-  const config = renderGatewayConfig(server, { peers: context.peers, routes: context.routes });
+  const config = renderGatewayConfig(server, { peers: context.peers, routes: context.routes, secretVersions: context.secretVersions ?? {} });
   const names = childNames(server);
   const configMap: V1ConfigMap = {
     apiVersion: 'v1',

@@ -3,6 +3,7 @@ import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 import type { McpServer } from '../../src/api/index.js';
 import { GATEWAY_DEFAULTS } from '../../src/config/defaults.js';
 import { parseDuration } from '../../src/config/units.js';
+import { secretVolumes } from './secrets.js';
 import { CONFIG_FILE_NAME, CONFIG_MOUNT_PATH, RESTART_HASH_ANNOTATION, childNames, commonLabels, selectorLabels } from './names.js';
 
 export interface WorkloadOptions {
@@ -31,6 +32,7 @@ export function renderDeployment(server: McpServer, options: WorkloadOptions): V
   const pod = server.spec.pod ?? {};
   const graceMs = parseDuration(server.spec.shutdown?.gracePeriod ?? GATEWAY_DEFAULTS.shutdownGracePeriodMs) ?? GATEWAY_DEFAULTS.shutdownGracePeriodMs;
   const replicas = desiredReplicas(server);
+  const secrets = secretVolumes(server);
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -82,12 +84,14 @@ export function renderDeployment(server: McpServer, options: WorkloadOptions): V
               volumeMounts: [
                 { name: 'config', mountPath: CONFIG_MOUNT_PATH, readOnly: true },
                 { name: 'tmp', mountPath: '/tmp' },
+                ...secrets.volumeMounts,
               ],
             },
           ],
           volumes: [
             { name: 'config', configMap: { name: names.configMap } },
             { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+            ...secrets.volumes,
           ],
         },
       },

@@ -15,6 +15,10 @@ import {
 } from './common.js';
 import { s, type Infer } from './schema-builder.js';
 
+const secretName = (description: string) => s.object({ name: s.string({ minLength: 1, maxLength: 253 }) }).describe(description);
+const secretKeyRef = (description: string) =>
+  s.object({ name: s.string({ minLength: 1, maxLength: 253 }), key: s.string({ minLength: 1, maxLength: 253 }) }).describe(description);
+
 const port = (description: string, fallback: number) => s.integer({ minimum: 1, maximum: 65535, default: fallback }).describe(description).opt();
 
 export const peerSchema = s
@@ -95,6 +99,41 @@ export const mcpServerSpecSchema = s
       .describe('events.k8s.io Events about this McpServer for dispatched events, for Argo resource EventSources.')
       .opt(),
     shutdown: s.object({ gracePeriod: duration('Time to drain queued events on shutdown.').opt() }).opt(),
+    security: s
+      .object({
+        auth: s
+          .object({
+            mode: s.enum(['none', 'apiKey', 'jwt', 'any'], { default: 'none' }).describe('Credentials ingest and subscriptions need.').opt(),
+            apiKeysSecret: secretName('A Secret whose every key is one API key (the key name is its id); rotated live.').opt(),
+            jwt: s
+              .object({
+                issuer: s.string({ maxLength: 1024 }).describe('Required iss.').opt(),
+                audience: s.array(s.string({ maxLength: 1024 }), { maxItems: 16 }).describe('Accepted aud values.').opt(),
+                jwksUrl: s.string({ maxLength: 2048, pattern: '^https?://[^\\s/]+.*$' }).describe('Signing keys from a JWKS endpoint.').opt(),
+                keysSecret: secretKeyRef('A Secret key holding a JWKS document or a PEM public key.').opt(),
+              })
+              .opt(),
+            tenantClaim: s.string({ minLength: 1, maxLength: 256 }).describe('The token claim that binds metadata.tenant_id (default tenant_id).').opt(),
+          })
+          .rule("!has(self.mode) || self.mode == 'none' || self.mode == 'jwt' || has(self.apiKeysSecret)", 'apiKeysSecret is required for mode apiKey or any')
+          .rule("!has(self.mode) || self.mode == 'none' || self.mode == 'apiKey' || has(self.jwt) && (has(self.jwt.jwksUrl) || has(self.jwt.keysSecret)) || self.mode == 'any' && has(self.apiKeysSecret)", 'jwt.jwksUrl or jwt.keysSecret is required for mode jwt')
+          .opt(),
+        federation: s
+          .object({
+            keysSecret: secretName('A Secret whose every key is an HMAC key (the key name is its key id), for signing forwarded events.'),
+            signingKeyId: s.string({ pattern: '^[A-Za-z0-9._-]{1,64}$' }).describe('The key id to sign with; defaults to the first.').opt(),
+            requireSignatures: s.boolean({ default: false }).describe('Refuse peer events without a valid signature.').opt(),
+          })
+          .opt(),
+        tls: s
+          .object({
+            secretName: s.string({ minLength: 1, maxLength: 253 }).describe('A kubernetes.io/tls Secret (tls.crt, tls.key) for the HTTP and gRPC servers.'),
+            mutual: s.boolean({ default: false }).describe('Require gRPC client certificates signed by the Secret\'s ca.crt.').opt(),
+          })
+          .opt(),
+      })
+      .describe('Authentication, signed federation and TLS, from Secrets in this namespace.')
+      .opt(),
     autoscaling: s
       .object({
         minReplicas: s.integer({ minimum: 1, maximum: 1000, default: 1 }).opt(),

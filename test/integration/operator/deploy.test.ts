@@ -67,7 +67,9 @@ describe('config/', () => {
       }
     };
     expect(can('patch', 'deployments', '-n', 'team-a')).toBe('yes');
-    expect(cannot('get', 'secrets', '-n', 'team-a')).toBe('no');
+    expect(can('get', 'secrets', '-n', 'team-a')).toBe('yes'); // the ones an McpServer names
+    expect(cannot('list', 'secrets', '-n', 'team-a')).toBe('no');
+    expect(cannot('watch', 'secrets', '-n', 'team-a')).toBe('no');
     expect(cannot('delete', 'mcpservers', '-n', 'team-a')).toBe('no');
     expect(cannot('create', 'pods', '-n', 'team-a')).toBe('no');
 

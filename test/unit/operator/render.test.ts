@@ -90,3 +90,30 @@ describe('renderServer', () => {
     expect(() => renderServer(server({ limits: { maxEventSize: 'banana' } }), context)).toThrow(/limits\.maxEventSize/);
   });
 });
+
+describe('renderServer with spec.security', () => {
+  const secured = server({
+    security: {
+      auth: { mode: 'any', apiKeysSecret: { name: 'keys' }, jwt: { issuer: 'https://idp', jwksUrl: 'https://idp/jwks' }, tenantClaim: 'org' },
+      federation: { keysSecret: { name: 'fed' }, requireSignatures: true },
+      tls: { secretName: 'cert', mutual: true },
+    },
+  });
+
+  it('mounts each referenced Secret read-only and points the gateway config at the files', () => {
+    const rendered = renderServer(secured, { ...context, secretVersions: { keys: '1', fed: '1', cert: '1' } });
+    const config = parseConfig(parse(find<V1ConfigMap>(rendered.objects, 'ConfigMap').data!['gateway.yaml']!));
+    expect(config.auth).toMatchObject({ mode: 'any', apiKeys: { file: '/etc/tas-mcp/secrets/api-keys' }, jwt: { issuer: 'https://idp' }, tenantClaim: 'org' });
+    expect(config.federation).toMatchObject({ keysFile: '/etc/tas-mcp/secrets/federation', requireSignatures: true });
+    expect(config.tls).toMatchObject({ certFile: '/etc/tas-mcp/secrets/tls/tls.crt', clientCaFile: '/etc/tas-mcp/secrets/tls/ca.crt' });
+    const pod = find<V1Deployment>(rendered.objects, 'Deployment').spec!.template.spec!;
+    expect(pod.volumes!.filter((v) => v.secret).map((v) => v.secret!.secretName)).toEqual(['keys', 'fed', 'cert']);
+    expect(pod.containers[0]!.volumeMounts!.filter((m) => m.mountPath.startsWith('/etc/tas-mcp/secrets')).every((m) => m.readOnly)).toBe(true);
+  });
+
+  it('rolls the pods when a referenced Secret changes', () => {
+    const before = renderServer(secured, { ...context, secretVersions: { keys: '1', fed: '1', cert: '1' } });
+    const after = renderServer(secured, { ...context, secretVersions: { keys: '2', fed: '1', cert: '1' } });
+    expect(after.config.restartHash).not.toBe(before.config.restartHash);
+  });
+});
