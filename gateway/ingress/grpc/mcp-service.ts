@@ -1,12 +1,12 @@
 // mcp.v1.MCPService: IngestEvent, StreamEvents, EventStream, GetHealth, GetMetrics.
 import * as grpc from '@grpc/grpc-js';
-import { checkTypePattern, compileTypeFilter, MATCH_ALL } from '../../../src/event/index.js';
+import { checkTypePattern, compileTypeFilter } from '../../../src/event/index.js';
 import type { EventBus } from '../../bus/event-bus.js';
 import type { Subscriptions } from '../../bus/subscriptions.js';
 import { isFailure, type IngestService } from '../../ingest/ingest-service.js';
 import type { GatewayStatus } from '../../status.js';
 import { callerOf } from './auth-guard.js';
-import { ingestInbound } from './inbound-stream.js';
+import { eventStreamHandler } from './event-stream.js';
 import { V1_EVENT_ENCODER } from './protos.js';
 import { outcomeToStatus, subscriptionRefusalStatus } from './status-map.js';
 import { grpcSubscriberTransport } from './subscriber-transport.js';
@@ -67,20 +67,7 @@ export function createMcpService(deps: McpServiceDeps): grpc.UntypedServiceImple
     if (!opened.ok) call.emit('error', subscriptionRefusalStatus(opened.reason, opened.message));
   };
 
-  const EventStream: grpc.handleBidiStreamingCall<unknown, unknown> = (call) => {
-    const caller = callerOf(call);
-    const opened = subscriptions.open({
-      kind: 'event_stream',
-      transport: grpcSubscriberTransport(call, V1_EVENT_ENCODER),
-      filter: MATCH_ALL,
-      tenant: caller.tenant,
-    });
-    if (!opened.ok) {
-      call.emit('error', subscriptionRefusalStatus(opened.reason, opened.message));
-      return;
-    }
-    ingestInbound({ call, ingest, bus, origin: opened.subscriber.id, caller });
-  };
+  const EventStream = eventStreamHandler({ ingest, bus, subscriptions }, 'event_stream', V1_EVENT_ENCODER);
 
   const GetHealth: grpc.handleUnaryCall<unknown, unknown> = (_call, callback) => {
     const health = status.health();

@@ -1,0 +1,37 @@
+// A bidirectional event stream, as MCPService/EventStream and the legacy mcp.Eventing/EventStream
+// both serve it: the caller receives the events of every other source (never its own echoes, only
+// its tenant's when it has one) in its wire format, and what it sends is ingested in order.
+import type * as grpc from '@grpc/grpc-js';
+import { MATCH_ALL } from '../../../src/event/index.js';
+import type { EventEncoder } from '../../bus/envelope.js';
+import type { EventBus } from '../../bus/event-bus.js';
+import type { SubscriberKind } from '../../bus/subscriber.js';
+import type { Subscriptions } from '../../bus/subscriptions.js';
+import type { IngestService } from '../../ingest/ingest-service.js';
+import { callerOf } from './auth-guard.js';
+import { ingestInbound } from './inbound-stream.js';
+import { subscriptionRefusalStatus } from './status-map.js';
+import { grpcSubscriberTransport } from './subscriber-transport.js';
+
+export interface EventStreamDeps {
+  ingest: IngestService;
+  bus: EventBus;
+  subscriptions: Subscriptions;
+}
+
+export function eventStreamHandler(deps: EventStreamDeps, kind: SubscriberKind, encoder: EventEncoder): grpc.handleBidiStreamingCall<unknown, unknown> {
+  return (call) => {
+    const caller = callerOf(call);
+    const opened = deps.subscriptions.open({
+      kind,
+      transport: grpcSubscriberTransport(call, encoder),
+      filter: MATCH_ALL,
+      tenant: caller.tenant,
+    });
+    if (!opened.ok) {
+      call.emit('error', subscriptionRefusalStatus(opened.reason, opened.message));
+      return;
+    }
+    ingestInbound({ call, ingest: deps.ingest, bus: deps.bus, origin: opened.subscriber.id, caller });
+  };
+}
