@@ -2,7 +2,7 @@
 // explicit free ports, ready when GET /ready answers 200, and its counts readable over GetMetrics.
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { CORES, PROJECT_DIST, spawnPinned, stop, waitFor } from './processes.js';
+import { CORES, PROJECT_DIST, spawnPinned, stop, tail, waitFor } from './processes.js';
 import { freePorts } from './ports.js';
 import { activeStreams, serverMetrics } from './proto.js';
 
@@ -25,18 +25,6 @@ export interface GatewayOptions {
   nodeArgs?: string[];
   /** Ports chosen beforehand (freePorts(3)), for a gateway whose id or URL others need first. */
   ports?: [number, number, number];
-}
-
-/** Keeps the last lines a process wrote, to explain a failure. */
-function tail(child: ChildProcess): () => string {
-  const lines: string[] = [];
-  const keep = (chunk: Buffer) => {
-    lines.push(...chunk.toString().split('\n').filter(Boolean));
-    lines.splice(0, Math.max(0, lines.length - 20));
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  return () => lines.join('\n');
 }
 
 export async function startGateway(options: GatewayOptions = {}): Promise<GatewayProcess> {

@@ -137,3 +137,15 @@ export async function waitFor(what: string, probe: () => Promise<boolean> | bool
     await sleep(everyMs);
   }
 }
+
+/** Keeps the last lines a process wrote, to explain a failure (and keeps its pipes drained). */
+export function tail(child: ChildProcess): () => string {
+  const lines: string[] = [];
+  const keep = (chunk: Buffer) => {
+    lines.push(...chunk.toString().split('\n').filter(Boolean));
+    lines.splice(0, Math.max(0, lines.length - 20));
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return () => lines.join('\n');
+}

@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import type { McpEvent } from '../../../src/event/index.js';
 import { PROTO_DIR } from '../../../src/paths.js';
 
 const definition = protoLoader.loadSync(join(PROTO_DIR, 'mcp/v1/mcp.proto'), {
@@ -20,14 +21,8 @@ export interface StreamEventsRequest {
   follow: boolean;
 }
 
-export interface IngestEventRequest {
-  event_id: string;
-  event_type: string;
-  source: string;
-  timestamp: number;
-  data: string;
-  metadata: Record<string, string>;
-}
+/** IngestEventRequest has the fields of the event model. */
+export type IngestEventRequest = McpEvent;
 
 /** Client whose StreamEvents yields each Event as its undecoded bytes. */
 export const RawStreamClient = grpc.makeGenericClientConstructor(

@@ -11,7 +11,7 @@ import { installCrds, startControlPlane, type ControlPlane } from '../../harness
 import { monotonicMicros, sleep } from '../lib/clock.js';
 import { benchKube, type BenchKube } from '../lib/kube.js';
 import { freePort } from '../lib/ports.js';
-import { CORES, cpuSeconds, PROJECT_DIST, rssBytes, spawnPinned, stop, waitFor } from '../lib/processes.js';
+import { CORES, cpuSeconds, PROJECT_DIST, rssBytes, spawnPinned, stop, tail, waitFor } from '../lib/processes.js';
 import { scrape, sumOf, type Sample } from '../lib/prom.js';
 import type { Row } from '../lib/report.js';
 
@@ -138,17 +138,6 @@ interface ServerList {
   items: { metadata: { generation?: number; resourceVersion: string }; status?: { observedGeneration?: number; configHash?: string } }[];
 }
 
-/** Keeps the last lines a process wrote (and keeps its pipes drained). */
-function tail(child: ChildProcess): () => string {
-  const lines: string[] = [];
-  const keep = (chunk: Buffer) => {
-    lines.push(...chunk.toString().split('\n').filter(Boolean));
-    lines.splice(0, Math.max(0, lines.length - 20));
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  return () => lines.join('\n');
-}
 
 async function startOperator(kubeconfigPath: string, workers: number): Promise<{ child: ChildProcess; metricsUrl: string; output: () => string }> {
   const port = await freePort();
