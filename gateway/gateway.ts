@@ -2,8 +2,6 @@
 // then owns the lifecycle (start, and a shutdown that drains).
 import type { FastifyInstance } from 'fastify';
 import { ConfigError, type GatewayConfig } from '../src/config/index.js';
-import { createKubeClients, loadKubeConfig } from '../src/kube/client.js';
-import { EventRecorder, createEventsApiWriter } from '../src/kube/event-recorder.js';
 import type { Logger } from '../src/observability/logger.js';
 import { createGatewayMetrics, type GatewayMetrics } from '../src/observability/metrics.js';
 import { hostname } from 'node:os';
@@ -25,7 +23,7 @@ import { createArgoGenericService } from './ingress/grpc/argo-generic-service.js
 import { createLegacyEventingService } from './ingress/grpc/legacy-service.js';
 import { createMcpService } from './ingress/grpc/mcp-service.js';
 import { createHealthApp, createHttpApp } from './ingress/http/app.js';
-import { KubernetesEventSink } from './sinks/kubernetes-events.js';
+import type { KubernetesEvents } from './sinks/kubernetes-events-wiring.js';
 import { GatewayStatus } from './status.js';
 import { grpcServerCredentials, type TlsFiles } from './tls/server-tls.js';
 
@@ -91,7 +89,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   const deadLetterSink = config.forwarding.deadLetter.url ? new DeadLetterSink(config.forwarding.deadLetter.url, log, config.forwarding.deadLetter.maxEntries) : undefined;
   let bus: EventBus;
   let forwarder: Forwarder;
-  const kubeEvents = createKubernetesEvents(config, log);
+  // Built in start(), and only when enabled: it loads the Kubernetes client.
+  let kubeEvents: KubernetesEvents | undefined;
   const metrics = createGatewayMetrics({
     kubernetesEvents: () => kubeEvents?.recorder.stats(),
     bufferDepth: () => bus.depth,
@@ -129,7 +128,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   forwarder.configure(config);
   bus = new EventBus({
     bufferSize: config.limits.bufferSize,
-    sinks: kubeEvents ? [history, registry, forwarder, kubeEvents.sink] : [history, registry, forwarder],
+    sinks: [history, registry, forwarder],
     onDispatched: (count) => metrics.eventsDispatched.inc(count),
   });
   const subscriptions = new Subscriptions({
@@ -188,6 +187,11 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   let stopping: Promise<void> | undefined;
 
   async function start(): Promise<BoundPorts> {
+    if (config.kubernetesEvents.enabled) {
+      const { createKubernetesEvents } = await import('./sinks/kubernetes-events-wiring.js');
+      kubeEvents = createKubernetesEvents(config, log);
+      if (kubeEvents) bus.addSink(kubeEvents.sink);
+    }
     const { host } = config.server;
     httpApp = await createHttpApp({
       ingest,
@@ -322,28 +326,6 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       return stopping;
     },
   };
-}
-
-/** The Event recorder and its sink, when kubernetesEvents.enabled; credentials in-cluster or KUBECONFIG. */
-function createKubernetesEvents(config: GatewayConfig, log: Logger) {
-  const settings = config.kubernetesEvents;
-  if (!settings.enabled || !settings.regarding) return undefined;
-  const clients = secretsFrom('kubernetesEvents.enabled', () => {
-    try {
-      return createKubeClients(loadKubeConfig({}));
-    } catch (error) {
-      throw new Error(`no Kubernetes credentials (in-cluster service account or KUBECONFIG): ${(error as Error).message}`);
-    }
-  });
-  const recorder = new EventRecorder({
-    writer: createEventsApiWriter(clients.events),
-    reportingController: 'mcp.tas.ai/gateway',
-    reportingInstance: config.identity.instance ?? hostname(),
-    qps: settings.qps,
-    burst: settings.burst,
-    logger: log.child({ component: 'kubernetes-events' }),
-  });
-  return { recorder, sink: new KubernetesEventSink(recorder, { ...settings, regarding: settings.regarding }) };
 }
 
 /** Secrets are read at start-up: one that is missing or unusable stops the gateway like a bad setting. */

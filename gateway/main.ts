@@ -59,9 +59,11 @@ async function main(): Promise<void> {
   try {
     await gateway.start();
   } catch (error) {
+    // Settings checked at start (credentials, certificates) stop it like any bad setting.
+    if (error instanceof ConfigError) process.stderr.write(`tas-mcp gateway: ${error.message}\n`);
     logger.fatal({ err: error }, 'gateway failed to start');
     logger.flush();
-    process.exit(1);
+    process.exit(error instanceof ConfigError ? 2 : 1);
   }
 }
 

@@ -62,6 +62,11 @@ export class EventBus {
     return this.open;
   }
 
+  /** Adds a sink before traffic starts (one that is only built at start, such as Kubernetes Events). */
+  addSink(sink: DispatchSink): void {
+    this.sinks.push(sink);
+  }
+
   /** True when `count` more events would fit right now (for all-or-nothing batches). */
   hasRoomFor(count: number): boolean {
     return this.buffer.capacity - this.buffer.length >= count;

@@ -116,3 +116,14 @@ describe('SIGTERM', () => {
     producer.close();
   });
 });
+
+describe('Kubernetes Events without credentials', () => {
+  it('stop start-up with exit 2 naming kubernetesEvents.enabled', async () => {
+    const gateway = await startGateway({
+      env: { KUBERNETES_EVENTS: 'true', MCP_SERVER_NAME: 'x', POD_NAMESPACE: 'y', HOME: '/nonexistent' },
+      waitReady: false,
+    });
+    expect(await gateway.exited).toBe(2);
+    expect(gateway.output()).toMatch(/kubernetesEvents\.enabled: no Kubernetes credentials/);
+  });
+});
