@@ -132,7 +132,8 @@ export class Forwarder implements DispatchSink {
     for (const delivery of existing.values()) {
       if (!kept.has(delivery)) delivery.close('target_removed');
     }
-    this.routes = routes;
+    // Only routes with somewhere to send are looked at per event.
+    this.routes = routes.filter((route) => route.deliveries.length > 0);
     this.options.logger.info(
       { peers: forwarding.targets.map((t) => t.id), routes: config.routes.map((r) => r.name) },
       'forwarding configured',
@@ -141,7 +142,7 @@ export class Forwarder implements DispatchSink {
 
   dispatch(envelope: Envelope): void {
     const event = envelope.event;
-    if (this.routes.every((route) => route.deliveries.length === 0)) return;
+    if (this.routes.length === 0) return;
     if (hopsOf(event) >= this.maxHops) {
       this.skippedHopLimit++;
       return;
@@ -154,7 +155,7 @@ export class Forwarder implements DispatchSink {
     }
     let outgoing: McpEvent | undefined;
     for (const route of this.routes) {
-      if (route.deliveries.length === 0 || !route.matches(event)) continue;
+      if (!route.matches(event)) continue;
       for (const delivery of route.deliveries) {
         const id = delivery.target.id;
         if (id === this.options.selfId || path.includes(id)) {
@@ -175,7 +176,7 @@ export class Forwarder implements DispatchSink {
   /** Sends dead letters again to their target (fresh attempts); returns those whose target is gone. */
   redrive(filter: DeadLetterFilter, limit: number): { redriven: number; unknownTarget: number } {
     const letters = this.options.deadLetters.take(filter, limit);
-    const deliveries = this.routes.flatMap((route) => route.deliveries);
+    const deliveries = this.allDeliveries();
     const orphans: DeadLetter[] = [];
     for (const letter of letters) {
       const delivery = deliveries.find((d) => d.route === letter.route && d.target.id === letter.target);

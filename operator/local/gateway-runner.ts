@@ -5,10 +5,10 @@
 // hash changes, and reports the Deployment's status as a real cluster would.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { KubernetesObject, V1ConfigMap, V1Deployment } from '@kubernetes/client-node';
 import type { Informer } from '../../src/kube/informer.js';
+import { freePort } from '../../test/harness/ports.js';
 import type { KubeObjectClient } from '../../src/kube/object-client.js';
 import type { Logger } from '../../src/observability/logger.js';
 import { CONFIG_FILE_NAME, RESTART_HASH_ANNOTATION } from '../render/names.js';
@@ -41,17 +41,6 @@ export interface RunningGateway {
   ports: LocalPorts;
   ready: boolean;
   logPath: string;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 export class GatewayRunner {

@@ -14,8 +14,9 @@ import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { binDir, binPath } from './binaries.js';
 import { createPki, type Pki } from './pki.js';
+import { freePorts } from './ports.js';
 import {
-  freePorts, isAlive, registerCleanup, signalGroup, sleep, startProcess, stopGroup, tail, type Managed,
+  isAlive, registerCleanup, signalGroup, sleep, startProcess, stopGroup, tail, type Managed,
 } from './proc.js';
 
 export type Profile = 'api' | 'full';

@@ -8,3 +8,4 @@ export {
   type KubeconfigLike,
 } from './kube.js';
 export { binDir, binPath, pinnedKubernetesVersion, repoRoot, BINARIES } from './binaries.js';
+export { freePort, freePorts } from './ports.js';

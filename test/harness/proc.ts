@@ -1,31 +1,8 @@
-// Process plumbing for the control-plane harness: free loopback ports, child processes in their own
+// Process plumbing for the control-plane harness: child processes in their own
 // process group with their output in a log file, and a last-resort cleanup that kills every group still
 // registered when this process exits or is interrupted.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
-
-/** Asks the kernel for `count` distinct free loopback ports (bind :0, read the port, release them). */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers: Server[] = [];
-  try {
-    const ports: number[] = [];
-    for (let i = 0; i < count; i++) {
-      const server = createServer();
-      servers.push(server);
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => resolve());
-      });
-      const address = server.address();
-      if (address === null || typeof address === 'string') throw new Error('no port from listen(0)');
-      ports.push(address.port);
-    }
-    return ports;
-  } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-  }
-}
 
 export interface Managed {
   name: string;

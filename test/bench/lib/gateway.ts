@@ -3,7 +3,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { CORES, PROJECT_DIST, spawnPinned, stop, tail, waitFor } from './processes.js';
-import { freePorts } from './ports.js';
+import { freePorts } from '../../harness/ports.js';
 import { activeStreams, serverMetrics } from './proto.js';
 
 export interface GatewayProcess {

@@ -10,7 +10,7 @@
 import { monotonicMicros, sleep } from '../lib/clock.js';
 import { startGateway, type GatewayProcess } from '../lib/gateway.js';
 import { describeLoad, machineWindow } from '../lib/machine.js';
-import { freePorts } from '../lib/ports.js';
+import { freePorts } from '../../harness/ports.js';
 import { cpuSeconds, rssBytes } from '../lib/processes.js';
 import { scrape, sumOf, type Sample } from '../lib/prom.js';
 import type { Row } from '../lib/report.js';

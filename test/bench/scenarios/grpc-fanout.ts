@@ -3,7 +3,7 @@
 // an event takes from the producer's send to a subscriber's receive (p50/p99/max). At some
 // rates the same clients also drive a bare grpc-js fan-out server, right after the gateway:
 // the baseline for what grpc-js and this machine allow at all.
-import { freePort } from '../lib/ports.js';
+import { freePort } from '../../harness/ports.js';
 import { monotonicMicros, sleep } from '../lib/clock.js';
 import { startGateway } from '../lib/gateway.js';
 import { describeLoad, machineWindow } from '../lib/machine.js';

@@ -4,7 +4,7 @@
 import { sleep } from '../lib/clock.js';
 import { startGateway } from '../lib/gateway.js';
 import { ID_PLACEHOLDER, runLoad, type LoadResult } from '../lib/load-http.js';
-import { freePort } from '../lib/ports.js';
+import { freePort } from '../../harness/ports.js';
 import { CORES, cpuSeconds, spawnNodeWorker, stop, waitFor } from '../lib/processes.js';
 import type { Row } from '../lib/report.js';
 import { machineWindow } from '../lib/machine.js';

@@ -10,7 +10,7 @@ import { CRD_DIR } from '../../../src/paths.js';
 import { installCrds, startControlPlane, type ControlPlane } from '../../harness/index.js';
 import { monotonicMicros, sleep } from '../lib/clock.js';
 import { benchKube, type BenchKube } from '../lib/kube.js';
-import { freePort } from '../lib/ports.js';
+import { freePort } from '../../harness/ports.js';
 import { CORES, cpuSeconds, PROJECT_DIST, rssBytes, spawnPinned, stop, tail, waitFor } from '../lib/processes.js';
 import { scrape, sumOf, type Sample } from '../lib/prom.js';
 import type { Row } from '../lib/report.js';

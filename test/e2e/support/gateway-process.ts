@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../../src/paths.js';
-import { freePort } from './ports.js';
+import { freePort } from '../../harness/ports.js';
 
 export const GATEWAY_MAIN = join(PROJECT_ROOT, 'dist/gateway/main.js');
 

@@ -1,5 +1,6 @@
-// Free TCP ports on 127.0.0.1: the gateway wants explicit ports, so we ask the kernel for
-// unused ones (listen on 0, read the port, close) and never hand out the same one twice.
+// Free TCP ports on 127.0.0.1, for the control plane, gateway processes and benchmarks: ask the
+// kernel for unused ones (listen on 0, read the port, close), and never hand out the same one
+// twice in this process, so ports chosen before their servers start cannot collide.
 import { createServer } from 'node:net';
 
 const handedOut = new Set<number>();
