@@ -33,7 +33,7 @@ export interface ForwarderOptions {
   onCircuitOpened?: (target: string, lastError: string) => void;
   /** Signs an event as it leaves (federation signatures), after this gateway is on its path. */
   sign?: ((event: McpEvent) => McpEvent) | undefined;
-  createSender?: (target: Target, concurrency: number) => Sender;
+  createSender?: (target: Target, concurrency: number, retryOn: RetryPolicy['retryOn']) => Sender;
 }
 
 export interface ForwardingStats {
@@ -42,10 +42,10 @@ export interface ForwardingStats {
   targets: { route: string; target: string; url: string; accepted: number; delivered: number; deadLettered: number; inFlight: number; circuit: string }[];
 }
 
-function defaultSender(target: Target, concurrency: number): Sender {
+function defaultSender(target: Target, concurrency: number, retryOn: RetryPolicy['retryOn']): Sender {
   return target.url.startsWith('grpc:')
-    ? createGrpcSender(target.url)
-    : createHttpSender({ url: target.url, format: target.format, maxSockets: concurrency });
+    ? createGrpcSender(target.url, retryOn)
+    : createHttpSender({ url: target.url, format: target.format, maxSockets: concurrency, retryOn });
 }
 
 function routeMatcher(match: GatewayConfig['routes'][number]['match']): (event: McpEvent) => boolean {
@@ -88,7 +88,7 @@ export class Forwarder implements DispatchSink {
       const delivery = new TargetDelivery({
         route,
         target,
-        sender: (this.options.createSender ?? defaultSender)(target, forwarding.concurrency),
+        sender: (this.options.createSender ?? defaultSender)(target, forwarding.concurrency, retry.retryOn),
         retry,
         timeoutMs,
         concurrency: forwarding.concurrency,
@@ -108,6 +108,7 @@ export class Forwarder implements DispatchSink {
       maxAttempts: forwarding.retry.maxAttempts,
       initialBackoffMs: forwarding.retry.initialBackoff,
       maxBackoffMs: forwarding.retry.maxBackoff,
+      retryOn: forwarding.retry.retryOn,
     };
     const routes: Route[] = [
       {
@@ -120,6 +121,7 @@ export class Forwarder implements DispatchSink {
           maxAttempts: route.delivery.retry?.maxAttempts ?? baseRetry.maxAttempts,
           initialBackoffMs: route.delivery.retry?.initialBackoff ?? baseRetry.initialBackoffMs,
           maxBackoffMs: route.delivery.retry?.maxBackoff ?? baseRetry.maxBackoffMs,
+          retryOn: route.delivery.retry?.retryOn ?? baseRetry.retryOn,
         };
         const timeout = route.delivery.timeout ?? forwarding.timeout;
         return {

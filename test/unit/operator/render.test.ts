@@ -67,6 +67,24 @@ describe('renderServer', () => {
     ]);
   });
 
+  it('renders retryOn from the McpServer and from a route, for the gateway to load', () => {
+    const rendered = renderServer(server({ forwarding: { retry: { maxAttempts: 3, retryOn: ['5xx', 429, 'UNAVAILABLE'] } } }), {
+      ...context,
+      routes: [
+        {
+          name: 'team-a/argo',
+          match: { eventTypes: [], sources: [], metadata: {} },
+          targets: [{ url: 'http://argo:12000/mcp', id: 'argo:12000', format: 'cloudevents' as const }],
+          delivery: { retry: { retryOn: [400, '5xx'] } },
+        },
+      ],
+    });
+    const config = parseConfig(parse(find<V1ConfigMap>(rendered.objects, 'ConfigMap').data!['gateway.yaml']!));
+    expect(config.forwarding.retry).toMatchObject({ maxAttempts: 3, retryOn: ['5xx', 429, 'UNAVAILABLE'] });
+    expect(config.routes[0]!.delivery.retry).toEqual({ retryOn: [400, '5xx'] });
+    expect(() => renderServer(server({ forwarding: { retry: { retryOn: ['sometimes'] } } }), context)).toThrow(/forwarding\.retry\.retryOn\.0/);
+  });
+
   it('rolls the pods for restart settings only: peers change the config, not the restart hash', () => {
     const base = renderServer(server(), context);
     const peered = renderServer(server(), { ...context, peers: [peer('grpc://x:50051', 'x')] });
