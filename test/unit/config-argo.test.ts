@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { parseGenericConfig } from '../../gateway/ingress/grpc/argo-generic-service.js';
-import { LABELS } from '../../gateway/sinks/kubernetes-events.js';
+import { LABELS, REASONS } from '../../gateway/sinks/kubernetes-events.js';
+import { parseConfig } from '../../src/config/index.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
 
 const load = (file: string) =>
@@ -24,10 +25,33 @@ describe('config/argo', () => {
     expect(generic.jsonBody).toBe(true);
   });
 
-  it('the resource EventSource selects the label the gateway puts on its Events', () => {
-    const resource = eventSources.find((e) => e.spec.resource)!.spec.resource['alpha-dispatched'];
-    expect(resource).toMatchObject({ group: 'events.k8s.io', version: 'v1', resource: 'events', namespace: alpha.metadata.namespace });
-    expect(resource.filter.labels).toEqual([{ key: LABELS.server, operation: '==', value: 'alpha' }]);
+  it('the resource EventSource selects dispatches (or failures) by the labels the gateway puts on its Events, after its start', () => {
+    const resource = eventSources.find((e) => e.spec.resource)!.spec.resource;
+    for (const name of ['alpha-dispatched', 'alpha-failures']) {
+      expect(resource[name]).toMatchObject({ group: 'events.k8s.io', version: 'v1', resource: 'events', namespace: alpha.metadata.namespace });
+      expect(resource[name].filter.afterStart, name).toBe(true);
+    }
+    expect(resource['alpha-dispatched'].filter.labels).toEqual([
+      { key: LABELS.server, operation: '==', value: 'alpha' },
+      { key: LABELS.reason, operation: '==', value: REASONS.dispatched },
+    ]);
+    expect(resource['alpha-failures'].filter.labels).toEqual([
+      { key: LABELS.server, operation: '==', value: 'alpha' },
+      { key: LABELS.reason, operation: 'in', value: `${REASONS.deadLettered},${REASONS.peerUnreachable}` },
+    ]);
+  });
+
+  it('the Sensor\'s string filters are anchored regular expressions (Argo matches them anywhere in the value)', () => {
+    const sensor = load('argo/sensor.yaml')[0]!;
+    const values = sensor.spec.dependencies.flatMap((d: any) => d.filters.data.filter((f: any) => f.type === 'string').flatMap((f: any) => f.value as string[]));
+    expect(values.length).toBeGreaterThan(0);
+    for (const value of values) expect(value).toMatch(/^\^.*\$$/);
+  });
+
+  it('the webhook route retries the 400 Argo answers while its EventSource restarts', () => {
+    const route = load('argo/mcproute-to-webhook.yaml')[0]!;
+    const config = parseConfig({ routes: [{ name: 'argo', targets: route.spec.targets, delivery: route.spec.delivery }] });
+    expect(config.routes[0]!.delivery.retry!.retryOn).toEqual(expect.arrayContaining([400, '5xx', 404, 408, 409, 429]));
   });
 
   it('the McpRoute posts CloudEvents to the webhook EventSource\'s Service, port and endpoint', () => {

@@ -275,7 +275,7 @@ func loadKind(file, kind string, into any) error {
 			return fmt.Errorf("%s: %w", file, err)
 		}
 		if meta.APIVersion == "argoproj.io/v1alpha1" && meta.Kind == kind {
-			if err := yaml.UnmarshalStrict(doc, into); err != nil {
+			if err := strictDecode(doc, into); err != nil {
 				return fmt.Errorf("%s: %w", file, err)
 			}
 			return nil

@@ -25,6 +25,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	k8syaml "k8s.io/apimachinery/pkg/util/yaml"
+	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
 
@@ -110,6 +111,28 @@ func stripComments(doc []byte) []byte {
 	return bytes.Join(kept, []byte("\n"))
 }
 
+// strictDecode decodes YAML the way the API server decodes a strict request: duplicate keys,
+// unknown fields and fields in the wrong case are errors (encoding/json alone would take
+// "afterstart" for afterStart).
+func strictDecode(doc []byte, into any) error {
+	data, err := yaml.YAMLToJSONStrict(doc)
+	if err != nil {
+		return err
+	}
+	strict, err := kjson.UnmarshalStrict(data, into)
+	if err != nil {
+		return err
+	}
+	if len(strict) > 0 {
+		problems := make([]string, len(strict))
+		for i, e := range strict {
+			problems[i] = e.Error()
+		}
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
 func validateDocument(doc []byte) objectReport {
 	var meta struct {
 		metav1.TypeMeta `json:",inline"`
@@ -129,22 +152,22 @@ func validateDocument(doc []byte) objectReport {
 	switch meta.APIVersion + " " + meta.Kind {
 	case "argoproj.io/v1alpha1 EventSource":
 		var es aev1.EventSource
-		if err := yaml.UnmarshalStrict(doc, &es); err != nil {
+		if err := strictDecode(doc, &es); err != nil {
 			return fail("argo", err)
 		}
 		return fail("argo", validateEventSource(&es))
 	case "argoproj.io/v1alpha1 Sensor":
 		var sensor aev1.Sensor
-		if err := yaml.UnmarshalStrict(doc, &sensor); err != nil {
+		if err := strictDecode(doc, &sensor); err != nil {
 			return fail("argo", err)
 		}
 		return fail("argo", validateSensor(&sensor))
 	case "v1 ServiceAccount":
-		return fail("decode", yaml.UnmarshalStrict(doc, &corev1.ServiceAccount{}))
+		return fail("decode", strictDecode(doc, &corev1.ServiceAccount{}))
 	case "rbac.authorization.k8s.io/v1 Role":
-		return fail("decode", yaml.UnmarshalStrict(doc, &rbacv1.Role{}))
+		return fail("decode", strictDecode(doc, &rbacv1.Role{}))
 	case "rbac.authorization.k8s.io/v1 RoleBinding":
-		return fail("decode", yaml.UnmarshalStrict(doc, &rbacv1.RoleBinding{}))
+		return fail("decode", strictDecode(doc, &rbacv1.RoleBinding{}))
 	}
 	if reason, ok := skipped[meta.APIVersion+" "+meta.Kind]; ok {
 		report.Checked, report.Reason = "skipped", reason
