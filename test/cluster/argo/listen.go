@@ -53,7 +53,7 @@ func listen(kind string, args []string) int {
 	flags := flag.NewFlagSet("listen "+kind, flag.ContinueOnError)
 	eventSourceFile := flags.String("eventsource", "", "the EventSource YAML (a shipped file)")
 	eventName := flags.String("event", "", "which event of the EventSource to run")
-	sensorFile := flags.String("sensor", "", "the Sensor YAML whose dependencies on this event are applied")
+	sensorFile := flags.String("sensor", "", "the Sensor YAML whose dependencies on this event are applied (optional)")
 	url := flags.String("url", "", "generic: the gateway's gRPC address, in place of the file's url")
 	port := flags.Int("port", 0, "webhook: the port to serve, in place of the file's port")
 	namespace := flags.String("namespace", "", "resource: the namespace to watch, in place of the file's")
@@ -62,26 +62,29 @@ func listen(kind string, args []string) int {
 	if err := flags.Parse(args); err != nil {
 		return 2
 	}
-	if *eventSourceFile == "" || *eventName == "" || *sensorFile == "" {
-		fmt.Fprintln(os.Stderr, "argo-check listen: --eventsource, --event and --sensor are required")
+	if *eventSourceFile == "" || *eventName == "" {
+		fmt.Fprintln(os.Stderr, "argo-check listen: --eventsource and --event are required")
 		return 2
 	}
 	es, err := loadEventSource(*eventSourceFile)
 	if err != nil {
 		return failed(err)
 	}
-	sensor, err := loadSensor(*sensorFile)
-	if err != nil {
-		return failed(err)
-	}
+	// Without --sensor, events are reported with no dependency verdicts.
 	var deps []aev1.EventDependency
-	for _, d := range sensor.Spec.Dependencies {
-		if d.EventSourceName == es.Name && d.EventName == *eventName {
-			deps = append(deps, d)
+	if *sensorFile != "" {
+		sensor, err := loadSensor(*sensorFile)
+		if err != nil {
+			return failed(err)
 		}
-	}
-	if len(deps) == 0 {
-		return failed(fmt.Errorf("Sensor %s has no dependency on %s/%s", sensor.Name, es.Name, *eventName))
+		for _, d := range sensor.Spec.Dependencies {
+			if d.EventSourceName == es.Name && d.EventName == *eventName {
+				deps = append(deps, d)
+			}
+		}
+		if len(deps) == 0 {
+			return failed(fmt.Errorf("Sensor %s has no dependency on %s/%s", sensor.Name, es.Name, *eventName))
+		}
 	}
 
 	m := metrics.NewMetrics(es.Namespace)
