@@ -254,7 +254,7 @@ function lifecycle(config: GatewayConfig, deps: GatewayDeps, parts: Parts): Gate
           authenticator,
           onFailure: onGrpcAuthFailure,
         }),
-        argoGeneric: guardService(ARGO_GENERIC_SERVICE, createArgoGenericService({ subscriptions, cursors: logParts.cursors }), {
+        argoGeneric: guardService(ARGO_GENERIC_SERVICE, createArgoGenericService({ subscriptions, cursors: logParts.cursors, log: eventLog }), {
           authenticator,
           onFailure: onGrpcAuthFailure,
         }),

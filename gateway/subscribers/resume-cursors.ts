@@ -76,28 +76,33 @@ export class WrittenPositions {
 
 /**
  * Wraps a named subscriber's transport so the positions it writes are saved under `key`:
- * periodically while it streams, and once more when it ends.
+ * periodically while it streams, and once more when it ends. `startedAfter` is where the stream
+ * began: what is saved while no write is old enough to count as received.
  */
 export function resumableTransport(
   inner: SubscriberTransport,
   store: CursorStore,
   key: string,
+  startedAfter: number,
   now: () => number = Date.now,
 ): SubscriberTransport {
   const written = new WrittenPositions();
   let saved: number | undefined;
-  const save = (position: number | undefined) => {
-    if (position === undefined || position === saved) return;
+  const save = (position: number) => {
+    if (position === saved) return;
     saved = position;
     store.set(key, position);
   };
-  const timer = setInterval(() => save(written.writtenBy(now() - RESUME_REWIND_MS)), CURSOR_SAVE_INTERVAL_MS).unref();
+  const settled = () => written.writtenBy(now() - RESUME_REWIND_MS) ?? startedAfter;
+  // Saved at once, so a stream that breaks before its first save resumes here, not at the live end.
+  save(startedAfter);
+  const timer = setInterval(() => save(settled()), CURSOR_SAVE_INTERVAL_MS).unref();
   const finish = (ending: StreamEnding) => {
     clearInterval(timer);
     if (ending.kind === 'cut_off') save(ending.lost.to);
-    else if (ending.kind === 'gone') save(written.writtenBy(now() - RESUME_REWIND_MS));
+    else if (ending.kind === 'gone') save(settled());
     // Ended by the gateway: everything written goes out before the status, so resume right after it.
-    else save(written.last);
+    else save(written.last ?? startedAfter);
   };
   return {
     get gone() {

@@ -9,6 +9,7 @@ import { status } from '@grpc/grpc-js';
 import { parse } from 'yaml';
 import { checkTypePattern, compileTypeFilter } from '../../../src/event/index.js';
 import type { Envelope } from '../../log/envelope.js';
+import type { LogSource } from '../../log/event-log.js';
 import { resumableTransport, type CursorStore } from '../../subscribers/resume-cursors.js';
 import type { Subscriptions } from '../../subscribers/subscriptions.js';
 import { callerOf } from './auth-guard.js';
@@ -74,7 +75,7 @@ export function cursorKey(name: string, tenant: string | undefined): string {
   return Buffer.from(`${tenant ?? ''}\u0000${name}`).toString('base64url') || '_';
 }
 
-export function createArgoGenericService(deps: { subscriptions: Subscriptions; cursors: CursorStore }): grpc.UntypedServiceImplementation {
+export function createArgoGenericService(deps: { subscriptions: Subscriptions; cursors: CursorStore; log: LogSource }): grpc.UntypedServiceImplementation {
   const StartEventSource: grpc.handleServerStreamingCall<EventSourceRequest, unknown> = async (call) => {
     const config = parseGenericConfig(call.request.config ?? Buffer.alloc(0));
     if ('error' in config) {
@@ -93,13 +94,14 @@ export function createArgoGenericService(deps: { subscriptions: Subscriptions; c
       return;
     }
     if (call.cancelled) return;
+    const startedAfter = resumeAfter ?? deps.log.livePosition;
     const opened = deps.subscriptions.open({
       kind: 'argo_generic',
-      transport: resumableTransport(grpcSubscriberTransport(call, genericEventEncoder(name)), deps.cursors, key),
+      transport: resumableTransport(grpcSubscriberTransport(call, genericEventEncoder(name)), deps.cursors, key, startedAfter),
       filter: compileTypeFilter(config.eventTypes),
       tenant,
       // A name seen before continues after what it was sent; a new one starts at the live end.
-      start: resumeAfter === undefined ? { live: true } : { after: resumeAfter },
+      start: { after: startedAfter },
     });
     if (!opened.ok) call.emit('error', subscriptionRefusalStatus(opened.reason, opened.message));
   };
