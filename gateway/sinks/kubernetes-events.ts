@@ -8,8 +8,8 @@
 import type { V1ObjectReference } from '@kubernetes/client-node';
 import type { GatewayConfig } from '../../src/config/index.js';
 import type { EventRecorder } from '../../src/kube/event-recorder.js';
-import type { DispatchSink } from '../bus/event-bus.js';
-import type { Envelope } from '../bus/envelope.js';
+import type { LogSink } from '../log/event-log.js';
+import type { Envelope } from '../log/envelope.js';
 import type { DeadLetter } from '../forwarding/dead-letters.js';
 import { labelValue } from './label-value.js';
 
@@ -32,7 +32,7 @@ function described(values: Record<string, string>): { labels: Record<string, str
   return { labels, annotations: { ...values } };
 }
 
-export class KubernetesEventSink implements DispatchSink {
+export class KubernetesEventSink implements LogSink {
   private readonly regarding: V1ObjectReference;
   private readonly serverLabel: string;
   private readonly everyEvent: boolean;
