@@ -74,7 +74,7 @@ const retryOn = z
     }),
   )
   .min(1, 'must name at least one status (leave retryOn out for the default)')
-  .max(64);
+  .max(32);
 
 const retry = z.strictObject({
   /** Attempts in all, the first included. */

@@ -116,6 +116,7 @@ describe("Argo's generic EventSource against a gateway", () => {
         timestamp: expect.any(Number),
         data: { id: 'document.uploaded-7' },
         metadata: { tenant_id: 't1' },
+        position: expect.any(Number), // where the event sits in the gateway's log
       },
     });
     const passed = (l: ArgoListener) => l.events.filter((e) => e.dependencies['generic-document-uploaded']).map(id).sort();
