@@ -37,7 +37,9 @@ async function listen(...args: Parameters<typeof startArgoListener>): Promise<Ar
 
 async function post(gateway: GatewayProcess, events: unknown[]): Promise<void> {
   const response = await fetch(`${gateway.httpUrl}/api/v1/events/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) });
-  expect(response.status, await response.text()).toBe(202);
+  const answer = (await response.json()) as { accepted?: number };
+  expect(response.status, JSON.stringify(answer)).toBe(200);
+  expect(answer.accepted).toBe(events.length); // every event taken, none refused
 }
 
 const countBy = <T>(items: T[], key: (item: T) => string) => {
