@@ -8,18 +8,17 @@ import { PROJECT_ROOT } from '../../../src/paths.js';
 
 let binary: string | undefined;
 
-/** The argo-check binary: $ARGO_CHECK_BIN, or the `argo` component of test/cluster/build.sh (built on first use). */
+/** The argo-check binary: in $TAS_ARGO_BIN_DIR, or the `argo` component of test/cluster/build.sh (built on first use). */
 export function argoCheckPath(): string {
   if (binary !== undefined) return binary;
-  const fromEnv = process.env.ARGO_CHECK_BIN;
-  if (fromEnv) {
-    binary = fromEnv;
-    return binary;
+  let dir = process.env.TAS_ARGO_BIN_DIR;
+  if (!dir) {
+    const result = spawnSync('bash', [join(PROJECT_ROOT, 'test/cluster/build.sh'), 'argo'], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`bash test/cluster/build.sh argo failed (exit ${result.status ?? result.signal})`);
+    dir = result.stdout.trim().split('\n').pop() ?? '';
   }
-  const result = spawnSync('bash', [join(PROJECT_ROOT, 'test/cluster/build.sh'), 'argo'], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`bash test/cluster/build.sh argo failed (exit ${result.status ?? result.signal})`);
-  const path = join(result.stdout.trim().split('\n').pop() ?? '', 'argo-check');
-  if (!existsSync(path)) throw new Error(`test/cluster/build.sh argo printed no bin dir holding argo-check: ${JSON.stringify(result.stdout)}`);
+  const path = join(dir, 'argo-check');
+  if (!existsSync(path)) throw new Error(`no argo-check in ${JSON.stringify(dir)} (TAS_ARGO_BIN_DIR, or the last line of test/cluster/build.sh argo)`);
   binary = path;
   return binary;
 }
