@@ -2,6 +2,7 @@
 // JetStream cluster come up, take acknowledged publishes, survive the loss of a node, lose and regain
 // their streams with stopAll/startAll, and leave no process or directory behind.
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -185,12 +186,42 @@ describe('three-node JetStream cluster', () => {
 
     await servers.startAll();
     expect(servers.pids()).toHaveLength(3);
-    // The same connection reconnects by itself.
-    expect((await publishAcked(js, 'events.a', 'e21')).seq).toBe(21);
+    // startAll() returns once the stream has a leader again: a new client publishes at the first try...
+    const fresh = await connect(servers.connectOptions());
+    try {
+      expect((await jetstream(fresh).publish('events.a', 'e21', { timeout: 2_000 })).seq).toBe(21);
+    } finally {
+      await fresh.close();
+    }
+    // ...and the old connection reconnects by itself.
+    expect((await publishAcked(js, 'events.a', 'e22')).seq).toBe(22);
     const info = await jsm.streams.info('EVENTS');
-    expect(info.state.messages).toBe(21);
+    expect(info.state.messages).toBe(22);
     expect(info.config.num_replicas).toBe(3);
     expect((await jsm.streams.getMessage('EVENTS', { seq: 15 }))?.string()).toBe('e15');
+  });
+
+  it('holds a replicated KV bucket', async () => {
+    const kv = await new Kvm(nc).create('cursors', { replicas: 3 });
+    expect((await kv.status()).replicas).toBe(3);
+    await kv.put('argo.source-a', '42');
+    await servers.killNode(0);
+    try {
+      // Direct gets go to any replica; right after a node dies the request may find no responder yet.
+      const deadline = Date.now() + 15_000;
+      let entry: Awaited<ReturnType<typeof kv.get>> | undefined;
+      while (entry === undefined) {
+        try {
+          entry = await kv.get('argo.source-a');
+        } catch (err) {
+          if (Date.now() > deadline) throw err;
+          await sleep(100);
+        }
+      }
+      expect(entry?.string()).toBe('42');
+    } finally {
+      await servers.startNode(0);
+    }
   });
 
   it('stop() leaves no process and no directory', async () => {

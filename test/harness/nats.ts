@@ -288,7 +288,9 @@ function makeStateDir(given: string | undefined): string {
 
 /**
  * Creates a stream with `replicas` replicas (needs a meta leader and that many peers), publishes one
- * message and waits for its acknowledgement, then deletes the stream.
+ * message and waits for its acknowledgement, then deletes the stream. In a cluster, also checks that
+ * every existing stream and consumer has a leader again: after a restart each elects its own, seconds
+ * after the meta leader, and until then publishes to it fail.
  */
 async function probeJetStream(opts: NodeConnectionOptions, replicas: number): Promise<void> {
   const nc = await connect({ ...opts, timeout: 2_000, reconnect: false, name: 'tas-harness-probe' });
@@ -302,6 +304,17 @@ async function probeJetStream(opts: NodeConnectionOptions, replicas: number): Pr
       if (ack.stream !== name || ack.seq !== 1) throw new Error(`unexpected ack ${JSON.stringify(ack)}`);
     } finally {
       await jsm.streams.delete(name).catch(() => undefined);
+    }
+    if (replicas > 1) {
+      for await (const stream of jsm.streams.list()) {
+        const streamName = stream.config.name;
+        if (stream.cluster !== undefined && !stream.cluster.leader) throw new Error(`stream ${streamName} has no leader yet`);
+        for await (const consumer of jsm.consumers.list(streamName)) {
+          if (consumer.cluster !== undefined && !consumer.cluster.leader) {
+            throw new Error(`consumer ${streamName}/${consumer.name} has no leader yet`);
+          }
+        }
+      }
     }
   } finally {
     await nc.close();
