@@ -41,7 +41,7 @@ export async function eventRoutes(app: FastifyInstance, options: EventRoutesOpti
   const { ingest } = options;
 
   const ingestOne = (code: 200 | 202) => async (request: FastifyRequest, reply: FastifyReply) => {
-    const outcome = ingest.ingest(request.body, 'http', { caller: request.caller });
+    const outcome = await ingest.ingest(request.body, 'http', { caller: request.caller });
     if (isFailure(outcome)) return sendFailure(reply, outcome, claimedEventId(request.body));
     return reply.code(code).send({ event_id: outcome.event.event_id, status: outcome.status });
   };
@@ -71,7 +71,7 @@ export async function eventRoutes(app: FastifyInstance, options: EventRoutesOpti
           message: `events: a batch holds 1 to ${options.maxBatchSize} events (MAX_BATCH_SIZE), got ${events.length}`,
         });
       }
-      const outcome = ingest.ingestBatch(events, 'http', { caller: request.caller });
+      const outcome = await ingest.ingestBatch(events, 'http', { caller: request.caller });
       if (isFailure(outcome)) return sendFailure(reply, outcome);
       return reply.code(202).send({
         status: 'accepted',

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { DeadLetter } from '../../../gateway/forwarding/dead-letters.js';
-import type { Sender, SendResult } from '../../../gateway/forwarding/sender.js';
-import { TargetDelivery } from '../../../gateway/forwarding/target-delivery.js';
-import type { McpEvent } from '../../../src/event/index.js';
+import type { DeadLetter } from '../../../../gateway/forwarding/dead-letters.js';
+import type { Sender, SendResult } from '../../../../gateway/forwarding/sender.js';
+import { TargetDelivery } from '../../../../gateway/forwarding/target-delivery.js';
+import type { McpEvent } from '../../../../src/event/index.js';
 
 const event = (id: string): McpEvent => ({ event_id: id, event_type: 't', source: 's', timestamp: 1, data: '{}', metadata: {} });
 
@@ -32,7 +32,9 @@ function delivery(sender: Sender, overrides: Partial<ConstructorParameters<typeo
     concurrency: 2,
     capacity: 10,
     breaker: { failureThreshold: 100, cooldownMs: 10 },
-    deadLetter: (letter) => letters.push(letter),
+    deadLetter: (letter) => {
+      letters.push(letter);
+    },
     ...overrides,
   });
   return { target, letters };

@@ -1,0 +1,140 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EventSigning } from '../../../../gateway/federation/event-signing.js';
+import { IngestService, type IngestObserver, type IngestServiceOptions } from '../../../../gateway/ingest/ingest-service.js';
+import { MemoryLog } from '../../../../gateway/log/memory-log.js';
+
+/** Counts what the service reports, keyed like the metrics it feeds. */
+function recordingObserver() {
+  const counts = new Map<string, number>();
+  const add = (key: string, n = 1) => counts.set(key, (counts.get(key) ?? 0) + n);
+  const observer: IngestObserver = {
+    accepted: (method) => add(`accepted ${method}`),
+    failed: (method, reason, count) => add(`failed ${method} ${reason}`, count),
+    duplicate: (method) => add(`duplicate ${method}`),
+    signatureChecked: (outcome) => add(`signature ${outcome}`),
+    rateLimitChecked: (scope, outcome, count) => add(`rate ${scope} ${outcome}`, count),
+  };
+  return { observer, count: (key: string) => counts.get(key) ?? 0 };
+}
+
+function setup(
+  options: {
+    bufferSize?: number;
+    eventsPerSecond?: number;
+    burst?: number;
+    perClient?: number;
+    signatures?: IngestServiceOptions['signatures'];
+    requireSignatures?: boolean;
+  } = {},
+) {
+  const log = new MemoryLog({
+    bufferSize: options.bufferSize ?? 10,
+    history: { size: 100, retentionMs: 60_000 },
+    dedupe: { size: 100, ttlMs: 60_000 },
+  });
+  const { observer, count } = recordingObserver();
+  const ingest = new IngestService({
+    log,
+    observer,
+    maxEventSize: 4096,
+    rateLimit: { eventsPerSecond: options.eventsPerSecond ?? 0, burst: options.burst },
+    clientRateLimit: { eventsPerSecond: options.perClient ?? 0, burst: options.perClient, maxClients: 100 },
+    signatures: options.signatures,
+    requireSignatures: options.requireSignatures,
+    now: () => 1000,
+  });
+  return { log, count, ingest };
+}
+
+const event = (id: string) => ({ event_id: id, event_type: 't', source: 's', data: '{}' });
+
+describe('IngestService', () => {
+  it('accepts, rejects and refuses, counting each by method and reason', async () => {
+    const { ingest, log, count } = setup({ bufferSize: 1 });
+    expect(await ingest.ingest(event('a'), 'http')).toMatchObject({ status: 'accepted', event: { event_id: 'a', timestamp: 1000 } });
+    expect(await ingest.ingest({ event_id: 'b' }, 'grpc')).toMatchObject({ status: 'rejected', reason: 'invalid', field: 'event_type' });
+    expect(await ingest.ingest(event('c'), 'http')).toMatchObject({ status: 'refused', reason: 'buffer_full', retryAfterSeconds: 1 });
+    expect(await ingest.ingest(event('a'), 'http')).toMatchObject({ status: 'duplicate' });
+    log.close();
+    expect(await ingest.ingest(event('d'), 'http')).toMatchObject({ status: 'refused', reason: 'unavailable' });
+    expect(ingest.errors).toBe(3);
+    expect([count('accepted http'), count('failed grpc invalid'), count('failed http buffer_full'), count('failed http unavailable'), count('duplicate http')]).toEqual([
+      1, 1, 1, 1, 1,
+    ]);
+  });
+
+  it('takes a batch all or nothing', async () => {
+    const { ingest, log } = setup({ bufferSize: 3 });
+    expect(await ingest.ingestBatch([event('a'), { ...event('b'), data: 'x' }], 'http')).toMatchObject({
+      status: 'rejected',
+      field: 'events[1].data',
+    });
+    expect(log.state().pending).toBe(0);
+    await ingest.ingest(event('first'), 'http');
+    expect(await ingest.ingestBatch([event('a'), event('b'), event('c')], 'http')).toMatchObject({ status: 'refused', reason: 'buffer_full' });
+    expect(log.state().pending).toBe(1);
+    expect(await ingest.ingestBatch([event('a'), event('b'), event('c'), event('d')], 'http')).toMatchObject({
+      status: 'rejected',
+      reason: 'too_large',
+    });
+    await log.drained();
+    expect(await ingest.ingestBatch([event('a'), event('b'), event('c')], 'http')).toMatchObject({ status: 'accepted', duplicates: 0 });
+    expect(log.state().pending).toBe(3);
+    await log.drained();
+    expect(await ingest.ingestBatch([event('a'), event('new')], 'http')).toMatchObject({ status: 'accepted', duplicates: 1 });
+  });
+
+  it('applies the rate limit with a Retry-After', async () => {
+    const { ingest, count } = setup({ eventsPerSecond: 1, burst: 2 });
+    expect((await ingest.ingest(event('a'), 'http')).status).toBe('accepted');
+    expect((await ingest.ingest(event('b'), 'http')).status).toBe('accepted');
+    expect(await ingest.ingest(event('c'), 'http')).toMatchObject({ status: 'refused', reason: 'rate_limited', retryAfterSeconds: 1 });
+    expect([count('rate gateway allowed'), count('rate gateway limited')]).toEqual([2, 1]);
+  });
+
+  it('binds a tenant-bound caller to its tenant: stamps events without one, denies another tenant\'s', async () => {
+    const { ingest } = setup();
+    const caller = { kind: 'jwt' as const, id: 'sub:a', tenant: 'ta' };
+    expect(await ingest.ingest(event('s'), 'http', { caller })).toMatchObject({ status: 'accepted', event: { metadata: { tenant_id: 'ta' } } });
+    expect(await ingest.ingest({ ...event('o'), metadata: { tenant_id: 'tb' } }, 'grpc', { caller })).toMatchObject({ status: 'denied', reason: 'tenant_mismatch' });
+    expect(await ingest.ingestBatch([event('b1'), { ...event('b2'), metadata: { tenant_id: 'tb' } }], 'http', { caller })).toMatchObject({
+      status: 'denied',
+      message: expect.stringContaining('events[1]'),
+    });
+    expect((await ingest.ingest({ ...event('u'), metadata: { tenant_id: 'tb' } }, 'http')).status).toBe('accepted');
+  });
+
+  it('limits each caller on its own bucket', async () => {
+    const { ingest } = setup({ perClient: 1 });
+    const alice = { kind: 'apiKey' as const, id: 'key:a' };
+    const bob = { kind: 'jwt' as const, id: 'sub:b' };
+    expect((await ingest.ingest(event('a1'), 'http', { caller: alice })).status).toBe('accepted');
+    expect(await ingest.ingest(event('a2'), 'http', { caller: alice })).toMatchObject({ status: 'refused', reason: 'rate_limited', retryAfterSeconds: 1 });
+    expect((await ingest.ingest(event('b1'), 'http', { caller: bob })).status).toBe('accepted');
+    expect(ingest.trackedClients).toBe(2);
+  });
+
+  it('checks federation signatures: peers must sign; with requireSignatures so must federation metadata', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tas-mcp-ingest-'));
+    try {
+      const keysFile = join(dir, 'k');
+      writeFileSync(keysFile, `k1=${'s'.repeat(32)}\n`);
+      const signing = new EventSigning({ keysFile, reloadIntervalMs: 1000, onError: () => {} });
+      const { ingest, count } = setup({ signatures: signing, requireSignatures: true, bufferSize: 100 });
+      const peer = { kind: 'peer' as const, id: 'peer:k1' };
+      const signed = signing.sign({ event_id: 'p1', event_type: 't', source: 's', timestamp: 5, data: '{}', metadata: { mcphops: '1' } });
+      expect((await ingest.ingest(signed, 'http', { caller: peer })).status).toBe('accepted');
+      expect(await ingest.ingest(event('p2'), 'http', { caller: peer })).toMatchObject({ status: 'denied', reason: 'unsigned' });
+      expect(await ingest.ingest({ ...event('p3'), metadata: { mcppath: 'x' } }, 'http')).toMatchObject({ status: 'denied', reason: 'unsigned' });
+      expect(await ingest.ingest({ ...signed, event_id: 'p4' }, 'http')).toMatchObject({ status: 'denied', reason: 'bad_signature' });
+      expect((await ingest.ingest(event('plain'), 'http')).status).toBe('accepted');
+      expect([count('signature valid'), count('signature unsigned'), count('signature bad_signature')]).toEqual([1, 2, 1]);
+      signing.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
