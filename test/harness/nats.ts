@@ -199,7 +199,13 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsSer
     saveState();
   };
 
+  let stopped = false;
+  const assertNotStopped = (): void => {
+    if (stopped) throw new Error(`these NATS servers were stopped and ${dir} removed; start new ones with startNats()`);
+  };
+
   const startNode = async (index: number): Promise<void> => {
+    assertNotStopped();
     const node = nodeAt(index);
     if (isRunning(index)) return;
     const deadline = Date.now() + timeoutMs;
@@ -210,7 +216,6 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsSer
     if (withJetStream && runningCount * 2 > count) await waitHealthy(node, deadline);
   };
 
-  let stopped = false;
   const stopAll = async (): Promise<void> => {
     await Promise.all(nodes.map((n) => stopNode(n.index)));
   };
@@ -263,6 +268,7 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsSer
     waitReady: () => waitReady(),
     killNode, stopNode, startNode, stopAll,
     startAll: async () => {
+      assertNotStopped();
       const deadline = Date.now() + timeoutMs;
       const stoppedNodes = nodes.filter((n) => !isRunning(n.index));
       for (const node of stoppedNodes) launch(node);
