@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { binPath } from './binaries.js';
 import { freePorts } from './ports.js';
 import {
-  poll, registerCleanup, signalGroup, sleep, startProcess, stopGroup, waitFor, withPortRetry, type Managed,
+  poll, registerCleanup, signalGroup, startProcess, stopGroup, waitFor, withPortRetry, type Managed,
 } from './proc.js';
 import { newOwnedState, reapStale, writeState, type OwnedState } from './state-dir.js';
 
@@ -193,7 +193,9 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsSer
     const proc = procs.get(nodeAt(index).index);
     if (proc === undefined) return;
     signalGroup(proc.pid, 'SIGKILL');
-    await Promise.race([proc.exited, sleep(5_000)]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([proc.exited, new Promise((resolve) => (timer = setTimeout(resolve, 5_000)))]);
+    clearTimeout(timer);
     if (!proc.hasExited()) throw new Error(`${proc.name} (pid ${proc.pid}) did not die on SIGKILL within 5 s`);
     procs.delete(index);
     saveState();
