@@ -221,7 +221,8 @@ function lifecycle(config: GatewayConfig, deps: GatewayDeps, parts: Parts): Gate
       status,
       registry: metrics.registry,
       maxEventSize: config.limits.maxEventSize,
-      maxBatchSize: config.limits.maxBatchSize,
+      // A batch that could never fit the buffer would be refused forever as "full, retry later".
+      maxBatchSize: Math.min(config.limits.maxBatchSize, config.limits.bufferSize),
       maxBatchBytes: config.limits.maxBatchBytes,
       requestTimeoutMs: config.limits.requestTimeout,
       deadLetters: logParts.deadLetters,

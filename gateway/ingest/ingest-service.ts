@@ -46,15 +46,9 @@ export type IngestOutcome =
 /** An outcome that is not a success: the event was not taken. */
 export type IngestFailure = Extract<IngestOutcome, { status: 'rejected' | 'refused' | 'denied' }>;
 
-export function isFailure(outcome: IngestOutcome | BatchOutcome): outcome is IngestFailure {
+export function isFailure(outcome: IngestOutcome): outcome is IngestFailure {
   return outcome.status === 'rejected' || outcome.status === 'refused' || outcome.status === 'denied';
 }
-
-export type BatchOutcome =
-  | { status: 'accepted'; events: McpEvent[]; duplicates: number }
-  | { status: 'rejected'; reason: RejectReason; field: string; message: string }
-  | { status: 'refused'; reason: RefusalReason; message: string; retryAfterSeconds: number }
-  | { status: 'denied'; reason: DenialReason; message: string };
 
 /** Why an event was not taken, as counted. */
 export type RejectionReason = RejectReason | RefusalReason | DenialReason;
@@ -136,43 +130,46 @@ export class IngestService {
     return this.settle(method, event, outcome!, validation.size);
   }
 
-  /** All or nothing: every event valid and room for all of them, or none is taken. */
-  async ingestBatch(inputs: readonly unknown[], method: IngestMethod, context: IngestContext = {}): Promise<BatchOutcome> {
-    const closed = this.refuseIfClosed(method);
-    if (closed) return closed;
-    const capacity = this.log.state().capacity;
-    if (inputs.length > capacity) {
-      // It could never fit, so "retry later" would be a lie.
-      return this.reject(method, {
-        reason: 'too_large',
-        field: 'events',
-        message: `events: a batch of ${inputs.length} can never fit the ingest buffer (BUFFER_SIZE ${capacity})`,
-      });
-    }
-    const events: McpEvent[] = [];
-    const sizes: number[] = [];
+  /**
+   * Each event on its own: the bad ones are rejected (or denied) with what is wrong, the rest are
+   * appended together in order, so one bad event never sinks the others. Rate limits take the
+   * good ones in order; when the log has no room for all of them, none is appended (refused).
+   */
+  async ingestBatch(inputs: readonly unknown[], method: IngestMethod, context: IngestContext = {}): Promise<IngestOutcome[]> {
+    const closed = this.refuseIfClosed(method, inputs.length);
+    if (closed) return inputs.map(() => closed);
+    const outcomes: IngestOutcome[] = new Array(inputs.length);
+    const taken: { index: number; event: McpEvent; size: number }[] = [];
     for (let i = 0; i < inputs.length; i++) {
       const validation = validateEvent(inputs[i], this.validateOptions, `events[${i}].`);
-      if (!validation.ok) return this.reject(method, validation);
+      if (!validation.ok) {
+        outcomes[i] = this.reject(method, validation);
+        continue;
+      }
       const permitted = this.permit(validation.event, context.caller, method, `events[${i}]`);
-      if (permitted.status === 'denied') return permitted;
-      events.push(permitted.event);
-      sizes.push(validation.size);
+      if (permitted.status === 'denied') {
+        outcomes[i] = permitted;
+        continue;
+      }
+      const limited = this.refuseIfLimited(method, 1, context.caller);
+      if (limited) {
+        outcomes[i] = limited;
+        continue;
+      }
+      taken.push({ index: i, event: permitted.event, size: validation.size });
     }
-    if (!this.log.hasRoomFor(events.length)) return this.refuse(method, 'buffer_full', events.length, this.fullMessage());
-    const limited = this.refuseIfLimited(method, events.length, context.caller);
-    if (limited) return limited;
-    const outcomes = await this.log.append(events, context.origin);
-    let duplicates = 0;
-    let refusal: IngestFailure | undefined;
-    outcomes.forEach((outcome, i) => {
-      const settled = this.settle(method, events[i]!, outcome, sizes[i]!);
-      if (settled.status === 'duplicate') duplicates++;
-      else if (isFailure(settled)) refusal ??= settled;
-    });
-    // Some may be stored already: sending the batch again is safe, they come back as duplicates.
-    if (refusal) return refusal as Extract<BatchOutcome, { status: 'refused' }>;
-    return { status: 'accepted', events, duplicates };
+    if (taken.length === 0) return outcomes;
+    if (!this.log.hasRoomFor(taken.length)) {
+      const full = this.refuse(method, 'buffer_full', taken.length, this.fullMessage());
+      for (const { index } of taken) outcomes[index] = full;
+      return outcomes;
+    }
+    const appended = await this.log.append(
+      taken.map((t) => t.event),
+      context.origin,
+    );
+    taken.forEach(({ index, event, size }, i) => (outcomes[index] = this.settle(method, event, appended[i]!, size)));
+    return outcomes;
   }
 
   /** True when the log has room for one more event right now. */
@@ -241,12 +238,12 @@ export class IngestService {
     this.observer.accepted(method, size);
   }
 
-  private refuseIfClosed(method: IngestMethod) {
+  private refuseIfClosed(method: IngestMethod, count = 1) {
     if (this.log.accepting) return undefined;
     const message = this.log.state().connected
       ? 'the gateway is shutting down and takes no new events'
       : 'the event log is unreachable (NATS JetStream is disconnected); retry later';
-    return this.refuse(method, 'unavailable', 1, message);
+    return this.refuse(method, 'unavailable', count, message, 2);
   }
 
   private fullMessage(): string {

@@ -66,25 +66,19 @@ describe('IngestService', () => {
     ]);
   });
 
-  it('takes a batch all or nothing', async () => {
+  it('takes a batch event by event: bad ones rejected, the rest appended together, all refused when there is no room for them', async () => {
     const { ingest, log } = setup({ bufferSize: 3 });
-    expect(await ingest.ingestBatch([event('a'), { ...event('b'), data: 'x' }], 'http')).toMatchObject({
-      status: 'rejected',
-      field: 'events[1].data',
-    });
-    expect(log.state().pending).toBe(0);
-    await ingest.ingest(event('first'), 'http');
-    expect(await ingest.ingestBatch([event('a'), event('b'), event('c')], 'http')).toMatchObject({ status: 'refused', reason: 'buffer_full' });
-    expect(log.state().pending).toBe(1);
-    expect(await ingest.ingestBatch([event('a'), event('b'), event('c'), event('d')], 'http')).toMatchObject({
-      status: 'rejected',
-      reason: 'too_large',
-    });
+    const mixed = await ingest.ingestBatch([event('a'), { ...event('b'), data: 'x' }, event('c')], 'http');
+    expect(mixed.map((o) => o.status)).toEqual(['accepted', 'rejected', 'accepted']);
+    expect(mixed[1]).toMatchObject({ field: 'events[1].data' });
+    expect(log.state().pending).toBe(2);
+    const full = await ingest.ingestBatch([event('d'), event('e')], 'http');
+    expect(full.map((o) => o.status)).toEqual(['refused', 'refused']);
+    expect(full[0]).toMatchObject({ reason: 'buffer_full' });
+    expect(log.state().pending).toBe(2);
     await log.drained();
-    expect(await ingest.ingestBatch([event('a'), event('b'), event('c')], 'http')).toMatchObject({ status: 'accepted', duplicates: 0 });
-    expect(log.state().pending).toBe(3);
-    await log.drained();
-    expect(await ingest.ingestBatch([event('a'), event('new')], 'http')).toMatchObject({ status: 'accepted', duplicates: 1 });
+    const again = await ingest.ingestBatch([event('a'), event('d'), event('e')], 'http');
+    expect(again.map((o) => o.status)).toEqual(['duplicate', 'accepted', 'accepted']);
   });
 
   it('applies the rate limit with a Retry-After', async () => {
@@ -100,10 +94,9 @@ describe('IngestService', () => {
     const caller = { kind: 'jwt' as const, id: 'sub:a', tenant: 'ta' };
     expect(await ingest.ingest(event('s'), 'http', { caller })).toMatchObject({ status: 'accepted', event: { metadata: { tenant_id: 'ta' } } });
     expect(await ingest.ingest({ ...event('o'), metadata: { tenant_id: 'tb' } }, 'grpc', { caller })).toMatchObject({ status: 'denied', reason: 'tenant_mismatch' });
-    expect(await ingest.ingestBatch([event('b1'), { ...event('b2'), metadata: { tenant_id: 'tb' } }], 'http', { caller })).toMatchObject({
-      status: 'denied',
-      message: expect.stringContaining('events[1]'),
-    });
+    const batch = await ingest.ingestBatch([event('b1'), { ...event('b2'), metadata: { tenant_id: 'tb' } }], 'http', { caller });
+    expect(batch[0]!.status).toBe('accepted');
+    expect(batch[1]).toMatchObject({ status: 'denied', message: expect.stringContaining('events[1]') });
     expect((await ingest.ingest({ ...event('u'), metadata: { tenant_id: 'tb' } }, 'http')).status).toBe('accepted');
   });
 
