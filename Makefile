@@ -11,7 +11,7 @@ NATS_NODES ?= 1
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-setup: ## install npm dependencies and build the binaries the tests need (control plane, nats-server, grpcurl; cached)
+setup: ## install npm dependencies and build the binaries the tests need (control plane, nats-server, grpcurl, argo-check; cached)
 	npm ci --no-audit --no-fund
 	bash test/cluster/build.sh --all
 
@@ -58,7 +58,7 @@ undeploy: ## remove the operator (leaves the CRDs and your McpServers)
 samples: ## apply the sample McpServers and McpRoutes (two peered servers in team-a and team-b)
 	kubectl apply --server-side -k config/samples
 
-cluster-binaries: ## build (or reuse) every test/cluster component: control plane, nats-server, grpcurl
+cluster-binaries: ## build (or reuse) every test/cluster component: control plane, nats-server, grpcurl, argo-check
 	bash test/cluster/build.sh --all
 
 cluster-up: build cluster-binaries ## start a local control plane in the background (PROFILE=api|full)

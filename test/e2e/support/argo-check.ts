@@ -2,26 +2,10 @@
 // `bash test/cluster/build.sh argo`, runs Argo's validation, EventSource listeners and Sensor
 // filters and reports JSON lines, which these helpers collect.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { PROJECT_ROOT } from '../../../src/paths.js';
+import { binPath } from '../../harness/binaries.js';
 
-let binary: string | undefined;
-
-/** The argo-check binary: in $TAS_ARGO_BIN_DIR, or the `argo` component of test/cluster/build.sh (built on first use). */
-export function argoCheckPath(): string {
-  if (binary !== undefined) return binary;
-  let dir = process.env.TAS_ARGO_BIN_DIR;
-  if (!dir) {
-    const result = spawnSync('bash', [join(PROJECT_ROOT, 'test/cluster/build.sh'), 'argo'], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
-    if (result.status !== 0) throw new Error(`bash test/cluster/build.sh argo failed (exit ${result.status ?? result.signal})`);
-    dir = result.stdout.trim().split('\n').pop() ?? '';
-  }
-  const path = join(dir, 'argo-check');
-  if (!existsSync(path)) throw new Error(`no argo-check in ${JSON.stringify(dir)} (TAS_ARGO_BIN_DIR, or the last line of test/cluster/build.sh argo)`);
-  binary = path;
-  return binary;
-}
+/** The argo-check binary (component `argo` of test/cluster/build.sh, or $TAS_ARGO_BIN_DIR); built on first use. */
+export const argoCheckPath = (): string => binPath('argo-check');
 
 export type ReportLine = { kind: string } & Record<string, any>;
 
