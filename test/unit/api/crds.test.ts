@@ -38,6 +38,26 @@ describe('the CRD schemas', () => {
     expect(structuralProblems(definition.spec.versions[0]!.schema.openAPIV3Schema, '')).toEqual([]);
   });
 
+  it('says int-or-string in the description of every int-or-string field (kubectl explain shows no type for them)', () => {
+    const unsaid: string[] = [];
+    const walk = (schema: JsonSchemaProps, path: string): void => {
+      if (schema['x-kubernetes-int-or-string'] && !schema.description?.includes('int-or-string')) unsaid.push(path);
+      for (const [key, child] of Object.entries(schema.properties ?? {})) walk(child, `${path}.${key}`);
+      if (schema.items) walk(schema.items, `${path}[]`);
+      if (schema.additionalProperties) walk(schema.additionalProperties, `${path}{}`);
+    };
+    let seen = 0;
+    for (const definition of [mcpServerCrd, mcpRouteCrd]) {
+      const root = definition.spec.versions[0]!.schema.openAPIV3Schema;
+      walk(root, definition.spec.names.kind);
+      seen += JSON.stringify(root).split('"x-kubernetes-int-or-string":true').length - 1;
+    }
+    expect(seen).toBeGreaterThanOrEqual(3); // maxEventSize, resources.requests and .limits values
+    expect(unsaid).toEqual([]);
+    const limits = mcpServerCrd.spec.versions[0]!.schema.openAPIV3Schema.properties!.spec!.properties!.limits!.properties!;
+    expect(limits.maxEventSize!['x-kubernetes-int-or-string']).toBe(true);
+  });
+
   it('McpServer has the status and scale subresources, printer columns and short name', () => {
     const version = mcpServerCrd.spec.versions[0]!;
     expect(version.subresources).toMatchObject({ status: {}, scale: { specReplicasPath: '.spec.replicas' } });
