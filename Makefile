@@ -40,7 +40,7 @@ gateway: build ## start one gateway standalone, configured from the environment
 	$(NODE) dist/gateway/main.js
 
 run: build cluster-binaries ## the whole product locally: control plane, operator, samples, gateways as processes
-	$(NODE) dist/operator/local/main.js
+	$(NODE) dist/tools/local-run/main.js
 
 operator: build ## run the operator in the foreground against the cluster KUBECONFIG names
 	$(NODE) dist/operator/main.js
