@@ -4,24 +4,25 @@ NODE ?= node
 PROFILE ?= api
 
 
-.PHONY: operator install deploy undeploy samples crds help setup build test test-unit test-e2e test-integration bench gateway run \
-        cluster-binaries cluster-up cluster-down kind-up clean
+.PHONY: operator install deploy undeploy samples crds help setup deps build test test-unit test-e2e test-integration bench gateway run \
+        cluster-binaries cluster-up cluster-down kind-up lint typecheck format clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-setup: ## install npm dependencies and build the control-plane binaries (cached)
-	npm ci --no-audit --no-fund
-	bash test/cluster/build.sh
+setup: cluster-binaries build ## check prerequisites, install npm dependencies, build the cached binaries and dist/
 
-build: ## compile TypeScript to dist/
+deps: ## check Node, and run npm ci when node_modules is missing or stale (a no-op otherwise)
+	@bash tools/setup/prepare.sh --node-only
+
+build: deps ## compile TypeScript to dist/
 	npx tsc -p tsconfig.json
 
-test: build ## run the whole suite: unit, e2e, integration
+test: cluster-binaries build ## run the whole suite: unit, e2e, integration (first run on a fresh clone: installs and builds what is missing)
 	@mkdir -p .run
 	npx vitest run --reporter=default --reporter=json --outputFile.json=.run/test-report.json
 
-test-unit: ## unit tests only
+test-unit: deps ## unit tests only
 	npx vitest run --project unit
 
 test-e2e: build ## end-to-end tests with real gateway processes
@@ -39,7 +40,7 @@ bench: build ## benchmarks; prints a table of ratios against a baseline measured
 gateway: build ## start one gateway standalone, configured from the environment
 	$(NODE) dist/gateway/main.js
 
-run: build cluster-binaries ## the whole product locally: control plane, operator, samples, gateways as processes
+run: cluster-binaries build ## the whole product locally: control plane, operator, samples, gateways as processes
 	$(NODE) dist/tools/local-run/main.js
 
 operator: build ## run the operator in the foreground against the cluster KUBECONFIG names
@@ -57,10 +58,10 @@ undeploy: ## remove the operator (leaves the CRDs and your McpServers)
 samples: ## apply the sample McpServers and McpRoutes (two peered servers in team-a and team-b)
 	kubectl apply --server-side -k config/samples
 
-cluster-binaries: ## build (or reuse) etcd, kube-apiserver, controller-manager, scheduler, kwok
-	bash test/cluster/build.sh
+cluster-binaries: ## check prerequisites; build (or reuse) the cached binaries: etcd, kube-apiserver, ..., helm
+	@bash tools/setup/prepare.sh
 
-cluster-up: build cluster-binaries ## start a local control plane in the background (PROFILE=api|full)
+cluster-up: cluster-binaries build ## start a local control plane in the background (PROFILE=api|full)
 	$(NODE) dist/test/harness/cli.js up --profile $(PROFILE)
 
 cluster-down: build ## stop the local control plane started by cluster-up
@@ -68,6 +69,15 @@ cluster-down: build ## stop the local control plane started by cluster-up
 
 kind-up: ## create a kind cluster and load the images (needs Docker; not available on the CI machine)
 	bash config/kind/up.sh
+
+lint: deps ## ESLint (typescript-eslint, type-aware)
+	npx eslint .
+
+typecheck: deps ## type-check everything without emitting
+	npx tsc -p tsconfig.json --noEmit
+
+format: deps ## format the tree with Prettier (not yet checked in CI)
+	npx prettier --write .
 
 clean: ## remove build output
 	rm -rf dist
