@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mcpRouteCrd, mcpServerCrd, renderCrdFiles } from '../../../src/api/index.js';
 import type { JsonSchemaProps } from '../../../src/api/schema-builder.js';
-import { CRD_DIR } from '../../../src/paths.js';
+import { CHART_CRD_DIR, CRD_DIR } from '../../../src/paths.js';
 
 describe('crds/', () => {
   it('matches what src/api generates (run `make crds` after changing the API)', () => {
@@ -12,6 +12,13 @@ describe('crds/', () => {
     const onDisk = readdirSync(CRD_DIR).filter((name) => name.endsWith('.yaml'));
     expect(onDisk.sort()).toEqual([...generated.keys()].sort());
     for (const [name, text] of generated) expect(readFileSync(join(CRD_DIR, name), 'utf8'), name).toBe(text);
+  });
+
+  it('are the Helm chart\'s CRDs too (charts/tas-mcp/crds, without the kustomization)', () => {
+    const generated = renderCrdFiles();
+    generated.delete('kustomization.yaml');
+    expect(readdirSync(CHART_CRD_DIR).sort()).toEqual([...generated.keys()].sort());
+    for (const [name, text] of generated) expect(readFileSync(join(CHART_CRD_DIR, name), 'utf8'), name).toBe(text);
   });
 });
 
