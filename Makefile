@@ -71,13 +71,13 @@ kind-up: ## create a kind cluster and load the images (needs Docker; not availab
 	bash config/kind/up.sh
 
 lint: deps ## ESLint (typescript-eslint, type-aware)
-	npx eslint .
+	npm run lint
 
 typecheck: deps ## type-check everything without emitting
 	npx tsc -p tsconfig.json --noEmit
 
 format: deps ## format the tree with Prettier (not yet checked in CI)
-	npx prettier --write .
+	npm run format
 
 clean: ## remove build output
 	rm -rf dist

@@ -1,0 +1,40 @@
+// ESLint (flat config) with typescript-eslint. Type-aware rules are limited to the ones that catch
+// real bugs in this codebase's kind of code (promises nobody awaits, promises passed where a
+// callback's result is ignored, awaiting non-promises); style is Prettier's job (.prettierrc.json).
+import js from '@eslint/js';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'coverage/', '.run/', 'test/bench/results/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {
+      globals: globals.node,
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false, attributes: false } }],
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/only-throw-error': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      'no-constant-condition': ['error', { checkLoops: false }],
+      eqeqeq: ['error', 'always'],
+    },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    // gateway.ts is being split into construction, observers and lifecycle (issue 14); its early
+    // `let`s for closures and the TLS error rethrow go with that. Remove this block then.
+    files: ['gateway/gateway.ts'],
+    rules: { 'prefer-const': 'off', 'preserve-caught-error': 'off' },
+  },
+);
