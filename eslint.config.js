@@ -28,6 +28,20 @@ export default tseslint.config(
     },
   },
   {
+    // Product code never imports tests, the harness or development tools.
+    files: ['src/**/*.ts', 'gateway/**/*.ts', 'operator/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/test/**', '**/tools/**'], message: 'product code must not import test/ or tools/' }] }],
+    },
+  },
+  {
+    // Unit tests stand alone: shared test helpers live in test/support, not among the e2e ones.
+    files: ['test/unit/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/e2e/**'], message: 'unit tests must not import e2e helpers (move shared ones to test/support)' }] }],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },

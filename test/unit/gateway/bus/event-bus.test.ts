@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Envelope } from '../../../gateway/bus/envelope.js';
-import { EventBus } from '../../../gateway/bus/event-bus.js';
-import type { McpEvent } from '../../../src/event/index.js';
+import type { Envelope } from '../../../../gateway/bus/envelope.js';
+import { EventBus } from '../../../../gateway/bus/event-bus.js';
+import type { McpEvent } from '../../../../src/event/index.js';
 
 const event = (id: string): McpEvent => ({ event_id: id, event_type: 't', source: 's', timestamp: 1, data: '{}', metadata: {} });
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { Envelope } from '../../../gateway/bus/envelope.js';
-import { DeadLetterStore } from '../../../gateway/forwarding/dead-letters.js';
-import { Forwarder } from '../../../gateway/forwarding/forwarder.js';
-import type { Sender } from '../../../gateway/forwarding/sender.js';
-import type { Target } from '../../../gateway/forwarding/target-delivery.js';
-import { parseConfig } from '../../../src/config/index.js';
-import type { McpEvent } from '../../../src/event/index.js';
-import { createLogger } from '../../../src/observability/logger.js';
+import { Envelope } from '../../../../gateway/bus/envelope.js';
+import { DeadLetterStore } from '../../../../gateway/forwarding/dead-letters.js';
+import { Forwarder } from '../../../../gateway/forwarding/forwarder.js';
+import type { Sender } from '../../../../gateway/forwarding/sender.js';
+import type { Target } from '../../../../gateway/forwarding/target-delivery.js';
+import { parseConfig } from '../../../../src/config/index.js';
+import type { McpEvent } from '../../../../src/event/index.js';
+import { createLogger } from '../../../../src/observability/logger.js';
 
 const logger = createLogger({ name: 'test', level: 'silent' });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Envelope } from '../../../gateway/bus/envelope.js';
-import { Subscriber, type StreamEnding, type SubscriberTransport } from '../../../gateway/bus/subscriber.js';
+import { Envelope } from '../../../../gateway/bus/envelope.js';
+import { Subscriber, type StreamEnding, type SubscriberTransport } from '../../../../gateway/bus/subscriber.js';
 
 /** A transport that takes `room` writes before it asks the writer to wait for drain. */
 class FakeTransport implements SubscriberTransport {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BoundedQueue } from '../../../gateway/bus/bounded-queue.js';
+import { BoundedQueue } from '../../../../gateway/bus/bounded-queue.js';
 
 describe('BoundedQueue', () => {
   it('is FIFO across wrap-around and refuses past capacity', () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { EventBus } from '../../../gateway/bus/event-bus.js';
-import { IngestService, type IngestServiceOptions } from '../../../gateway/ingest/ingest-service.js';
-import { EventSigning } from '../../../gateway/federation/event-signing.js';
-import { SecretDir } from '../../e2e/support/secrets.js';
-import { createGatewayMetrics } from '../../../src/observability/metrics.js';
+import { EventBus } from '../../../../gateway/bus/event-bus.js';
+import { IngestService, type IngestServiceOptions } from '../../../../gateway/ingest/ingest-service.js';
+import { EventSigning } from '../../../../gateway/federation/event-signing.js';
+import { SecretDir } from '../../../support/secrets.js';
+import { createGatewayMetrics } from '../../../../src/observability/metrics.js';
 
 function setup(
   options: {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Envelope } from '../../../gateway/bus/envelope.js';
-import { EventHistory } from '../../../gateway/bus/history.js';
-import type { McpEvent } from '../../../src/event/index.js';
+import { Envelope } from '../../../../gateway/bus/envelope.js';
+import { EventHistory } from '../../../../gateway/bus/history.js';
+import type { McpEvent } from '../../../../src/event/index.js';
 
 const event = (id: string, timestamp: number): McpEvent => ({
   event_id: id,

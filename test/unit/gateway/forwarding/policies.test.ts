@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { CircuitBreaker } from '../../../gateway/forwarding/circuit-breaker.js';
-import { RecentIds } from '../../../gateway/forwarding/recent-ids.js';
-import { backoffMs, isRetryableHttpStatus, parseRetryAfter } from '../../../gateway/forwarding/retry-policy.js';
+import { CircuitBreaker } from '../../../../gateway/forwarding/circuit-breaker.js';
+import { RecentIds } from '../../../../gateway/forwarding/recent-ids.js';
+import { backoffMs, isRetryableHttpStatus, parseRetryAfter } from '../../../../gateway/forwarding/retry-policy.js';
 
 describe('retry policy', () => {
   it('retries connection-level and transient statuses only', () => {

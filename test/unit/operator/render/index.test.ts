@@ -1,10 +1,10 @@
 import type { V1Deployment, V1Service, V1ConfigMap } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { renderServer } from '../../../operator/render/index.js';
-import { RESTART_HASH_ANNOTATION } from '../../../operator/render/names.js';
-import type { McpServer, McpServerSpec } from '../../../src/api/index.js';
-import { ConfigError, parseConfig } from '../../../src/config/index.js';
+import { renderServer } from '../../../../operator/render/index.js';
+import { RESTART_HASH_ANNOTATION } from '../../../../operator/render/names.js';
+import type { McpServer, McpServerSpec } from '../../../../src/api/index.js';
+import { ConfigError, parseConfig } from '../../../../src/config/index.js';
 
 const server = (spec: McpServerSpec = {}, name = 'alpha'): McpServer => ({
   apiVersion: 'mcp.tas.ai/v1alpha1',

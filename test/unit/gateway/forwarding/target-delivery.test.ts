@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { DeadLetter } from '../../../gateway/forwarding/dead-letters.js';
-import type { Sender, SendResult } from '../../../gateway/forwarding/sender.js';
-import { TargetDelivery } from '../../../gateway/forwarding/target-delivery.js';
-import type { McpEvent } from '../../../src/event/index.js';
+import type { DeadLetter } from '../../../../gateway/forwarding/dead-letters.js';
+import type { Sender, SendResult } from '../../../../gateway/forwarding/sender.js';
+import { TargetDelivery } from '../../../../gateway/forwarding/target-delivery.js';
+import type { McpEvent } from '../../../../src/event/index.js';
 
 const event = (id: string): McpEvent => ({ event_id: id, event_type: 't', source: 's', timestamp: 1, data: '{}', metadata: {} });
 
