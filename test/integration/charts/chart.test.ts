@@ -2,12 +2,16 @@
 // the same objects as config/ (object by object), and everything it renders accepted by the API
 // server (server-side dry run), for every namespace and for watched namespaces.
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createNamespace, deleteNamespace } from '../../harness/index.js';
+import { createNamespace, deleteNamespace, installCrds, waitUntil } from '../../harness/index.js';
 import { helmPath } from '../../harness/helm.js';
-import { PROJECT_ROOT } from '../../../src/paths.js';
+import { loadKubeConfig } from '../../../src/kube/client.js';
+import { CRD_DIR, PROJECT_ROOT } from '../../../src/paths.js';
+import { condition, kube, startTestOperator } from '../operator/support.js';
 
 const kubeconfig = inject('kubeconfig');
 const chart = join(PROJECT_ROOT, 'charts/tas-mcp');
@@ -122,5 +126,60 @@ describe('charts/tas-mcp', () => {
     expect(monitor.spec.endpoints[0]!.path).toBe('/metrics');
     const off = template('tas-mcp', 'ops', '--api-versions', 'monitoring.coreos.com/v1/ServiceMonitor', '--set', 'metrics.serviceMonitor.enabled=false');
     expect(off.map((m) => m.kind)).not.toContain('ServiceMonitor');
+  });
+
+  it('gives an operator watching chosen namespaces all it needs there, and nothing elsewhere', async () => {
+    const [home, watched, unwatched] = namespaces as [string, string, string];
+    const release = `rbac-${home}`;
+    await installCrds(kubeconfig, CRD_DIR);
+    const rendered = helm('template', release, chart, '--namespace', home, '--set', `watchNamespaces={${watched}}`, '--set', 'replicas=1');
+    kubectl(rendered, 'apply', '--server-side', '-f', '-');
+    const account = `system:serviceaccount:${home}:${release}-operator`;
+    const can = (...what: string[]) => {
+      try {
+        return kubectl('', 'auth', 'can-i', `--as=${account}`, ...what).trim();
+      } catch (error) {
+        return String((error as { stdout?: string }).stdout ?? '').trim();
+      }
+    };
+    expect(can('patch', 'deployments', '-n', watched)).toBe('yes');
+    expect(can('create', 'leases.coordination.k8s.io', '-n', home)).toBe('yes');
+    expect(can('patch', 'deployments', '-n', unwatched)).toBe('no');
+    expect(can('list', 'mcpservers', '--all-namespaces')).toBe('no');
+
+    // The operator itself, authenticated as that ServiceAccount, reconciles in the watched namespace.
+    const token = kubectl('', 'create', 'token', `${release}-operator`, '-n', home, '--duration=1h').trim();
+    const cluster = loadKubeConfig({ path: kubeconfig }).getCurrentCluster()!;
+    const dir = mkdtempSync(join(tmpdir(), 'tas-mcp-chart-'));
+    const saKubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(
+      saKubeconfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'c', cluster: { server: cluster.server, 'certificate-authority-data': cluster.caData } }],
+        users: [{ name: 'operator', user: { token } }],
+        contexts: [{ name: 'operator', context: { cluster: 'c', user: 'operator' } }],
+        'current-context': 'operator',
+      }),
+    );
+    const operator = await startTestOperator(saKubeconfig, {
+      WATCH_NAMESPACES: watched,
+      LEADER_ELECT: 'true',
+      LEADER_ELECTION_NAMESPACE: home,
+      LEADER_ELECTION_ID: `${release}-operator`,
+      POD_NAME: 'chart-operator',
+      RETRY_PERIOD: '500ms',
+    });
+    try {
+      const k = kube(kubeconfig);
+      await k.apply({ kind: 'McpServer', metadata: { name: 'charted', namespace: watched }, spec: {} });
+      await waitUntil('the McpServer reconciled with the chart\'s RBAC', async () => condition(await k.getCustom('McpServer', watched, 'charted'), 'Degraded')?.status === 'False', 30_000);
+      expect(await k.read('apps/v1', 'Deployment', watched, 'charted')).toBeDefined();
+      expect(await k.read('rbac.authorization.k8s.io/v1', 'Role', watched, 'charted-gateway')).toBeDefined();
+    } finally {
+      await operator.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
