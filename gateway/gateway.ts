@@ -1,30 +1,30 @@
-// The gateway's composition root: builds every part from the config and wires them together,
-// then owns the lifecycle (start, and a shutdown that drains).
+// The gateway's composition root: builds every part from the config (assemble), then owns the
+// lifecycle: start (the log, the sinks that need it, the servers) and a shutdown that drains.
 import type { FastifyInstance } from 'fastify';
+import { hostname } from 'node:os';
 import { ConfigError, type GatewayConfig } from '../src/config/index.js';
 import type { Logger } from '../src/observability/logger.js';
-import { createGatewayMetrics, type GatewayMetrics } from '../src/observability/metrics.js';
-import { hostname } from 'node:os';
-import { EventBus } from './bus/event-bus.js';
-import { EventHistory } from './bus/history.js';
-import { SubscriberRegistry } from './bus/subscriber-registry.js';
-import { Subscriptions } from './bus/subscriptions.js';
+import { createAuthenticator, type Authenticator } from './auth/authenticator.js';
 import { watchConfig } from './config-reloader.js';
-import { DeadLetterSink, DeadLetterStore } from './forwarding/dead-letters.js';
-import { Forwarder } from './forwarding/forwarder.js';
-import { RecentIds } from './forwarding/recent-ids.js';
-import { IngestService } from './ingest/ingest-service.js';
-import { createAuthenticator } from './auth/authenticator.js';
 import { EventSigning } from './federation/event-signing.js';
-import { guardService } from './ingress/grpc/auth-guard.js';
-import { ARGO_GENERIC_SERVICE, LEGACY_EVENTING_SERVICE, MCP_SERVICE } from './ingress/grpc/protos.js';
-import { createGrpcServer, type GrpcServer } from './ingress/grpc/server.js';
+import { DeadLetterSink, type DeadLetters } from './forwarding/dead-letters.js';
+import { Forwarder } from './forwarding/forwarder.js';
+import { IngestService } from './ingest/ingest-service.js';
 import { createArgoGenericService } from './ingress/grpc/argo-generic-service.js';
+import { guardService } from './ingress/grpc/auth-guard.js';
 import { createLegacyEventingService } from './ingress/grpc/legacy-service.js';
 import { createMcpService } from './ingress/grpc/mcp-service.js';
+import { ARGO_GENERIC_SERVICE, LEGACY_EVENTING_SERVICE, MCP_SERVICE } from './ingress/grpc/protos.js';
+import { createGrpcServer, type GrpcServer } from './ingress/grpc/server.js';
 import { createHealthApp, createHttpApp } from './ingress/http/app.js';
+import { createEventLog, type LogParts } from './log/create-log.js';
+import type { EventLog } from './log/event-log.js';
+import { createGatewayMetrics, ingestMetrics, type GatewayMetrics } from './metrics.js';
+import { forwardingObserver, subscriptionObserver, type ForwardingReports } from './observers.js';
 import type { KubernetesEvents } from './sinks/kubernetes-events-wiring.js';
 import { GatewayStatus } from './status.js';
+import { SubscriberRegistry } from './subscribers/subscriber-registry.js';
+import { Subscriptions } from './subscribers/subscriptions.js';
 import { grpcServerCredentials, type TlsFiles } from './tls/server-tls.js';
 
 export interface GatewayDeps {
@@ -44,9 +44,9 @@ export interface BoundPorts {
 export interface Gateway {
   readonly status: GatewayStatus;
   readonly metrics: GatewayMetrics;
-  readonly bus: EventBus;
+  readonly log: EventLog;
   readonly forwarder: Forwarder;
-  readonly deadLetters: DeadLetterStore;
+  readonly deadLetters: DeadLetters;
   start(): Promise<BoundPorts>;
   /** Drains and stops; resolves when everything is closed. Safe to call twice. */
   stop(): Promise<void>;
@@ -57,11 +57,102 @@ const DRAIN_POLL_MS = 20;
 /** Time given to the dead-letter sink after the grace period for letters made at its end. */
 const DEAD_LETTER_FLUSH_MS = 2000;
 
-export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway {
+/** Every part of a gateway, built and wired, before anything listens or connects. */
+interface Parts {
+  logParts: LogParts;
+  registry: SubscriberRegistry;
+  subscriptions: Subscriptions;
+  ingest: IngestService;
+  forwarder: Forwarder;
+  metrics: GatewayMetrics;
+  status: GatewayStatus;
+  authenticator: Authenticator;
+  signing: EventSigning | undefined;
+  deadLetterSink: DeadLetterSink | undefined;
+  /** Built at start, and only when enabled: it loads the Kubernetes client. */
+  kube: { events?: KubernetesEvents };
+  selfId: string;
+  instance: string;
+}
+
+export async function createGateway(config: GatewayConfig, deps: GatewayDeps): Promise<Gateway> {
+  const parts = await assemble(config, deps);
+  return lifecycle(config, deps, parts);
+}
+
+async function assemble(config: GatewayConfig, deps: GatewayDeps): Promise<Parts> {
   const log = deps.logger;
+  const instance = config.identity.instance ?? hostname();
   const selfId = config.identity.id ?? `${hostname()}:${config.server.httpPort}`;
-  const history = new EventHistory({ size: config.history.size, retentionMs: config.history.retention });
+  const logParts = await createEventLog(config, log, instance);
+  const eventLog = logParts.log;
+  const { authenticator, signing } = security(config, log);
+  const deadLetterSink = config.forwarding.deadLetter.url ? new DeadLetterSink(config.forwarding.deadLetter.url, log, config.forwarding.deadLetter.maxEntries) : undefined;
+  const kube: Parts['kube'] = {};
   const registry = new SubscriberRegistry();
+  eventLog.addSink(registry);
+
+  // Gauges are read at scrape time, after every part below exists.
+  const metrics = createGatewayMetrics({
+    log: () => eventLog.state(),
+    kubernetesEvents: () => kube.events?.recorder.stats(),
+    subscriberQueueDepth: () => registry.queued(),
+    subscribersReading: () => registry.stats().reading,
+    historyEvents: () => eventLog.state().held,
+    subscriberDelivered: () => registry.stats().delivered,
+    forwarding: () => forwarder.stats(),
+    deadLetterTotals: () => logParts.deadLetters.totals,
+    deadLettersHeld: () => logParts.deadLettersHeld(),
+    rateLimitClients: () => ingest.trackedClients,
+  });
+  const reports: ForwardingReports = {
+    deadLettered: (letter) => {
+      deadLetterSink?.send(letter);
+      kube.events?.sink.deadLettered(letter);
+    },
+    peerUnreachable: (target, lastError) => kube.events?.sink.peerUnreachable(target, lastError),
+  };
+  const forwarder = new Forwarder({
+    selfId,
+    logger: log.child({ component: 'forwarder' }),
+    log: eventLog,
+    deadLetters: logParts.deadLetters,
+    sign: signing ? (event) => signing.sign(event) : undefined,
+    // Held events are renewed well within the log's acknowledgement wait.
+    holdIntervalMs: config.bus.jetstream ? Math.max(250, Math.floor(config.bus.jetstream.ackWait / 3)) : undefined,
+    ...forwardingObserver(metrics, log, () => reports),
+  });
+  forwarder.configure(config);
+  const subscriptions = new Subscriptions({
+    registry,
+    log: eventLog,
+    maxStreams: config.limits.maxConnections,
+    queueSize: config.limits.subscriberQueueSize,
+    idPrefix: instance,
+    observer: subscriptionObserver(metrics, log),
+  });
+  const ingest = new IngestService({
+    log: eventLog,
+    observer: ingestMetrics(metrics),
+    maxEventSize: config.limits.maxEventSize,
+    rateLimit: config.limits.rateLimit,
+    clientRateLimit: config.limits.clientRateLimit,
+    signatures: signing,
+    requireSignatures: config.federation.requireSignatures,
+  });
+  const status = new GatewayStatus({
+    log: eventLog,
+    ingest,
+    registry,
+    subscriptions,
+    version: deps.version,
+    forwarded: () => forwarder.delivered(),
+  });
+  return { logParts, registry, subscriptions, ingest, forwarder, metrics, status, authenticator, signing, deadLetterSink, kube, selfId, instance };
+}
+
+/** Authentication and federation signing; keys are read now, and a missing one is a bad setting. */
+function security(config: GatewayConfig, log: Logger): { authenticator: Authenticator; signing: EventSigning | undefined } {
   const authenticator = secretsFrom('auth', () =>
     createAuthenticator(
       {
@@ -75,133 +166,66 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       log.child({ component: 'auth' }),
     ),
   );
-  const signing = config.federation.keysFile
+  const keysFile = config.federation.keysFile;
+  const signing = keysFile
     ? secretsFrom('federation.keysFile', () =>
         new EventSigning({
-          keysFile: config.federation.keysFile!,
+          keysFile,
           signingKeyId: config.federation.signingKeyId,
           reloadIntervalMs: config.auth.reloadInterval,
           onError: (message) => log.error({ error: message }, 'federation keys changed but cannot be used; keeping the previous ones'),
         }),
       )
     : undefined;
-  const deadLetters = new DeadLetterStore(config.forwarding.deadLetter.maxEntries);
-  const deadLetterSink = config.forwarding.deadLetter.url ? new DeadLetterSink(config.forwarding.deadLetter.url, log, config.forwarding.deadLetter.maxEntries) : undefined;
-  let bus: EventBus;
-  let forwarder: Forwarder;
-  // Built in start(), and only when enabled: it loads the Kubernetes client.
-  let kubeEvents: KubernetesEvents | undefined;
-  const metrics = createGatewayMetrics({
-    kubernetesEvents: () => kubeEvents?.recorder.stats(),
-    bufferDepth: () => bus.depth,
-    bufferCapacity: () => bus.capacity,
-    subscriberQueueDepth: () => registry.queued(),
-    historyEvents: () => history.length,
-    subscriberDelivered: () => registry.stats().delivered,
-    forwarding: () => forwarder.stats(),
-    deadLetterTotals: () => deadLetters.totals,
-    deadLettersHeld: () => deadLetters.size,
-    rateLimitClients: () => ingest.trackedClients,
-  });
-  forwarder = new Forwarder({
-    selfId,
-    logger: log.child({ component: 'forwarder' }),
-    deadLetters,
-    sign: signing ? (event) => signing.sign(event) : undefined,
-    onDeadLetter(letter) {
-      log.warn(
-        { event_id: letter.event.event_id, target: letter.target, reason: letter.reason, attempts: letter.attempts, lastError: letter.lastError },
-        'event dead-lettered',
-      );
-      deadLetterSink?.send(letter);
-      kubeEvents?.sink.deadLettered(letter);
-    },
-    onCircuitOpened(target, lastError) {
-      log.warn({ target, lastError }, 'forwarding target failing: circuit opened');
-      kubeEvents?.sink.peerUnreachable(target, lastError);
-    },
-    onAttempt(target, outcome, seconds) {
-      metrics.forwardDuration.observe({ target }, seconds);
-      metrics.forwardAttempts.inc({ target, result: outcome });
-    },
-  });
-  forwarder.configure(config);
-  bus = new EventBus({
-    bufferSize: config.limits.bufferSize,
-    sinks: [history, registry, forwarder],
-    onDispatched: (count) => metrics.eventsDispatched.inc(count),
-  });
-  const subscriptions = new Subscriptions({
-    registry,
-    history,
-    maxStreams: config.limits.maxConnections,
-    queueSize: config.limits.subscriberQueueSize,
-    observer: {
-      opened(kind, active) {
-        metrics.subscribers.inc({ kind });
-        metrics.activeConnections.set({ type: 'grpc_stream' }, active);
-      },
-      finished(kind, ending, active) {
-        metrics.subscribers.dec({ kind });
-        metrics.activeConnections.set({ type: 'grpc_stream' }, active);
-        if (ending.kind === 'cut_off') {
-          metrics.subscribersCutOff.inc({ kind });
-          log.warn({ kind, reason: ending.message }, 'subscriber cut off');
-        }
-      },
-      refused(kind, reason) {
-        metrics.streamsRefused.inc({ reason });
-        log.debug({ kind, reason }, 'stream refused');
-      },
-    },
-  });
-  const ingest = new IngestService({
-    bus,
-    metrics,
-    maxEventSize: config.limits.maxEventSize,
-    rateLimit: config.limits.rateLimit,
-    clientRateLimit: config.limits.clientRateLimit,
-    signatures: signing,
-    requireSignatures: config.federation.requireSignatures,
-    recentIds: new RecentIds(config.forwarding.dedupe.size, config.forwarding.dedupe.ttl),
-  });
-  const status = new GatewayStatus({
-    bus,
-    ingest,
-    registry,
-    subscriptions,
-    version: deps.version,
-    forwarded: () => forwarder.delivered(),
-  });
+  return { authenticator, signing };
+}
 
+function lifecycle(config: GatewayConfig, deps: GatewayDeps, parts: Parts): Gateway {
+  const log = deps.logger;
+  const { logParts, registry, subscriptions, ingest, forwarder, metrics, status, authenticator, signing, deadLetterSink, kube } = parts;
+  const eventLog = logParts.log;
   const tlsFiles: TlsFiles | undefined =
     config.tls.certFile && config.tls.keyFile
       ? { certFile: config.tls.certFile, keyFile: config.tls.keyFile, clientCaFile: config.tls.clientCaFile, reloadIntervalMs: config.tls.reloadInterval }
       : undefined;
-
-  let httpApp: FastifyInstance | undefined;
-  let healthApp: FastifyInstance | undefined;
-  let grpcServer: GrpcServer | undefined;
-  let historyTimer: NodeJS.Timeout | undefined;
-  let stopWatchingConfig: (() => void) | undefined;
+  const servers: { http?: FastifyInstance; health?: FastifyInstance; grpc?: GrpcServer; stopWatchingConfig?: () => void } = {};
   let stopping: Promise<void> | undefined;
 
+  const onGrpcAuthFailure = (reason: string) => metrics.authFailures.inc({ ingress: 'grpc', reason });
+
+  async function startKubernetesEvents(): Promise<void> {
+    if (!config.kubernetesEvents.enabled) return;
+    const { createKubernetesEvents } = await import('./sinks/kubernetes-events-wiring.js');
+    const events = createKubernetesEvents(config, log);
+    if (!events) return;
+    kube.events = events;
+    // Once per event across replicas: one shared consumer writes them, whichever replica holds it.
+    eventLog.consumeShared(
+      'kubernetes-events',
+      (envelope, ticket) => {
+        events.sink.dispatch(envelope);
+        ticket.settle();
+      },
+      { maxHeld: 1024, description: 'Kubernetes Events about dispatched events' },
+    );
+  }
+
   async function start(): Promise<BoundPorts> {
-    if (config.kubernetesEvents.enabled) {
-      const { createKubernetesEvents } = await import('./sinks/kubernetes-events-wiring.js');
-      kubeEvents = createKubernetesEvents(config, log);
-      if (kubeEvents) bus.addSink(kubeEvents.sink);
-    }
+    await startKubernetesEvents();
+    // Connects and sets up the shared consumers before anything listens: no event is taken before they exist.
+    await eventLog.start();
+    eventLog.onConnectionChange((connected) => servers.grpc?.setServing(connected && status.phase === 'ready'));
     const { host } = config.server;
-    httpApp = await createHttpApp({
+    servers.http = await createHttpApp({
       ingest,
       status,
       registry: metrics.registry,
       maxEventSize: config.limits.maxEventSize,
-      maxBatchSize: config.limits.maxBatchSize,
+      // A batch that could never fit the buffer would be refused forever as "full, retry later".
+      maxBatchSize: Math.min(config.limits.maxBatchSize, config.limits.bufferSize),
       maxBatchBytes: config.limits.maxBatchBytes,
       requestTimeoutMs: config.limits.requestTimeout,
-      deadLetters,
+      deadLetters: logParts.deadLetters,
       forwarder,
       authenticator,
       onAuthFailure: (reason) => metrics.authFailures.inc({ ingress: 'http', reason }),
@@ -214,33 +238,32 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       // Unreadable or mismatched certificate files: named like a bad setting.
       throw tlsFiles ? new ConfigError('tls', `cannot serve HTTPS: ${error.message}`) : error;
     });
-    healthApp = await createHealthApp({ status, registry: metrics.registry });
-    grpcServer = createGrpcServer({
+    servers.health = await createHealthApp({ status, registry: metrics.registry });
+    servers.grpc = createGrpcServer({
       host,
       port: config.server.grpcPort,
       maxEventSize: config.limits.maxEventSize,
       credentials: tlsFiles && grpcServerCredentials(tlsFiles),
       services: {
         // GetHealth and GetMetrics stay open, like /health and /metrics.
-        mcp: guardService(MCP_SERVICE, createMcpService({ ingest, bus, subscriptions, status }), {
+        mcp: guardService(MCP_SERVICE, createMcpService({ ingest, subscriptions, status }), {
           authenticator,
           open: ['GetHealth', 'GetMetrics'],
           onFailure: onGrpcAuthFailure,
         }),
-        legacy: guardService(LEGACY_EVENTING_SERVICE, createLegacyEventingService({ ingest, bus, subscriptions }), {
+        legacy: guardService(LEGACY_EVENTING_SERVICE, createLegacyEventingService({ ingest, subscriptions }), {
           authenticator,
           onFailure: onGrpcAuthFailure,
         }),
-        argoGeneric: guardService(ARGO_GENERIC_SERVICE, createArgoGenericService({ subscriptions }), {
+        argoGeneric: guardService(ARGO_GENERIC_SERVICE, createArgoGenericService({ subscriptions, cursors: logParts.cursors, log: eventLog }), {
           authenticator,
           onFailure: onGrpcAuthFailure,
         }),
       },
       logger: log,
     });
-    historyTimer = setInterval(() => history.expire(), 1000).unref();
     if (deps.configFile) {
-      stopWatchingConfig = watchConfig({
+      servers.stopWatchingConfig = watchConfig({
         file: deps.configFile,
         env: deps.env ?? process.env,
         initial: config,
@@ -249,21 +272,21 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       });
     }
 
-    const health = await listen(healthApp, host, config.server.healthPort, 'health');
+    const health = await listen(servers.health, host, config.server.healthPort, 'health');
     status.markListening('health');
-    const grpc = await grpcServer.listen();
+    const grpc = await servers.grpc.listen();
     status.markListening('grpc');
-    const http = await listen(httpApp, host, config.server.httpPort, 'http');
+    const http = await listen(servers.http, host, config.server.httpPort, 'http');
     status.markListening('http');
 
     status.phase = 'ready';
-    grpcServer.setServing(true);
-    log.info({ http, grpc, health, host, id: selfId, peers: config.forwarding.targets.length, routes: config.routes.length }, 'gateway ready');
+    servers.grpc.setServing(eventLog.accepting);
+    const { kind, name } = eventLog.state();
+    log.info(
+      { http, grpc, health, host, id: parts.selfId, log: kind === 'memory' ? 'memory' : `jetstream ${name}`, peers: config.forwarding.targets.length, routes: config.routes.length },
+      'gateway ready',
+    );
     return { http, grpc, health };
-  }
-
-  function onGrpcAuthFailure(reason: string): void {
-    metrics.authFailures.inc({ ingress: 'grpc', reason });
   }
 
   async function listen(app: FastifyInstance, host: string, port: number, name: string): Promise<number> {
@@ -278,38 +301,36 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
 
   async function drain(): Promise<void> {
     const deadline = Date.now() + config.shutdown.gracePeriod;
-    status.phase = 'draining';
-    grpcServer?.setServing(false);
-    bus.close();
-    subscriptions.stopAccepting();
-    log.info({ buffered: bus.depth, gracePeriodMs: config.shutdown.gracePeriod }, 'draining: intake closed');
-
     const timeLeft = () => Math.max(0, deadline - Date.now());
-    stopWatchingConfig?.();
-    await Promise.race([bus.drained(), sleep(timeLeft())]);
+    status.phase = 'draining';
+    servers.grpc?.setServing(false);
+    eventLog.close();
+    subscriptions.stopAccepting();
+    log.info({ pending: eventLog.state().pending, gracePeriodMs: config.shutdown.gracePeriod }, 'draining: intake closed');
+
+    servers.stopWatchingConfig?.();
+    await Promise.race([eventLog.drained(), sleep(timeLeft())]);
     const subscribersFlushed = (async () => {
       while (registry.queued() > 0 && timeLeft() > 0) await sleep(Math.min(DRAIN_POLL_MS, timeLeft()));
     })();
-    // Targets drain beside subscribers; whatever they still hold at the deadline is dead-lettered.
+    // Targets drain beside subscribers; whatever they still hold at the deadline goes back to the
+    // shared log for another replica, or (memory log) is dead-lettered.
     await Promise.all([subscribersFlushed, forwarder.drain(timeLeft())]);
     // Letters written at the deadline still reach the sink, and the last occurrences their
     // Events: a short extra wait, bounded.
     await Promise.all([
       deadLetterSink?.idle(Math.max(timeLeft(), DEAD_LETTER_FLUSH_MS)),
-      kubeEvents?.recorder.close(Math.max(timeLeft(), DEAD_LETTER_FLUSH_MS)),
+      kube.events?.recorder.close(Math.max(timeLeft(), DEAD_LETTER_FLUSH_MS)),
     ]);
-    const undelivered = bus.depth + registry.queued();
+    const undelivered = eventLog.state().pending + registry.queued();
     if (undelivered > 0) log.warn({ undelivered }, 'grace period over with events still queued for subscribers');
     registry.finishAll({ kind: 'shutdown', message: 'the gateway is shutting down; reconnect to another instance' });
 
-    clearInterval(historyTimer);
     authenticator.close();
     signing?.close();
-    await Promise.all([
-      httpApp?.close(),
-      healthApp?.close(),
-      grpcServer?.close(Math.max(1000, timeLeft())),
-    ]);
+    await Promise.all([servers.http?.close(), servers.health?.close(), servers.grpc?.close(Math.max(1000, timeLeft()))]);
+    await eventLog.stop();
+    logParts.close();
     status.phase = 'stopped';
     log.info(status.counts(), 'gateway stopped');
   }
@@ -317,9 +338,9 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   return {
     status,
     metrics,
-    bus,
+    log: eventLog,
     forwarder,
-    deadLetters,
+    deadLetters: logParts.deadLetters,
     start,
     stop() {
       stopping ??= drain();

@@ -24,9 +24,9 @@ async function main(): Promise<void> {
   }
 
   const logger = createLogger({ name: 'tas-mcp-gateway', level: config.logLevel });
-  let gateway: ReturnType<typeof createGateway>;
+  let gateway: Awaited<ReturnType<typeof createGateway>>;
   try {
-    gateway = createGateway(config, { logger, version: VERSION, configFile, env: process.env });
+    gateway = await createGateway(config, { logger, version: VERSION, configFile, env: process.env });
   } catch (error) {
     // A secret (key file) that is missing or unusable is a configuration error, named like one.
     if (error instanceof ConfigError) {

@@ -1,9 +1,8 @@
 // What the gateway knows about itself: lifecycle phase, readiness, health and counters. Read by
 // /health, /ready, GetHealth and GetMetrics alike, so they never disagree.
-import type { EventBus } from './bus/event-bus.js';
-import type { SubscriberRegistry } from './bus/subscriber-registry.js';
-import type { Subscriptions } from './bus/subscriptions.js';
-import type { IngestService } from './ingest/ingest-service.js';
+import type { EventLog } from './log/event-log.js';
+import type { SubscriberRegistry } from './subscribers/subscriber-registry.js';
+import type { Subscriptions } from './subscribers/subscriptions.js';
 
 export type Phase = 'starting' | 'ready' | 'draining' | 'stopped';
 export type Listener = 'http' | 'grpc' | 'health';
@@ -18,9 +17,17 @@ export interface GatewayCounts {
   activeStreams: number;
 }
 
+/** The event log as a pod reports it (/ready, /health). */
+export interface LogReport {
+  kind: 'memory' | 'jetstream';
+  /** The stream name, or 'memory'. */
+  name: string;
+  connected: boolean;
+}
+
 export interface GatewayStatusDeps {
-  bus: EventBus;
-  ingest: IngestService;
+  log: EventLog;
+  ingest: { readonly errors: number };
   registry: SubscriberRegistry;
   subscriptions: Subscriptions;
   version: string;
@@ -49,9 +56,14 @@ export class GatewayStatus {
     this.listening.add(listener);
   }
 
-  /** Ready: every server listens and intake is open. */
+  /** Ready: every server listens and the log takes events (open, and with JetStream connected). */
   isReady(): boolean {
-    return this.phase === 'ready' && this.listening.size === 3 && this.deps.bus.isOpen;
+    return this.phase === 'ready' && this.listening.size === 3 && this.deps.log.accepting;
+  }
+
+  log(): LogReport {
+    const { kind, name, connected } = this.deps.log.state();
+    return { kind, name, connected };
   }
 
   uptimeSeconds(): number {
@@ -59,12 +71,12 @@ export class GatewayStatus {
   }
 
   health(): { status: HealthStatus; details: Record<string, string> } {
-    const { bus } = this.deps;
-    const utilization = bus.depth / bus.capacity;
+    const log = this.deps.log.state();
+    const utilization = log.pending / log.capacity;
     const status: HealthStatus =
       this.phase === 'stopped' || this.phase === 'starting'
         ? 'unhealthy'
-        : this.phase === 'draining' || utilization > DEGRADED_BUFFER_RATIO
+        : this.phase === 'draining' || utilization > DEGRADED_BUFFER_RATIO || !log.connected
           ? 'degraded'
           : 'healthy';
     const state = (listener: Listener) => (this.listening.has(listener) ? 'running' : 'stopped');
@@ -77,6 +89,7 @@ export class GatewayStatus {
         health_server: state('health'),
         event_queue: utilization > DEGRADED_BUFFER_RATIO ? 'saturated' : 'healthy',
         buffer_utilization: utilization.toFixed(3),
+        event_log: `${log.kind}${log.kind === 'jetstream' ? ` ${log.name}` : ''}: ${log.connected ? 'connected' : 'disconnected'}`,
         active_streams: String(this.deps.subscriptions.activeStreams),
         version: this.version,
       },
@@ -84,11 +97,12 @@ export class GatewayStatus {
   }
 
   counts(): GatewayCounts {
-    const { bus, ingest, registry, subscriptions } = this.deps;
+    const { log, ingest, registry, subscriptions } = this.deps;
     const delivered = registry.stats().delivered;
+    const { accepted, dispatched } = log.state();
     return {
-      accepted: bus.accepted,
-      dispatched: bus.dispatched,
+      accepted,
+      dispatched,
       streamed: Object.values(delivered).reduce((sum, n) => sum + n, 0),
       forwarded: this.deps.forwarded?.() ?? 0,
       errors: ingest.errors,

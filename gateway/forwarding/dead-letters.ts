@@ -1,5 +1,7 @@
-// Events that could not be delivered, with why. Kept in a bounded in-memory store that can be
-// listed and redriven over the API, and also POSTed to a sink URL when one is configured.
+// Events that could not be delivered, with why. Kept in a store that can be listed and redriven
+// over the API: a bounded in-memory store with the memory log, a dead-letter stream with the
+// shared log (gateway/log/jetstream/dead-letter-stream.ts). Also POSTed to a sink URL when one is
+// configured.
 import type { Logger } from '../../src/observability/logger.js';
 import type { McpEvent } from '../../src/event/index.js';
 
@@ -25,7 +27,37 @@ export interface DeadLetterFilter {
   ids?: readonly string[] | undefined;
 }
 
-export class DeadLetterStore {
+export type NewDeadLetter = Omit<DeadLetter, 'id'>;
+
+/** A letter taken for redrive: removed once its new delivery settles, or put back. */
+export interface ClaimedLetter {
+  letter: DeadLetter;
+  /** Its event was delivered or dead-lettered anew: the old letter goes. */
+  remove(): void;
+  /** Not sent after all (its target is gone, or this replica stopped first): the letter stays. */
+  unclaim(): void;
+}
+
+export interface DeadLetters {
+  /** Keeps a letter; a promise when the store is remote, which rejects if it could not be kept. */
+  add(letter: NewDeadLetter): DeadLetter | Promise<DeadLetter>;
+  list(filter: DeadLetterFilter, limit: number): Promise<DeadLetter[]>;
+  /** Letters to send again, oldest first. */
+  claim(filter: DeadLetterFilter, limit: number): Promise<ClaimedLetter[]>;
+  /** Letters held now, and letters pushed out by newer ones since start (undefined where the store does not count them). */
+  summary(): Promise<{ held: number; evicted: number | undefined }>;
+  /** Letters this replica made since start, by target and reason (for metrics). */
+  readonly totals: Map<string, number>;
+}
+
+/** Counts a letter in `totals` by target and reason. */
+export function countLetter(totals: Map<string, number>, letter: NewDeadLetter): void {
+  const key = `${letter.target}\u0000${letter.reason}`;
+  totals.set(key, (totals.get(key) ?? 0) + 1);
+}
+
+/** Dead letters in process memory, bounded: the oldest is pushed out (and counted) when full. */
+export class MemoryDeadLetters implements DeadLetters {
   /** Insertion-ordered, so the oldest is evicted first when full. */
   private readonly letters = new Map<string, DeadLetter>();
   private nextId = 0;
@@ -40,19 +72,37 @@ export class DeadLetterStore {
     return this.letters.size;
   }
 
-  add(letter: Omit<DeadLetter, 'id'>): DeadLetter {
+  add(letter: NewDeadLetter): DeadLetter {
     const stored = { ...letter, id: `dl-${++this.nextId}` };
     if (this.letters.size >= this.capacity) {
       this.letters.delete(this.letters.keys().next().value!);
       this.evicted++;
     }
     this.letters.set(stored.id, stored);
-    const key = `${letter.target}\u0000${letter.reason}`;
-    this.totals.set(key, (this.totals.get(key) ?? 0) + 1);
+    countLetter(this.totals, letter);
     return stored;
   }
 
-  list(filter: DeadLetterFilter = {}, limit = 100): DeadLetter[] {
+  async list(filter: DeadLetterFilter = {}, limit = 100): Promise<DeadLetter[]> {
+    return this.matching(filter, limit);
+  }
+
+  async summary(): Promise<{ held: number; evicted: number | undefined }> {
+    return { held: this.letters.size, evicted: this.evicted };
+  }
+
+  /** Taken out at once (so a second redrive cannot take them too), and put back by unclaim(). */
+  async claim(filter: DeadLetterFilter, limit: number): Promise<ClaimedLetter[]> {
+    const taken = this.matching(filter, limit);
+    for (const letter of taken) this.letters.delete(letter.id);
+    return taken.map((letter) => ({
+      letter,
+      remove() {},
+      unclaim: () => this.letters.set(letter.id, letter),
+    }));
+  }
+
+  private matching(filter: DeadLetterFilter, limit: number): DeadLetter[] {
     const ids = filter.ids ? new Set(filter.ids) : undefined;
     const matched: DeadLetter[] = [];
     for (const letter of this.letters.values()) {
@@ -62,18 +112,6 @@ export class DeadLetterStore {
       matched.push(letter);
     }
     return matched;
-  }
-
-  /** Removes and returns the matching letters (for redrive). */
-  take(filter: DeadLetterFilter, limit: number): DeadLetter[] {
-    const taken = this.list(filter, limit);
-    for (const letter of taken) this.letters.delete(letter.id);
-    return taken;
-  }
-
-  /** Puts letters back (a redrive whose target is gone). */
-  restore(letters: DeadLetter[]): void {
-    for (const letter of letters) this.letters.set(letter.id, letter);
   }
 }
 

@@ -22,7 +22,8 @@ export async function healthRoutes(app: FastifyInstance, { status, registry }: H
 
   app.get('/ready', async (_request, reply) => {
     const ready = status.isReady();
-    return reply.code(ready ? 200 : 503).send({ ready, phase: status.phase });
+    // `log` tells an orchestrator (and the operator's status) which log this pod has and whether it is connected.
+    return reply.code(ready ? 200 : 503).send({ ready, phase: status.phase, log: status.log() });
   });
 
   app.get('/metrics', async (_request, reply) => {

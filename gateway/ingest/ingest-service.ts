@@ -1,14 +1,15 @@
 // The one path every event takes into the gateway, whichever ingress it came through:
 // validate at the edge, check who may send it (federation signature, tenant), admit (intake
-// open, rate limits, buffer space), publish to the bus, count.
+// open, rate limits, room), append to the event log, count. An event is answered `accepted`
+// only once the log has stored it (with JetStream: once the store acknowledged it).
 import type { McpEvent, SignatureCheck } from '../../src/event/index.js';
 import { carriesFederationMetadata, isSigned, validateEvent, type RejectReason } from '../../src/event/index.js';
-import type { GatewayMetrics, IngestMethod } from '../../src/observability/metrics.js';
 import type { Caller } from '../auth/caller.js';
-import type { EventBus } from '../bus/event-bus.js';
-import type { RecentIds } from '../forwarding/recent-ids.js';
+import type { AppendOutcome, EventLog } from '../log/event-log.js';
 import { ClientRateLimiter } from '../../src/limits/client-rate-limiter.js';
 import { TokenBucket } from '../../src/limits/token-bucket.js';
+
+export type IngestMethod = 'http' | 'grpc';
 
 export type RefusalReason = 'buffer_full' | 'rate_limited' | 'unavailable';
 
@@ -45,19 +46,25 @@ export type IngestOutcome =
 /** An outcome that is not a success: the event was not taken. */
 export type IngestFailure = Extract<IngestOutcome, { status: 'rejected' | 'refused' | 'denied' }>;
 
-export function isFailure(outcome: IngestOutcome | BatchOutcome): outcome is IngestFailure {
+export function isFailure(outcome: IngestOutcome): outcome is IngestFailure {
   return outcome.status === 'rejected' || outcome.status === 'refused' || outcome.status === 'denied';
 }
 
-export type BatchOutcome =
-  | { status: 'accepted'; events: McpEvent[]; duplicates: number }
-  | { status: 'rejected'; reason: RejectReason; field: string; message: string }
-  | { status: 'refused'; reason: RefusalReason; message: string; retryAfterSeconds: number }
-  | { status: 'denied'; reason: DenialReason; message: string };
+/** Why an event was not taken, as counted. */
+export type RejectionReason = RejectReason | RefusalReason | DenialReason;
+
+/** Told of every ingest outcome (metrics). */
+export interface IngestObserver {
+  accepted(method: IngestMethod, size: number): void;
+  failed(method: IngestMethod, reason: RejectionReason, count: number): void;
+  duplicate(method: IngestMethod): void;
+  signatureChecked(outcome: SignatureCheck): void;
+  rateLimitChecked(scope: 'gateway' | 'client', outcome: 'allowed' | 'limited', count: number): void;
+}
 
 export interface IngestServiceOptions {
-  bus: EventBus;
-  metrics: GatewayMetrics;
+  log: EventLog;
+  observer: IngestObserver;
   maxEventSize: number;
   rateLimit: { eventsPerSecond: number; burst?: number | undefined };
   /** Per caller (Caller.id); 0 events per second disables it. */
@@ -66,29 +73,25 @@ export interface IngestServiceOptions {
   signatures?: SignatureChecker | undefined;
   /** Refuse events carrying federation metadata unless their signature verifies. */
   requireSignatures?: boolean;
-  /** Recently accepted ids; a repeated id is acknowledged as a duplicate and not dispatched. */
-  recentIds?: RecentIds;
   now?: () => number;
 }
 
 export class IngestService {
-  private readonly bus: EventBus;
-  private readonly metrics: GatewayMetrics;
+  private readonly log: EventLog;
+  private readonly observer: IngestObserver;
   private readonly validateOptions: { maxEventSize: number; now: () => number };
   private readonly limiter: TokenBucket | undefined;
   private readonly clientLimiter: ClientRateLimiter | undefined;
   private readonly signatures: SignatureChecker | undefined;
   private readonly requireSignatures: boolean;
-  private readonly recentIds: RecentIds | undefined;
   /** Events refused or rejected, for GetMetrics. */
   errors = 0;
 
   constructor(options: IngestServiceOptions) {
-    this.bus = options.bus;
-    this.metrics = options.metrics;
+    this.log = options.log;
+    this.observer = options.observer;
     const now = options.now ?? Date.now;
     this.validateOptions = { maxEventSize: options.maxEventSize, now };
-    this.recentIds = options.recentIds;
     const { eventsPerSecond, burst } = options.rateLimit;
     this.limiter =
       eventsPerSecond > 0 ? new TokenBucket(eventsPerSecond, burst ?? Math.max(1, Math.ceil(eventsPerSecond)), now) : undefined;
@@ -111,7 +114,9 @@ export class IngestService {
     return this.clientLimiter?.size ?? 0;
   }
 
-  ingest(input: unknown, method: IngestMethod, context: IngestContext = {}): IngestOutcome {
+  /** Validates and admits synchronously, then appends: events from one caller are appended in
+   * the order this is called, whatever the log. */
+  async ingest(input: unknown, method: IngestMethod, context: IngestContext = {}): Promise<IngestOutcome> {
     const closed = this.refuseIfClosed(method);
     if (closed) return closed;
     const validation = validateEvent(input, this.validateOptions);
@@ -121,51 +126,73 @@ export class IngestService {
     const limited = this.refuseIfLimited(method, 1, context.caller);
     if (limited) return limited;
     const event = permitted.event;
-    if (this.isDuplicate(event, method)) return { status: 'duplicate', event };
-    const result = this.bus.publish(event, context.origin);
-    if (result !== 'accepted') {
-      this.recentIds?.forget(event.event_id);
-      return this.refuse(method, result === 'closed' ? 'unavailable' : 'buffer_full', 1);
-    }
-    this.count(method, validation.size);
-    return { status: 'accepted', event };
+    const [outcome] = await this.log.append([event], context.origin);
+    return this.settle(method, event, outcome!, validation.size);
   }
 
-  /** All or nothing: every event valid and room for all of them, or none is taken. */
-  ingestBatch(inputs: readonly unknown[], method: IngestMethod, context: IngestContext = {}): BatchOutcome {
-    const closed = this.refuseIfClosed(method);
-    if (closed) return closed;
-    if (inputs.length > this.bus.capacity) {
-      // It could never fit, so "retry later" would be a lie.
-      return this.reject(method, {
-        reason: 'too_large',
-        field: 'events',
-        message: `events: a batch of ${inputs.length} can never fit the ingest buffer (BUFFER_SIZE ${this.bus.capacity})`,
-      });
-    }
-    const events: McpEvent[] = [];
-    const sizes: number[] = [];
+  /**
+   * Each event on its own: the bad ones are rejected (or denied) with what is wrong, the rest are
+   * appended together in order, so one bad event never sinks the others. Rate limits take the
+   * good ones in order; when the log has no room for all of them, none is appended (refused).
+   */
+  async ingestBatch(inputs: readonly unknown[], method: IngestMethod, context: IngestContext = {}): Promise<IngestOutcome[]> {
+    const closed = this.refuseIfClosed(method, inputs.length);
+    if (closed) return inputs.map(() => closed);
+    const outcomes: IngestOutcome[] = new Array(inputs.length);
+    const taken: { index: number; event: McpEvent; size: number }[] = [];
     for (let i = 0; i < inputs.length; i++) {
       const validation = validateEvent(inputs[i], this.validateOptions, `events[${i}].`);
-      if (!validation.ok) return this.reject(method, validation);
-      const permitted = this.permit(validation.event, context.caller, method, `events[${i}]`);
-      if (permitted.status === 'denied') return permitted;
-      events.push(permitted.event);
-      sizes.push(validation.size);
-    }
-    if (!this.bus.hasRoomFor(events.length)) return this.refuse(method, 'buffer_full', events.length);
-    const limited = this.refuseIfLimited(method, events.length, context.caller);
-    if (limited) return limited;
-    let duplicates = 0;
-    events.forEach((event, i) => {
-      if (this.isDuplicate(event, method)) {
-        duplicates++;
-        return;
+      if (!validation.ok) {
+        outcomes[i] = this.reject(method, validation);
+        continue;
       }
-      this.bus.publish(event);
-      this.count(method, sizes[i]!);
-    });
-    return { status: 'accepted', events, duplicates };
+      const permitted = this.permit(validation.event, context.caller, method, `events[${i}]`);
+      if (permitted.status === 'denied') {
+        outcomes[i] = permitted;
+        continue;
+      }
+      const limited = this.refuseIfLimited(method, 1, context.caller);
+      if (limited) {
+        outcomes[i] = limited;
+        continue;
+      }
+      taken.push({ index: i, event: permitted.event, size: validation.size });
+    }
+    if (taken.length === 0) return outcomes;
+    if (!this.log.hasRoomFor(taken.length)) {
+      const full = this.refuse(method, 'buffer_full', taken.length, this.fullMessage());
+      for (const { index } of taken) outcomes[index] = full;
+      return outcomes;
+    }
+    const appended = await this.log.append(
+      taken.map((t) => t.event),
+      context.origin,
+    );
+    taken.forEach(({ index, event, size }, i) => (outcomes[index] = this.settle(method, event, appended[i]!, size)));
+    return outcomes;
+  }
+
+  /** True when the log has room for one more event right now. */
+  hasRoom(): boolean {
+    return this.log.hasRoomFor(1);
+  }
+
+  /** Waits (at most `timeoutMs`) until the log has room for one more event; false if it still has none. */
+  waitForRoom(timeoutMs: number): Promise<boolean> {
+    return this.log.waitForRoom(1, timeoutMs);
+  }
+
+  private settle(method: IngestMethod, event: McpEvent, outcome: AppendOutcome, size: number): IngestOutcome {
+    switch (outcome.status) {
+      case 'stored':
+        this.count(method, size);
+        return { status: 'accepted', event };
+      case 'duplicate':
+        this.observer.duplicate(method);
+        return { status: 'duplicate', event };
+      case 'refused':
+        return this.refuse(method, outcome.reason === 'full' ? 'buffer_full' : 'unavailable', 1, outcome.message, outcome.retryAfterSeconds);
+    }
   }
 
   /**
@@ -181,7 +208,7 @@ export class IngestService {
       caller?.kind === 'peer' || (this.signatures !== undefined && (this.requireSignatures ? carriesFederationMetadata(event) : isSigned(event)));
     if (mustVerify) {
       const check = this.signatures ? this.signatures.check(event) : 'unknown_key_id';
-      this.metrics.signatureChecks.inc({ outcome: check });
+      this.observer.signatureChecked(check);
       if (check !== 'valid') {
         const messages: Record<Exclude<SignatureCheck, 'valid'>, string> = {
           unsigned: `${where}: carries federation metadata but no signature (mcpsig, mcpkid); this gateway requires signed federation`,
@@ -203,55 +230,50 @@ export class IngestService {
 
   private deny(method: IngestMethod, reason: DenialReason, message: string) {
     this.errors++;
-    this.metrics.eventsTotal.inc({ method, status: 'error' });
-    this.metrics.eventsRejected.inc({ method, reason });
+    this.observer.failed(method, reason, 1);
     return { status: 'denied' as const, reason, message };
   }
 
-  private isDuplicate(event: McpEvent, method: IngestMethod): boolean {
-    if (!this.recentIds?.checkAndRemember(event.event_id)) return false;
-    this.metrics.eventsDuplicate.inc({ method });
-    return true;
-  }
-
   private count(method: IngestMethod, size: number): void {
-    this.metrics.eventsTotal.inc({ method, status: 'success' });
-    this.metrics.eventSize.observe(size);
+    this.observer.accepted(method, size);
   }
 
-  private refuseIfClosed(method: IngestMethod) {
-    return this.bus.isOpen ? undefined : this.refuse(method, 'unavailable', 1);
+  private refuseIfClosed(method: IngestMethod, count = 1) {
+    if (this.log.accepting) return undefined;
+    const message = this.log.state().connected
+      ? 'the gateway is shutting down and takes no new events'
+      : 'the event log is unreachable (NATS JetStream is disconnected); retry later';
+    return this.refuse(method, 'unavailable', count, message, 2);
+  }
+
+  private fullMessage(): string {
+    const { kind, capacity } = this.log.state();
+    return kind === 'memory'
+      ? `the ingest buffer is full (BUFFER_SIZE ${capacity}); retry later`
+      : `${capacity} events are waiting for the event log's acknowledgement (BUFFER_SIZE); retry later`;
   }
 
   private refuseIfLimited(method: IngestMethod, count: number, caller: Caller | undefined) {
     if (this.clientLimiter && caller) {
       const waitSeconds = this.clientLimiter.take(caller.id, count);
-      this.metrics.rateLimit.inc({ scope: 'client', outcome: waitSeconds === 0 ? 'allowed' : 'limited' }, count);
-      if (waitSeconds > 0) return this.refuse(method, 'rate_limited', count, waitSeconds, 'client');
+      this.observer.rateLimitChecked('client', waitSeconds === 0 ? 'allowed' : 'limited', count);
+      if (waitSeconds > 0) return this.refuse(method, 'rate_limited', count, 'your rate limit (per client) is exceeded; retry later', waitSeconds);
     }
     if (!this.limiter) return undefined;
     const taken = this.limiter.tryTake(count);
-    this.metrics.rateLimit.inc({ scope: 'gateway', outcome: taken ? 'allowed' : 'limited' }, count);
-    return taken ? undefined : this.refuse(method, 'rate_limited', count);
+    this.observer.rateLimitChecked('gateway', taken ? 'allowed' : 'limited', count);
+    return taken ? undefined : this.refuse(method, 'rate_limited', count, 'the ingest rate limit is exceeded; retry later', this.limiter.secondsUntil(count));
   }
 
   private reject(method: IngestMethod, failure: { reason: RejectReason; field: string; message: string }) {
     this.errors++;
-    this.metrics.eventsTotal.inc({ method, status: 'error' });
-    this.metrics.eventsRejected.inc({ method, reason: failure.reason });
+    this.observer.failed(method, failure.reason, 1);
     return { status: 'rejected' as const, reason: failure.reason, field: failure.field, message: failure.message };
   }
 
-  private refuse(method: IngestMethod, reason: RefusalReason, count: number, waitSeconds?: number, scope: 'gateway' | 'client' = 'gateway') {
+  private refuse(method: IngestMethod, reason: RefusalReason, count: number, message: string, retryAfterSeconds = 1) {
     this.errors += count;
-    this.metrics.eventsTotal.inc({ method, status: 'error' }, count);
-    this.metrics.eventsRejected.inc({ method, reason }, count);
-    const messages: Record<RefusalReason, string> = {
-      buffer_full: `the ingest buffer is full (BUFFER_SIZE ${this.bus.capacity}); retry later`,
-      rate_limited: scope === 'client' ? 'your rate limit (per client) is exceeded; retry later' : 'the ingest rate limit is exceeded; retry later',
-      unavailable: 'the gateway is shutting down and takes no new events',
-    };
-    const retryAfterSeconds = waitSeconds ?? (reason === 'rate_limited' ? this.limiter!.secondsUntil(count) : 1);
-    return { status: 'refused' as const, reason, message: messages[reason], retryAfterSeconds };
+    this.observer.failed(method, reason, count);
+    return { status: 'refused' as const, reason, message, retryAfterSeconds };
   }
 }

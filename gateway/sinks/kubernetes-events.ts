@@ -5,8 +5,8 @@
 import type { V1ObjectReference } from '@kubernetes/client-node';
 import type { GatewayConfig } from '../../src/config/index.js';
 import type { EventRecorder } from '../../src/kube/event-recorder.js';
-import type { DispatchSink } from '../bus/event-bus.js';
-import type { Envelope } from '../bus/envelope.js';
+import type { LogSink } from '../log/event-log.js';
+import type { Envelope } from '../log/envelope.js';
 import type { DeadLetter } from '../forwarding/dead-letters.js';
 
 export const LABELS = {
@@ -23,7 +23,7 @@ export function labelValue(text: string): string {
   return cleaned.replace(/^[^A-Za-z0-9]+/, '').replace(/[^A-Za-z0-9]+$/, '');
 }
 
-export class KubernetesEventSink implements DispatchSink {
+export class KubernetesEventSink implements LogSink {
   private readonly regarding: V1ObjectReference;
   private readonly serverLabel: string;
   private readonly everyEvent: boolean;

@@ -31,4 +31,10 @@ export const GATEWAY_DEFAULTS = {
   authReloadIntervalMs: 1_000,
   tlsReloadIntervalMs: 1_000,
   clientRateLimitMaxClients: 10_000,
+  streamReplicas: 1,
+  streamMaxAgeMs: 24 * 3_600_000,
+  streamMaxBytes: 1024 * 1024 * 1024,
+  publishTimeoutMs: 5_000,
+  natsConnectTimeoutMs: 30_000,
+  consumerAckWaitMs: 30_000,
 } as const;

@@ -164,6 +164,83 @@ const tls = z
   })
   .prefault({});
 
+/** A `nats://` (or `tls://`) server URL. */
+const natsUrl = z.string().regex(/^(nats|tls):\/\/[^\s/]+/, 'expected a nats:// or tls:// URL such as nats://nats.nats-system.svc:4222');
+
+/** The event log: `memory` (one process, the default) or a NATS JetStream stream shared by every replica. */
+const bus = z
+  .strictObject({
+    type: z.enum(['memory', 'jetstream']).default('memory'),
+    jetstream: z
+      .strictObject({
+        /** Server URLs; the client fails over between them. */
+        urls: z.array(natsUrl).min(1).optional(),
+        /** Credentials, each read from a file (a mounted Secret). At most one kind. */
+        credentials: z
+          .strictObject({
+            tokenFile: filePath.optional(),
+            user: z.string().min(1).max(256).optional(),
+            passwordFile: filePath.optional(),
+            /** An NKEY seed (SU...) file. */
+            nkeySeedFile: filePath.optional(),
+            /** A NATS `.creds` file (user JWT and seed). */
+            credsFile: filePath.optional(),
+          })
+          .prefault({})
+          .superRefine((value, ctx) => {
+            const kinds = [value.tokenFile, value.user ?? value.passwordFile, value.nkeySeedFile, value.credsFile].filter((v) => v !== undefined);
+            if (kinds.length > 1) ctx.addIssue({ code: 'custom', message: 'use one of tokenFile, user/passwordFile, nkeySeedFile or credsFile' });
+            if ((value.user === undefined) !== (value.passwordFile === undefined)) {
+              ctx.addIssue({ code: 'custom', path: ['passwordFile'], message: 'user and passwordFile go together' });
+            }
+          }),
+        tls: z
+          .strictObject({
+            /** PEM CA bundle the server certificate must chain to. */
+            caFile: filePath.optional(),
+            /** Client certificate and key, for servers that require them. */
+            certFile: filePath.optional(),
+            keyFile: filePath.optional(),
+          })
+          .prefault({})
+          .refine((value) => (value.certFile === undefined) === (value.keyFile === undefined), {
+            message: 'certFile and keyFile go together',
+            path: ['keyFile'],
+          }),
+        stream: z
+          .strictObject({
+            /** Defaults to one derived from the gateway's identity (GATEWAY_ID), so each McpServer has its own. */
+            name: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, 'expected 1 to 200 of A-Z a-z 0-9 _ -').optional(),
+            /** Subjects are `<subjectPrefix>.events` and `<subjectPrefix>.dlq.<target>`; derived like the name. */
+            subjectPrefix: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'expected dot-separated tokens of A-Z a-z 0-9 _ -').optional(),
+            /** Copies kept by the JetStream cluster: 1, or 3 (needs a cluster of at least 3 servers). */
+            replicas: z.number().int().min(1).max(5).default(GATEWAY_DEFAULTS.streamReplicas),
+            storage: z.enum(['file', 'memory']).default('file'),
+            /** How long an event stays in the log (replay, catch-up, forwarding backlog). */
+            maxAge: duration.pipe(z.number().int().min(1000)).default(GATEWAY_DEFAULTS.streamMaxAgeMs),
+            maxBytes: bytes.pipe(z.number().int().min(1024 * 1024)).default(GATEWAY_DEFAULTS.streamMaxBytes),
+            /** 0 = no count limit (age and bytes still apply). */
+            maxMessages: z.number().int().min(0).default(0),
+            /** A repeated event_id within this window is answered `duplicate`, whichever replica it reaches. */
+            duplicateWindow: duration.pipe(z.number().int().min(100)).default(GATEWAY_DEFAULTS.dedupeTtlMs),
+          })
+          .prefault({}),
+        /** How long ingest waits for the store's acknowledgement before answering 503. */
+        publishTimeout: duration.pipe(z.number().int().min(10)).default(GATEWAY_DEFAULTS.publishTimeoutMs),
+        /** How long to keep trying to reach NATS at start before giving up (exit 1). */
+        connectTimeout: duration.pipe(z.number().int().min(100)).default(GATEWAY_DEFAULTS.natsConnectTimeoutMs),
+        /** A forwarding target's events held by a replica before the store redelivers them elsewhere. */
+        ackWait: duration.pipe(z.number().int().min(1000)).default(GATEWAY_DEFAULTS.consumerAckWaitMs),
+      })
+      .optional(),
+  })
+  .prefault({})
+  .superRefine((value, ctx) => {
+    if (value.type === 'jetstream' && !value.jetstream?.urls) {
+      ctx.addIssue({ code: 'custom', path: ['jetstream', 'urls'], message: 'is required when bus.type is jetstream (NATS_URL)' });
+    }
+  });
+
 export const gatewayConfigSchema = z.strictObject({
   logLevel: z.enum(LOG_LEVELS).default(GATEWAY_DEFAULTS.logLevel),
   server: z
@@ -211,6 +288,7 @@ export const gatewayConfigSchema = z.strictObject({
   auth,
   federation,
   tls,
+  bus,
   history: z
     .strictObject({
       /** Events kept for StreamEvents replay. */

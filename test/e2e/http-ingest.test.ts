@@ -50,10 +50,22 @@ describe('accepted events', () => {
 
   it('takes a batch as an array or as {events}', async () => {
     const asArray = await post('/api/v1/events/batch', [event('b-1'), event('b-2')]);
-    expect(asArray.status).toBe(202);
-    expect(await asArray.json()).toEqual({ status: 'accepted', accepted: 2, duplicates: 0, event_ids: ['b-1', 'b-2'] });
+    expect(asArray.status).toBe(200);
+    expect(await asArray.json()).toEqual({
+      status: 'accepted',
+      processed: 2,
+      accepted: 2,
+      duplicates: 0,
+      rejected: 0,
+      refused: 0,
+      event_ids: ['b-1', 'b-2'],
+      results: [
+        { event_id: 'b-1', status: 'accepted' },
+        { event_id: 'b-2', status: 'accepted' },
+      ],
+    });
     const asObject = await post('/api/v1/events/batch', { events: [event('b-3')] });
-    expect(asObject.status).toBe(202);
+    expect(asObject.status).toBe(200);
   });
 
   it('acknowledges a repeated event_id as a duplicate without dispatching it again', async () => {
@@ -121,10 +133,29 @@ describe('rejected events name the field', () => {
     expect((await post('/api/v1/events/batch', [])).status).toBe(400);
   });
 
-  it('a batch with one bad event takes none of them', async () => {
-    const response = await post('/api/v1/events/batch', [event('ok-1'), event('bad', { source: '' })]);
+  it('a batch with a bad event takes the others, and says which one failed and why', async () => {
+    const response = await post('/api/v1/events/batch', [event('ok-1'), event('bad', { source: '' }), event('ok-2')]);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      status: 'partial',
+      accepted: 2,
+      rejected: 1,
+      results: [
+        { event_id: 'ok-1', status: 'accepted' },
+        { event_id: 'bad', status: 'rejected', error: 'invalid', field: 'events[1].source', message: expect.stringContaining('source') },
+        { event_id: 'ok-2', status: 'accepted' },
+      ],
+    });
+  });
+
+  it('a batch of only bad events is answered 400, naming the first problem and each one', async () => {
+    const response = await post('/api/v1/events/batch', [event('bad-1', { source: '' }), event('bad-2', { data: 'x' })]);
     expect(response.status).toBe(400);
-    expect(((await response.json()) as { field: string }).field).toBe('events[1].source');
+    expect(await response.json()).toMatchObject({
+      field: 'events[0].source',
+      rejected: 2,
+      results: [{ field: 'events[0].source' }, { field: 'events[1].data' }],
+    });
   });
 });
 

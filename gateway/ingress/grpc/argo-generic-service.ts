@@ -1,13 +1,17 @@
 // Argo Events' generic EventSource (generic.Eventing/StartEventSource): an Argo EventSource of
-// type `generic` pointed at the gateway receives every dispatched event as JSON, at full rate,
-// with the same bounded queue and cut-off as any subscriber. Its `config` may narrow the stream:
+// type `generic` pointed at the gateway receives every event of the log as JSON, at full rate,
+// through the same cursor as any subscriber. Argo sends only its name, so the gateway keeps a
+// position per EventSource name (and tenant): a reconnecting EventSource continues where its
+// stream stopped, at least once (see resume-cursors.ts). Its `config` may narrow the stream:
 //   eventTypes: ["document.*"]      # exact names or prefix globs; absent = everything
 import type * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { parse } from 'yaml';
 import { checkTypePattern, compileTypeFilter } from '../../../src/event/index.js';
-import type { Envelope } from '../../bus/envelope.js';
-import type { Subscriptions } from '../../bus/subscriptions.js';
+import type { Envelope } from '../../log/envelope.js';
+import type { LogSource } from '../../log/event-log.js';
+import { resumableTransport, type CursorStore } from '../../subscribers/resume-cursors.js';
+import type { Subscriptions } from '../../subscribers/subscriptions.js';
 import { callerOf } from './auth-guard.js';
 import { ARGO_PAYLOAD_ENCODER } from './protos.js';
 import { subscriptionRefusalStatus } from './status-map.js';
@@ -66,19 +70,38 @@ export function genericEventEncoder(name: string): (envelope: Envelope) => Buffe
   };
 }
 
-export function createArgoGenericService(deps: { subscriptions: Subscriptions }): grpc.UntypedServiceImplementation {
-  const StartEventSource: grpc.handleServerStreamingCall<EventSourceRequest, unknown> = (call) => {
+/** The cursor key of an EventSource: its name within its tenant (JetStream KV key characters only). */
+export function cursorKey(name: string, tenant: string | undefined): string {
+  return Buffer.from(`${tenant ?? ''}\u0000${name}`).toString('base64url') || '_';
+}
+
+export function createArgoGenericService(deps: { subscriptions: Subscriptions; cursors: CursorStore; log: LogSource }): grpc.UntypedServiceImplementation {
+  const StartEventSource: grpc.handleServerStreamingCall<EventSourceRequest, unknown> = async (call) => {
     const config = parseGenericConfig(call.request.config ?? Buffer.alloc(0));
     if ('error' in config) {
       call.emit('error', { code: status.INVALID_ARGUMENT, details: config.error });
       return;
     }
+    const name = call.request.name ?? '';
+    // A caller bound to a tenant sees only that tenant's events, as on every other stream.
+    const tenant = callerOf(call).tenant;
+    const key = cursorKey(name, tenant);
+    let resumeAfter: number | undefined;
+    try {
+      resumeAfter = await deps.cursors.get(key);
+    } catch (error) {
+      call.emit('error', { code: status.UNAVAILABLE, details: `cannot read where EventSource ${JSON.stringify(name)} stopped: ${(error as Error).message}` });
+      return;
+    }
+    if (call.cancelled) return;
+    const startedAfter = resumeAfter ?? deps.log.livePosition;
     const opened = deps.subscriptions.open({
       kind: 'argo_generic',
-      transport: grpcSubscriberTransport(call, genericEventEncoder(call.request.name ?? '')),
+      transport: resumableTransport(grpcSubscriberTransport(call, genericEventEncoder(name)), deps.cursors, key, startedAfter),
       filter: compileTypeFilter(config.eventTypes),
-      // A caller bound to a tenant sees only that tenant's events, as on every other stream.
-      tenant: callerOf(call).tenant,
+      tenant,
+      // A name seen before continues after what it was sent; a new one starts at the live end.
+      start: { after: startedAfter },
     });
     if (!opened.ok) call.emit('error', subscriptionRefusalStatus(opened.reason, opened.message));
   };

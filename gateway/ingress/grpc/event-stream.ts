@@ -1,12 +1,12 @@
 // A bidirectional event stream, as MCPService/EventStream and the legacy mcp.Eventing/EventStream
 // both serve it: the caller receives the events of every other source (never its own echoes, only
-// its tenant's when it has one) in its wire format, and what it sends is ingested in order.
+// its tenant's when it has one) in its wire format, and what it sends is ingested in order. When
+// the caller half-closes, what is queued for it is still sent and the stream ends with OK.
 import type * as grpc from '@grpc/grpc-js';
 import { MATCH_ALL } from '../../../src/event/index.js';
-import type { EventEncoder } from '../../bus/envelope.js';
-import type { EventBus } from '../../bus/event-bus.js';
-import type { SubscriberKind } from '../../bus/subscriber.js';
-import type { Subscriptions } from '../../bus/subscriptions.js';
+import type { EventEncoder } from '../../log/envelope.js';
+import type { SubscriberKind } from '../../subscribers/subscriber.js';
+import type { Subscriptions } from '../../subscribers/subscriptions.js';
 import type { IngestService } from '../../ingest/ingest-service.js';
 import { callerOf } from './auth-guard.js';
 import { ingestInbound } from './inbound-stream.js';
@@ -15,7 +15,6 @@ import { grpcSubscriberTransport } from './subscriber-transport.js';
 
 export interface EventStreamDeps {
   ingest: IngestService;
-  bus: EventBus;
   subscriptions: Subscriptions;
 }
 
@@ -32,6 +31,7 @@ export function eventStreamHandler(deps: EventStreamDeps, kind: SubscriberKind, 
       call.emit('error', subscriptionRefusalStatus(opened.reason, opened.message));
       return;
     }
-    ingestInbound({ call, ingest: deps.ingest, bus: deps.bus, origin: opened.subscriber.id, caller });
+    const subscriber = opened.subscriber;
+    ingestInbound({ call, ingest: deps.ingest, origin: subscriber.id, caller, onInboundDone: () => subscriber.endWhenSent() });
   };
 }

@@ -1,8 +1,7 @@
 // mcp.v1.MCPService: IngestEvent, StreamEvents, EventStream, GetHealth, GetMetrics.
 import * as grpc from '@grpc/grpc-js';
 import { checkTypePattern, compileTypeFilter } from '../../../src/event/index.js';
-import type { EventBus } from '../../bus/event-bus.js';
-import type { Subscriptions } from '../../bus/subscriptions.js';
+import type { Subscriptions } from '../../subscribers/subscriptions.js';
 import { isFailure, type IngestService } from '../../ingest/ingest-service.js';
 import type { GatewayStatus } from '../../status.js';
 import { callerOf } from './auth-guard.js';
@@ -13,7 +12,6 @@ import { grpcSubscriberTransport } from './subscriber-transport.js';
 
 export interface McpServiceDeps {
   ingest: IngestService;
-  bus: EventBus;
   subscriptions: Subscriptions;
   status: GatewayStatus;
 }
@@ -22,13 +20,14 @@ interface StreamEventsRequest {
   event_types: string[];
   start_timestamp: number;
   follow: boolean;
+  after_position: number;
 }
 
 export function createMcpService(deps: McpServiceDeps): grpc.UntypedServiceImplementation {
-  const { ingest, bus, subscriptions, status } = deps;
+  const { ingest, subscriptions, status } = deps;
 
-  const IngestEvent: grpc.handleUnaryCall<unknown, unknown> = (call, callback) => {
-    const outcome = ingest.ingest(call.request, 'grpc', { caller: callerOf(call) });
+  const IngestEvent: grpc.handleUnaryCall<unknown, unknown> = async (call, callback) => {
+    const outcome = await ingest.ingest(call.request, 'grpc', { caller: callerOf(call) });
     if (isFailure(outcome)) {
       const failure = outcomeToStatus(outcome);
       callback({ code: failure.code, details: failure.details, metadata: failure.metadata });
@@ -56,18 +55,22 @@ export function createMcpService(deps: McpServiceDeps): grpc.UntypedServiceImple
       call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: 'start_timestamp: must be 0 or Unix time in milliseconds' });
       return;
     }
+    // Resuming after a position reads the log from there; otherwise the log is read for events
+    // whose own timestamp is at or after start_timestamp (0: everything it holds).
+    const resume = request.after_position > 0;
     const opened = subscriptions.open({
       kind: 'stream_events',
       transport: grpcSubscriberTransport(call, V1_EVENT_ENCODER),
       filter: compileTypeFilter(request.event_types),
       tenant: callerOf(call).tenant,
-      replayFrom: request.start_timestamp,
+      start: resume ? { after: request.after_position } : { fromTime: request.start_timestamp },
+      minTimestamp: resume ? undefined : request.start_timestamp,
       follow: request.follow,
     });
     if (!opened.ok) call.emit('error', subscriptionRefusalStatus(opened.reason, opened.message));
   };
 
-  const EventStream = eventStreamHandler({ ingest, bus, subscriptions }, 'event_stream', V1_EVENT_ENCODER);
+  const EventStream = eventStreamHandler({ ingest, subscriptions }, 'event_stream', V1_EVENT_ENCODER);
 
   const GetHealth: grpc.handleUnaryCall<unknown, unknown> = (_call, callback) => {
     const health = status.health();

@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
-import type { McpEvent } from '../../../src/event/index.js';
 import { PROTO_DIR } from '../../../src/paths.js';
-import { defineEncoder } from '../../bus/envelope.js';
+import { defineEncoder } from '../../log/envelope.js';
 
 export const PROTO_FILES = ['mcp/v1/mcp.proto', 'mcp.proto', 'argo/generic.proto'].map((file) => join(PROTO_DIR, file));
 
@@ -45,20 +44,20 @@ export const MCP_SERVICE = withPreEncodedResponses(mcpService);
 export const LEGACY_EVENTING_SERVICE = withPreEncodedResponses(legacyService);
 export const ARGO_GENERIC_SERVICE = withPreEncodedResponses(serviceDefinition('generic.Eventing'));
 
-/** mcp.v1.Event bytes, as StreamEvents and EventStream send them. */
-export const V1_EVENT_ENCODER = defineEncoder((event: McpEvent) => mcpService.StreamEvents!.responseSerialize(event));
+/** mcp.v1.Event bytes with the event's log position, as StreamEvents and EventStream send them. */
+export const V1_EVENT_ENCODER = defineEncoder(({ event, position }) => mcpService.StreamEvents!.responseSerialize({ ...event, position }));
 
 /** The JSON body an Argo Sensor sees (`jsonBody: true`): the event with `data` as a JSON value,
  * not a string, so Sensor filters can reach into it (body.data.document_id). */
-export const ARGO_PAYLOAD_ENCODER = defineEncoder((event: McpEvent) =>
+export const ARGO_PAYLOAD_ENCODER = defineEncoder(({ event, position }) =>
   Buffer.from(
     `{"event_id":${JSON.stringify(event.event_id)},"event_type":${JSON.stringify(event.event_type)},` +
       `"source":${JSON.stringify(event.source)},"timestamp":${event.timestamp},"data":${event.data},` +
-      `"metadata":${JSON.stringify(event.metadata)}}`,
+      `"metadata":${JSON.stringify(event.metadata)},"position":${position}}`,
   ),
 );
 
 /** Legacy mcp.MCPEvent bytes {id, data}. */
-export const LEGACY_EVENT_ENCODER = defineEncoder((event: McpEvent) =>
+export const LEGACY_EVENT_ENCODER = defineEncoder(({ event }) =>
   legacyService.EventStream!.responseSerialize({ id: event.event_id, data: event.data }),
 );

@@ -1,8 +1,8 @@
 // A gRPC server stream as a SubscriberTransport: honours write backpressure (wait for 'drain',
 // raced with cancellation) and maps stream endings onto gRPC statuses.
 import * as grpc from '@grpc/grpc-js';
-import type { Envelope, EventEncoder } from '../../bus/envelope.js';
-import type { StreamEnding, SubscriberTransport } from '../../bus/subscriber.js';
+import type { Envelope, EventEncoder } from '../../log/envelope.js';
+import type { StreamEnding, SubscriberTransport } from '../../subscribers/subscriber.js';
 
 type WritableCall = grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>;
 
@@ -49,9 +49,14 @@ export function grpcSubscriberTransport(call: WritableCall, encoding: EventEncod
         case 'complete':
           call.end();
           return;
-        case 'cut_off':
-          call.emit('error', { code: grpc.status.RESOURCE_EXHAUSTED, details: ending.message });
+        case 'cut_off': {
+          // The lost range is machine-readable too, for clients that resume on their own.
+          const metadata = new grpc.Metadata();
+          metadata.set('x-mcp-lost-from', String(ending.lost.from));
+          metadata.set('x-mcp-lost-to', String(ending.lost.to));
+          call.emit('error', { code: grpc.status.RESOURCE_EXHAUSTED, details: ending.message, metadata });
           return;
+        }
         case 'shutdown':
           call.emit('error', { code: grpc.status.UNAVAILABLE, details: ending.message });
           return;

@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import { healthRoutes } from '../../health/routes.js';
 import type { IngestService } from '../../ingest/ingest-service.js';
 import type { GatewayStatus } from '../../status.js';
-import type { DeadLetterStore } from '../../forwarding/dead-letters.js';
+import type { DeadLetters } from '../../forwarding/dead-letters.js';
 import type { Forwarder } from '../../forwarding/forwarder.js';
 import type { Authenticator } from '../../auth/authenticator.js';
 import type { AuthFailureReason } from '../../auth/caller.js';
@@ -23,7 +23,7 @@ export interface HttpAppOptions {
   maxBatchBytes: number;
   /** Whole-request deadline; a body that stalls is answered 408 when it passes. */
   requestTimeoutMs: number;
-  deadLetters: DeadLetterStore;
+  deadLetters: DeadLetters;
   forwarder: Forwarder;
   authenticator: Authenticator;
   onAuthFailure: (reason: AuthFailureReason) => void;

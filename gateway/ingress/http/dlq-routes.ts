@@ -1,11 +1,11 @@
 // The dead-letter API: GET /api/v1/dlq lists what could not be delivered and why;
 // POST /api/v1/dlq/redrive sends letters to their target again, with fresh attempts.
 import type { FastifyInstance } from 'fastify';
-import type { DeadLetterStore } from '../../forwarding/dead-letters.js';
+import type { DeadLetters } from '../../forwarding/dead-letters.js';
 import type { Forwarder } from '../../forwarding/forwarder.js';
 
 export interface DlqRoutesOptions {
-  deadLetters: DeadLetterStore;
+  deadLetters: DeadLetters;
   forwarder: Forwarder;
 }
 
@@ -33,12 +33,13 @@ const redriveBody = {
 export async function dlqRoutes(app: FastifyInstance, { deadLetters, forwarder }: DlqRoutesOptions): Promise<void> {
   app.get('/api/v1/dlq', { schema: { querystring: listQuery } }, async (request) => {
     const { target, limit } = request.query as { target?: string; limit: number };
-    return { held: deadLetters.size, evicted: deadLetters.evicted, letters: deadLetters.list({ target }, limit) };
+    const [summary, letters] = await Promise.all([deadLetters.summary(), deadLetters.list({ target }, limit)]);
+    return { held: summary.held, evicted: summary.evicted ?? null, letters };
   });
 
   app.post('/api/v1/dlq/redrive', { schema: { body: redriveBody } }, async (request, reply) => {
     const { ids, target, limit } = (request.body ?? {}) as { ids?: string[]; target?: string; limit: number };
-    const result = forwarder.redrive({ ids, target }, limit);
+    const result = await forwarder.redrive({ ids, target }, limit);
     return reply.code(202).send({ status: 'accepted', redriven: result.redriven, unknown_target: result.unknownTarget });
   });
 }

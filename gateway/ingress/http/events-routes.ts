@@ -1,7 +1,7 @@
 // Event ingest over HTTP: POST /mcp (legacy {id, data} or the full event, answered 200 as the
 // seed specifies), POST /api/v1/events (202) and POST /api/v1/events/batch (202, all or nothing).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isFailure, type IngestService } from '../../ingest/ingest-service.js';
+import { isFailure, type IngestFailure, type IngestOutcome, type IngestService } from '../../ingest/ingest-service.js';
 import { claimedEventId, sendFailure } from './replies.js';
 
 export interface EventRoutesOptions {
@@ -28,20 +28,50 @@ const failureSchema = {
   },
 };
 
-const batchAcceptedSchema = {
+const batchResultSchema = {
   type: 'object',
   properties: {
     status: { type: 'string' },
+    error: { type: 'string' },
+    field: { type: 'string' },
+    message: { type: 'string' },
+    processed: { type: 'integer' },
     accepted: { type: 'integer' },
     duplicates: { type: 'integer' },
-    event_ids: { type: 'array', items: { type: 'string' } } },
+    rejected: { type: 'integer' },
+    refused: { type: 'integer' },
+    event_ids: { type: 'array', items: { type: 'string' } },
+    results: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          event_id: { type: 'string' },
+          status: { type: 'string' },
+          error: { type: 'string' },
+          field: { type: 'string' },
+          message: { type: 'string' },
+          retry_after: { type: 'integer' },
+        },
+      },
+    },
+  },
 };
+
+/** One item of a batch answer: the reference server's {event_id, status, error}, and what we know besides. */
+function itemResult(outcome: IngestOutcome, input: unknown) {
+  if (!isFailure(outcome)) return { event_id: outcome.event.event_id, status: outcome.status };
+  const event_id = claimedEventId(input) ?? '';
+  if (outcome.status === 'rejected') return { event_id, status: 'rejected', error: outcome.reason, field: outcome.field, message: outcome.message };
+  if (outcome.status === 'denied') return { event_id, status: 'rejected', error: outcome.reason, message: outcome.message };
+  return { event_id, status: 'refused', error: outcome.reason, message: outcome.message, retry_after: outcome.retryAfterSeconds };
+}
 
 export async function eventRoutes(app: FastifyInstance, options: EventRoutesOptions): Promise<void> {
   const { ingest } = options;
 
   const ingestOne = (code: 200 | 202) => async (request: FastifyRequest, reply: FastifyReply) => {
-    const outcome = ingest.ingest(request.body, 'http', { caller: request.caller });
+    const outcome = await ingest.ingest(request.body, 'http', { caller: request.caller });
     if (isFailure(outcome)) return sendFailure(reply, outcome, claimedEventId(request.body));
     return reply.code(code).send({ event_id: outcome.event.event_id, status: outcome.status });
   };
@@ -49,9 +79,11 @@ export async function eventRoutes(app: FastifyInstance, options: EventRoutesOpti
   app.post('/mcp', { bodyLimit: options.eventBodyLimit, schema: { response: { 200: acceptedSchema, '4xx': failureSchema, '5xx': failureSchema } } }, ingestOne(200));
   app.post('/api/v1/events', { bodyLimit: options.eventBodyLimit, schema: { response: { 202: acceptedSchema, '4xx': failureSchema, '5xx': failureSchema } } }, ingestOne(202));
 
+  // Each event answered on its own (results[], in request order): 200 when any was taken; when
+  // none was, the status the first failure would have alone (400, 401/403, 429 or 503 with Retry-After).
   app.post(
     '/api/v1/events/batch',
-    { bodyLimit: options.batchBodyLimit, schema: { response: { 202: batchAcceptedSchema, '4xx': failureSchema, '5xx': failureSchema } } },
+    { bodyLimit: options.batchBodyLimit, schema: { response: { '2xx': batchResultSchema, '4xx': batchResultSchema, '5xx': batchResultSchema } } },
     async (request, reply) => {
       const body = request.body as unknown;
       const events = Array.isArray(body) ? body : (body as { events?: unknown } | null)?.events;
@@ -68,17 +100,27 @@ export async function eventRoutes(app: FastifyInstance, options: EventRoutesOpti
           status: 'rejected',
           error: 'invalid_batch',
           field: 'events',
-          message: `events: a batch holds 1 to ${options.maxBatchSize} events (MAX_BATCH_SIZE), got ${events.length}`,
+          message: `events: a batch holds 1 to ${options.maxBatchSize} events (MAX_BATCH_SIZE, at most BUFFER_SIZE), got ${events.length}`,
         });
       }
-      const outcome = ingest.ingestBatch(events, 'http', { caller: request.caller });
-      if (isFailure(outcome)) return sendFailure(reply, outcome);
-      return reply.code(202).send({
-        status: 'accepted',
-        accepted: outcome.events.length - outcome.duplicates,
-        duplicates: outcome.duplicates,
-        event_ids: outcome.events.map((e) => e.event_id),
-      });
+      const outcomes = await ingest.ingestBatch(events, 'http', { caller: request.caller });
+      const results = outcomes.map((outcome, i) => itemResult(outcome, events[i]));
+      const count = (status: string) => results.filter((r) => r.status === status).length;
+      const summary = {
+        processed: results.length,
+        accepted: count('accepted'),
+        duplicates: count('duplicate'),
+        rejected: count('rejected'),
+        refused: count('refused'),
+        event_ids: results.map((r) => r.event_id),
+        results,
+      };
+      const taken = summary.accepted + summary.duplicates;
+      if (taken === 0) {
+        const first = outcomes[0] as IngestFailure;
+        return sendFailure(reply, first, undefined, summary);
+      }
+      return reply.code(200).send({ status: taken === results.length ? 'accepted' : 'partial', ...summary });
     },
   );
 }

@@ -43,7 +43,7 @@ function post(url: URL, body: string): Promise<{ status: number; error?: string 
       let text = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (text += chunk));
-      response.on('end', () => resolve(response.statusCode === 202 ? { status: 202 } : { status: response.statusCode ?? 0, error: `HTTP ${response.statusCode}: ${text.slice(0, 200)}` }));
+      response.on('end', () => resolve(response.statusCode === 200 ? { status: 200 } : { status: response.statusCode ?? 0, error: `HTTP ${response.statusCode}: ${text.slice(0, 200)}` }));
     });
     request.on('error', (error) => resolve({ status: 0, error: error.message }));
     request.end(body);
@@ -56,7 +56,7 @@ function emptyReport(): BatchProducerReport {
 
 function record(report: BatchProducerReport, count: number, result: { status: number; error?: string }): void {
   report.requests++;
-  if (result.status === 202) report.ok += count;
+  if (result.status === 200) report.ok += count;
   else {
     report.failed += count;
     if (report.errorSamples.length < 5 && result.error) report.errorSamples.push(result.error);

@@ -8,6 +8,7 @@ const loaded = grpc.loadPackageDefinition(packageDefinition) as unknown as {
     Eventing: grpc.ServiceClientConstructor;
   };
   grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
+  generic: { Eventing: grpc.ServiceClientConstructor };
 };
 
 /** Each client gets its own connection, as separate applications would. */
@@ -19,6 +20,11 @@ export function mcpClient(address: string): grpc.Client & Record<string, any> {
 
 export function legacyClient(address: string): grpc.Client & Record<string, any> {
   return new loaded.mcp.Eventing(address, grpc.credentials.createInsecure(), OWN_CONNECTION) as any;
+}
+
+/** A client of Argo's generic EventSource service, as Argo's `generic` EventSource dials it. */
+export function argoGenericClient(address: string): grpc.Client & Record<string, any> {
+  return new loaded.generic.Eventing(address, grpc.credentials.createInsecure(), OWN_CONNECTION) as any;
 }
 
 export function healthClient(address: string): grpc.Client & Record<string, any> {

@@ -21,7 +21,7 @@ export async function produce(gateway: GatewayProcess, ids: string[], options: {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(chunk.map((id) => testEvent(id, options.type))),
       });
-      if (response.status === 202) {
+      if (response.status === 200) {
         await response.arrayBuffer();
         accepted.push(...chunk);
         break;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Envelope } from '../../../../gateway/bus/envelope.js';
-import { DeadLetterStore } from '../../../../gateway/forwarding/dead-letters.js';
+import { MemoryDeadLetters } from '../../../../gateway/forwarding/dead-letters.js';
 import { Forwarder } from '../../../../gateway/forwarding/forwarder.js';
 import type { Sender } from '../../../../gateway/forwarding/sender.js';
 import type { Target } from '../../../../gateway/forwarding/target-delivery.js';
+import { MemoryLog } from '../../../../gateway/log/memory-log.js';
 import { parseConfig } from '../../../../src/config/index.js';
 import type { McpEvent } from '../../../../src/event/index.js';
 import { createLogger } from '../../../../src/observability/logger.js';
@@ -19,39 +19,46 @@ function setup(config: unknown, failing: string[] = []) {
     },
     close() {},
   });
-  const deadLetters = new DeadLetterStore(100);
-  const forwarder = new Forwarder({ selfId: 'self', logger, deadLetters, createSender });
+  const deadLetters = new MemoryDeadLetters(100);
+  const log = new MemoryLog({ bufferSize: 100, history: { size: 100, retentionMs: 60_000 }, dedupe: { size: 100, ttlMs: 60_000 } });
+  const forwarder = new Forwarder({ selfId: 'self', logger, log, deadLetters, createSender });
   forwarder.configure(parseConfig(config));
-  return { forwarder, sent, deadLetters };
+  /** Appends events to the log the forwarder reads, and waits until it has taken them. */
+  const dispatch = async (...events: (Partial<McpEvent> & { event_id: string })[]) => {
+    await log.append(events.map((event) => ({ event_type: 'document.uploaded', source: 'svc', timestamp: 1, data: '{}', metadata: {}, ...event })));
+    await log.drained();
+  };
+  return { forwarder, sent, deadLetters, dispatch };
 }
 
-const envelope = (event: Partial<McpEvent> & { event_id: string }) =>
-  new Envelope({ event_type: 'document.uploaded', source: 'svc', timestamp: 1, data: '{}', metadata: {}, ...event }, 0, undefined, 1);
 const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
 
 describe('Forwarder', () => {
   const peers = { forwarding: { targets: [{ url: 'http://a:1', id: 'a' }, { url: 'http://b:1', id: 'b' }] } };
 
   it('sends every event to every peer, stamped with one more hop and this gateway on the path', async () => {
-    const { forwarder, sent } = setup(peers);
-    forwarder.dispatch(envelope({ event_id: 'e1' }));
+    const { sent, dispatch } = setup(peers);
+    await dispatch({ event_id: 'e1' });
     await settle();
     expect(sent.map((s) => s.target)).toEqual(['a', 'b']);
     expect(sent[0]!.event).toMatchObject({ event_id: 'e1', metadata: { mcphops: '1', mcppath: 'self' } });
   });
 
   it('skips peers already on the path, and stops at the hop limit', async () => {
-    const { forwarder, sent } = setup({ forwarding: { ...peers.forwarding, maxHops: 3 } });
-    forwarder.dispatch(envelope({ event_id: 'e1', metadata: { mcphops: '1', mcppath: 'a' } }));
-    forwarder.dispatch(envelope({ event_id: 'e2', metadata: { mcphops: '3', mcppath: 'x,y,z' } }));
-    forwarder.dispatch(envelope({ event_id: 'e3', metadata: { mcphops: '2', mcppath: 'x,self' } }));
+    const { forwarder, sent, dispatch } = setup({ forwarding: { ...peers.forwarding, maxHops: 3 } });
+    await dispatch(
+      { event_id: 'e1', metadata: { mcphops: '1', mcppath: 'a' } },
+      { event_id: 'e2', metadata: { mcphops: '3', mcppath: 'x,y,z' } },
+      { event_id: 'e3', metadata: { mcphops: '2', mcppath: 'x,self' } },
+    );
     await settle();
     expect(sent.map((s) => [s.target, s.event.event_id, s.event.metadata.mcppath])).toEqual([['b', 'e1', 'a,self']]);
-    expect(forwarder.stats()).toMatchObject({ skippedOnPath: 2, skippedHopLimit: 1 });
+    // Counted per target: e1 skips a; e2 is at the limit for a and b; e3 came back to this gateway for both.
+    expect(forwarder.stats()).toMatchObject({ skippedOnPath: 3, skippedHopLimit: 2 });
   });
 
   it('sends to route targets only what the route matches', async () => {
-    const { forwarder, sent } = setup({
+    const { sent, dispatch } = setup({
       routes: [
         {
           name: 'docs',
@@ -60,19 +67,21 @@ describe('Forwarder', () => {
         },
       ],
     });
-    forwarder.dispatch(envelope({ event_id: 'yes', metadata: { tenant_id: 't1' } }));
-    forwarder.dispatch(envelope({ event_id: 'other-tenant', metadata: { tenant_id: 't2' } }));
-    forwarder.dispatch(envelope({ event_id: 'other-type', event_type: 'user.created', metadata: { tenant_id: 't1' } }));
-    forwarder.dispatch(envelope({ event_id: 'other-source', source: 'x', metadata: { tenant_id: 't1' } }));
+    await dispatch(
+      { event_id: 'yes', metadata: { tenant_id: 't1' } },
+      { event_id: 'other-tenant', metadata: { tenant_id: 't2' } },
+      { event_id: 'other-type', event_type: 'user.created', metadata: { tenant_id: 't1' } },
+      { event_id: 'other-source', source: 'x', metadata: { tenant_id: 't1' } },
+    );
     await settle();
     expect(sent.map((s) => s.event.event_id)).toEqual(['yes']);
   });
 
   it('keeps deliveries across a reload and closes removed ones; redrive sends letters again', async () => {
-    const { forwarder, sent, deadLetters } = setup(peers, ['b']);
-    forwarder.dispatch(envelope({ event_id: 'e1' }));
+    const { forwarder, sent, deadLetters, dispatch } = setup(peers, ['b']);
+    await dispatch({ event_id: 'e1' });
     await settle();
-    expect(deadLetters.list().map((l) => [l.target, l.reason])).toEqual([['b', 'rejected']]);
+    expect((await deadLetters.list({}, 10)).map((l) => [l.target, l.reason])).toEqual([['b', 'rejected']]);
     const before = forwarder.stats().targets.find((t) => t.target === 'a')!;
     forwarder.configure(parseConfig({ forwarding: { targets: [{ url: 'http://a:1', id: 'a' }, { url: 'http://c:1', id: 'c' }] } }));
     const after = forwarder.stats().targets.map((t) => [t.target, t.accepted]);
@@ -80,11 +89,11 @@ describe('Forwarder', () => {
       ['a', before.accepted],
       ['c', 0],
     ]);
-    expect(forwarder.redrive({ target: 'b' }, 10)).toEqual({ redriven: 0, unknownTarget: 1 });
+    expect(await forwarder.redrive({ target: 'b' }, 10)).toEqual({ redriven: 0, unknownTarget: 1 });
     expect(deadLetters.size).toBe(1);
     sent.length = 0;
     forwarder.configure(parseConfig(peers));
-    expect(forwarder.redrive({ target: 'b' }, 10)).toEqual({ redriven: 1, unknownTarget: 0 });
+    expect(await forwarder.redrive({ target: 'b' }, 10)).toEqual({ redriven: 1, unknownTarget: 0 });
     await settle();
     expect(sent.map((s) => [s.target, s.event.event_id])).toEqual([['b', 'e1']]);
   });

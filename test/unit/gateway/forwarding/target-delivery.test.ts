@@ -32,7 +32,9 @@ function delivery(sender: Sender, overrides: Partial<ConstructorParameters<typeo
     concurrency: 2,
     capacity: 10,
     breaker: { failureThreshold: 100, cooldownMs: 10 },
-    deadLetter: (letter) => letters.push(letter),
+    deadLetter: (letter) => {
+      letters.push(letter);
+    },
     ...overrides,
   });
   return { target, letters };

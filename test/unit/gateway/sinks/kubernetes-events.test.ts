@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Envelope } from '../../../../gateway/bus/envelope.js';
-import { KubernetesEventSink, labelValue } from '../../../../gateway/sinks/kubernetes-events.js';
-import type { EventRecord, EventRecorder } from '../../../../src/kube/event-recorder.js';
+import { Envelope } from '../../../gateway/log/envelope.js';
+import { KubernetesEventSink, labelValue } from '../../../gateway/sinks/kubernetes-events.js';
+import type { EventRecord, EventRecorder } from '../../../src/kube/event-recorder.js';
 
 describe('labelValue', () => {
   it.each([
@@ -18,7 +18,7 @@ describe('labelValue', () => {
 describe('KubernetesEventSink', () => {
   const regarding = { apiVersion: 'mcp.tas.ai/v1alpha1', kind: 'McpServer', name: 'alpha', namespace: 'team-a' };
   const envelope = (id: string, type: string) =>
-    new Envelope({ event_id: id, event_type: type, source: 'svc', timestamp: 1, data: '{}', metadata: {} }, 0, undefined, 1);
+    new Envelope({ event_id: id, event_type: type, source: 'svc', timestamp: 1, data: '{}', metadata: {} }, 1, 0, undefined);
 
   function sink(detail: 'all' | 'failures') {
     const records: EventRecord[] = [];

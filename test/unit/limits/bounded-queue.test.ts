@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BoundedQueue } from '../../../../gateway/bus/bounded-queue.js';
+import { BoundedQueue } from '../../../src/limits/bounded-queue.js';
 
 describe('BoundedQueue', () => {
   it('is FIFO across wrap-around and refuses past capacity', () => {
@@ -29,5 +29,16 @@ describe('BoundedQueue', () => {
 
   it('rejects a capacity that is not a positive integer', () => {
     expect(() => new BoundedQueue(0)).toThrow(RangeError);
+  });
+});
+
+describe('BoundedQueue.at', () => {
+  it('reads by index from the oldest, across the ring wrap, and nothing past the end', () => {
+    const queue = new BoundedQueue<number>(4);
+    for (const n of [1, 2, 3, 4]) queue.push(n);
+    queue.shift();
+    queue.shift();
+    queue.push(5);
+    expect([queue.at(0), queue.at(1), queue.at(2), queue.at(3), queue.at(-1)]).toEqual([3, 4, 5, undefined, undefined]);
   });
 });

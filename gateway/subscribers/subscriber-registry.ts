@@ -1,5 +1,5 @@
-// The set of live subscribers and the fan-out to them, with the counts metrics read.
-import type { Envelope } from './envelope.js';
+// The set of this replica's subscribers and the live fan-out to them, with the counts metrics read.
+import type { Envelope } from '../log/envelope.js';
 import type { StreamEnding, Subscriber, SubscriberKind } from './subscriber.js';
 
 export interface SubscriberStats {
@@ -7,6 +7,8 @@ export interface SubscriberStats {
   byKind: Record<SubscriberKind, number>;
   delivered: Record<SubscriberKind, number>;
   cutOff: Record<SubscriberKind, number>;
+  /** Subscribers reading the log right now instead of the live fan-out. */
+  reading: number;
   queued: number;
 }
 
@@ -18,51 +20,60 @@ const emptyByKind = (): Record<SubscriberKind, number> => ({
 });
 
 export class SubscriberRegistry {
-  private readonly live = new Map<string, Subscriber>();
+  private readonly subscribers = new Map<string, Subscriber>();
   private readonly deliveredByFinished = emptyByKind();
   private readonly cutOff = emptyByKind();
 
   add(subscriber: Subscriber): void {
-    this.live.set(subscriber.id, subscriber);
+    this.subscribers.set(subscriber.id, subscriber);
   }
 
   /** Called from a subscriber's onFinished, also for one that was never live (replay only). */
   remove(subscriber: Subscriber, ending: StreamEnding): void {
-    this.live.delete(subscriber.id);
+    this.subscribers.delete(subscriber.id);
     this.deliveredByFinished[subscriber.kind] += subscriber.delivered;
     if (ending.kind === 'cut_off') this.cutOff[subscriber.kind]++;
   }
 
   get size(): number {
-    return this.live.size;
+    return this.subscribers.size;
   }
 
   dispatch(envelope: Envelope): void {
-    for (const subscriber of this.live.values()) {
-      if (subscriber.id !== envelope.origin && subscriber.accepts(envelope)) subscriber.offer(envelope);
+    for (const subscriber of this.subscribers.values()) {
+      if (subscriber.isLive && subscriber.wants(envelope)) subscriber.offer(envelope);
+    }
+  }
+
+  /** Events left the log before this replica fanned them out: every live subscriber missed them. */
+  gap(from: number, to: number): void {
+    for (const subscriber of [...this.subscribers.values()]) {
+      if (subscriber.isLive) subscriber.missed(from, to);
     }
   }
 
   /** Events still queued across all subscribers. */
   queued(): number {
     let total = 0;
-    for (const subscriber of this.live.values()) total += subscriber.queued;
+    for (const subscriber of this.subscribers.values()) total += subscriber.queued;
     return total;
   }
 
   finishAll(ending: StreamEnding): void {
-    for (const subscriber of [...this.live.values()]) subscriber.finish(ending);
+    for (const subscriber of [...this.subscribers.values()]) subscriber.finish(ending);
   }
 
   stats(): SubscriberStats {
     const byKind = emptyByKind();
     const delivered = { ...this.deliveredByFinished };
     let queued = 0;
-    for (const subscriber of this.live.values()) {
+    let reading = 0;
+    for (const subscriber of this.subscribers.values()) {
       byKind[subscriber.kind]++;
       delivered[subscriber.kind] += subscriber.delivered;
       queued += subscriber.queued;
+      if (!subscriber.isLive) reading++;
     }
-    return { active: this.live.size, byKind, delivered, cutOff: { ...this.cutOff }, queued };
+    return { active: this.subscribers.size, byKind, delivered, cutOff: { ...this.cutOff }, reading, queued };
   }
 }

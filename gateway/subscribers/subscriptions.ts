@@ -1,10 +1,17 @@
 // Opens and closes subscriptions within the global stream cap (MAX_CONNECTIONS): a stream takes
 // a slot when it opens and gives it back when it ends, whatever the connection it came on.
 import type { TypeFilter } from '../../src/event/index.js';
-import type { Envelope } from './envelope.js';
-import type { EventHistory } from './history.js';
+import type { Envelope } from '../log/envelope.js';
+import type { LogSource } from '../log/event-log.js';
 import type { SubscriberRegistry } from './subscriber-registry.js';
-import { Subscriber, type StreamEnding, type SubscriberKind, type SubscriberTransport } from './subscriber.js';
+import {
+  Subscriber,
+  type CursorObserver,
+  type StreamEnding,
+  type SubscriberKind,
+  type SubscriberStart,
+  type SubscriberTransport,
+} from './subscriber.js';
 
 /** The metadata key a subscriber's tenant filters on (as ingest binds it). */
 const TENANT_KEY = 'tenant_id';
@@ -15,9 +22,11 @@ export interface SubscriptionRequest {
   filter: TypeFilter;
   /** Only this tenant's events (metadata.tenant_id); undefined = every event. */
   tenant?: string | undefined;
-  /** Replay history from this timestamp (ms) before live events; undefined = live only. */
-  replayFrom?: number | undefined;
-  /** Keep streaming live events after the replay (default true). */
+  /** Where to start; default: the live end. */
+  start?: SubscriberStart | undefined;
+  /** While reading from the start: skip events whose own timestamp is earlier (StreamEvents start_timestamp). */
+  minTimestamp?: number | undefined;
+  /** Keep streaming live events after reading up to the end of the log (default true). */
   follow?: boolean;
   onFinished?: (ending: StreamEnding) => void;
 }
@@ -28,14 +37,16 @@ export type OpenResult =
 
 export interface SubscriptionsOptions {
   registry: SubscriberRegistry;
-  history: EventHistory;
+  log: LogSource;
   maxStreams: number;
   queueSize: number;
+  /** Makes subscriber ids unique across replicas (an event's origin travels through the shared log). */
+  idPrefix: string;
   observer?: SubscriptionObserver;
 }
 
-/** Told of every subscription opened and finished (metrics, logs). */
-export interface SubscriptionObserver {
+/** Told of every subscription opened and finished, and of cursors moving between live and log (metrics, logs). */
+export interface SubscriptionObserver extends CursorObserver {
   opened(kind: SubscriberKind, activeStreams: number): void;
   finished(kind: SubscriberKind, ending: StreamEnding, activeStreams: number): void;
   refused(kind: SubscriberKind, reason: 'max_connections' | 'draining'): void;
@@ -63,7 +74,7 @@ export class Subscriptions {
       const message = `stream limit reached: ${this.options.maxStreams} concurrent streams (MAX_CONNECTIONS)`;
       return this.refuse(request.kind, 'max_connections', message);
     }
-    const { registry, history } = this.options;
+    const { registry } = this.options;
     const { filter, tenant } = request;
     const accepts =
       tenant === undefined
@@ -71,13 +82,16 @@ export class Subscriptions {
         : (envelope: Envelope) => envelope.event.metadata[TENANT_KEY] === tenant && filter(envelope.event.event_type);
     const follow = request.follow ?? true;
     const subscriber = new Subscriber({
-      id: `${request.kind}-${++this.nextId}`,
+      id: `${this.options.idPrefix}/${request.kind}-${++this.nextId}`,
       kind: request.kind,
       queueSize: this.options.queueSize,
       transport: request.transport,
       accepts,
-      replay: request.replayFrom === undefined ? [] : history.since(request.replayFrom, accepts),
+      log: this.options.log,
+      start: request.start ?? { live: true },
+      minTimestamp: request.minTimestamp,
       follow,
+      observer: this.options.observer,
       onFinished: (finished, ending) => {
         registry.remove(finished, ending);
         this.active--;
@@ -87,7 +101,7 @@ export class Subscriptions {
     });
     this.active++;
     this.options.observer?.opened(request.kind, this.active);
-    // Registered in the same turn as the history snapshot: no event falls between the two.
+    // Registered before it starts: from its start position on, no event falls between the log and the fan-out.
     if (follow) registry.add(subscriber);
     subscriber.start();
     return { ok: true, subscriber };

@@ -44,6 +44,12 @@ export class BoundedQueue<T> {
     return this.count === 0 ? undefined : this.slots[this.head];
   }
 
+  /** The item `index` places from the front (0 = the oldest), or undefined past the end. */
+  at(index: number): T | undefined {
+    if (index < 0 || index >= this.count) return undefined;
+    return this.slots[(this.head + index) % this.slots.length];
+  }
+
   clear(): void {
     this.slots = new Array<T | undefined>(Math.min(this.capacity, INITIAL_SLOTS));
     this.head = 0;

@@ -1,11 +1,10 @@
 // Gateway metrics. The seed's five names are kept exactly; the rest show what an operator of the
-// gateway needs to see: rejections by reason, cut-off subscribers, queue depths, history.
+// gateway needs to see: rejections by reason, cut-off subscribers, queue depths, the event log.
+// Components do not see this object: each reports through its own narrow observer, adapted here.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-
-export type IngestMethod = 'http' | 'grpc';
-export type RejectionReason =
-  | 'invalid' | 'too_large' | 'buffer_full' | 'rate_limited' | 'unavailable'
-  | 'tenant_mismatch' | 'unsigned' | 'unknown_key_id' | 'bad_signature';
+import type { IngestMethod, IngestObserver } from './ingest/ingest-service.js';
+import type { ForwardingStats } from './forwarding/forwarder.js';
+import type { LogState } from './log/event-log.js';
 
 export interface GatewayMetrics {
   registry: Registry;
@@ -37,21 +36,23 @@ export interface GatewayMetrics {
   signatureChecks: Counter<'outcome'>;
   historyEvents: Gauge;
   rateLimitClients: Gauge;
+  logConnected: Gauge;
+  subscribersReading: Gauge;
+  subscribersFellBehind: Counter<'kind'>;
 }
 
 export interface GatewayGaugeSources {
-  bufferDepth(): number;
-  bufferCapacity(): number;
+  log(): LogState;
   subscriberQueueDepth(): number;
+  /** Subscribers reading the log at their own pace instead of the live fan-out. */
+  subscribersReading(): number;
+  /** Events held for replay and catch-up (the memory log's ring, or the stream's messages). */
   historyEvents(): number;
   /** Events written to subscriber streams, by kind; counted as plain numbers on the hot path. */
   subscriberDelivered(): Record<string, number>;
-  forwarding(): {
-    skippedOnPath: number;
-    skippedHopLimit: number;
-    targets: { target: string; accepted: number; delivered: number; deadLettered: number; inFlight: number; circuit: string }[];
-  };
+  forwarding(): ForwardingStats;
   deadLetterTotals(): Map<string, number>;
+  /** Dead letters held in the store, as last read (the shared log's store answers asynchronously). */
   deadLettersHeld(): number;
   /** The Event recorder's counts, when Kubernetes Events are on. */
   kubernetesEvents?(): { recorded: number; dropped: number; failed: number; written: number; eventsCreated: number; seriesUpdates: number; throttled: number } | undefined;
@@ -107,6 +108,7 @@ export function createGatewayMetrics(sources: GatewayGaugeSources, registry = ne
           ['accepted', (r: (typeof rows)[number]) => r.accepted],
           ['delivered', (r: (typeof rows)[number]) => r.delivered],
           ['dead_lettered', (r: (typeof rows)[number]) => r.deadLettered],
+          ['returned', (r: (typeof rows)[number]) => r.returned],
         ] as const) {
           for (const [target, value] of sumBy(rows, (r) => r.target, pick)) this.inc({ target, outcome }, value);
         }
@@ -165,7 +167,7 @@ export function createGatewayMetrics(sources: GatewayGaugeSources, registry = ne
     }),
     deadLettersHeld: new Gauge({
       name: 'tas_mcp_dead_letters_held',
-      help: 'Dead letters held in memory for listing and redrive.',
+      help: 'Dead letters held for listing and redrive (in memory, or in the dead-letter stream).',
       registers: [registry],
       collect() {
         this.set(sources.deadLettersHeld());
@@ -210,10 +212,11 @@ export function createGatewayMetrics(sources: GatewayGaugeSources, registry = ne
     }),
     bufferUtilization: new Gauge({
       name: 'tas_mcp_buffer_utilization_ratio',
-      help: 'Fill of the ingest buffer (accepted, not yet dispatched) from 0 to 1.',
+      help: 'Fill of the ingest buffer (accepted, not yet stored and fanned out, or awaiting the store) from 0 to 1.',
       registers: [registry],
       collect() {
-        this.set(sources.bufferDepth() / sources.bufferCapacity());
+        const { pending, capacity } = sources.log();
+        this.set(pending / capacity);
       },
     }),
     bufferDepth: new Gauge({
@@ -221,7 +224,7 @@ export function createGatewayMetrics(sources: GatewayGaugeSources, registry = ne
       help: 'Events in the ingest buffer.',
       registers: [registry],
       collect() {
-        this.set(sources.bufferDepth());
+        this.set(sources.log().pending);
       },
     }),
     subscribers: new Gauge({
@@ -240,7 +243,7 @@ export function createGatewayMetrics(sources: GatewayGaugeSources, registry = ne
     }),
     subscribersCutOff: new Counter({
       name: 'tas_mcp_subscribers_cut_off_total',
-      help: 'Subscribers ended with RESOURCE_EXHAUSTED because their queue overflowed.',
+      help: 'Subscribers ended with RESOURCE_EXHAUSTED because the log no longer held their next event.',
       labelNames: ['kind'],
       registers: [registry],
     }),
@@ -280,7 +283,7 @@ export function createGatewayMetrics(sources: GatewayGaugeSources, registry = ne
     }),
     historyEvents: new Gauge({
       name: 'tas_mcp_history_events',
-      help: 'Events held for replay.',
+      help: 'Events held for replay and catch-up (memory log ring, or the JetStream stream).',
       registers: [registry],
       collect() {
         this.set(sources.historyEvents());
@@ -294,5 +297,53 @@ export function createGatewayMetrics(sources: GatewayGaugeSources, registry = ne
         this.set(sources.rateLimitClients?.() ?? 0);
       },
     }),
+    logConnected: new Gauge({
+      name: 'tas_mcp_log_connected',
+      help: 'Whether the event log is reachable and taking events (1) or not (0); with the memory log, always 1 while running.',
+      labelNames: ['kind'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const { kind, connected } = sources.log();
+        this.set({ kind }, connected ? 1 : 0);
+      },
+    }),
+    subscribersReading: new Gauge({
+      name: 'tas_mcp_subscribers_reading',
+      help: 'Subscribers reading the log at their own pace after falling behind the live fan-out.',
+      registers: [registry],
+      collect() {
+        this.set(sources.subscribersReading());
+      },
+    }),
+    subscribersFellBehind: new Counter({
+      name: 'tas_mcp_subscribers_fell_behind_total',
+      help: 'Times a subscriber fell behind its queue and switched to reading the log, by kind of stream.',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+  };
+}
+
+/** Ingest outcomes as metrics. */
+export function ingestMetrics(metrics: GatewayMetrics): IngestObserver {
+  return {
+    accepted(method: IngestMethod, size: number) {
+      metrics.eventsTotal.inc({ method, status: 'success' });
+      metrics.eventSize.observe(size);
+    },
+    failed(method, reason, count) {
+      metrics.eventsTotal.inc({ method, status: 'error' }, count);
+      metrics.eventsRejected.inc({ method, reason }, count);
+    },
+    duplicate(method) {
+      metrics.eventsDuplicate.inc({ method });
+    },
+    signatureChecked(outcome) {
+      metrics.signatureChecks.inc({ outcome });
+    },
+    rateLimitChecked(scope, outcome, count) {
+      metrics.rateLimit.inc({ scope, outcome }, count);
+    },
   };
 }

@@ -1,0 +1,10 @@
+import * as grpc from '@grpc/grpc-js';
+import * as loader from '@grpc/proto-loader';
+const def = loader.loadSync('/work/main/proto/mcp/v1/mcp.proto', { keepCase: true, longs: Number, defaults: true });
+const pkg = grpc.loadPackageDefinition(def);
+const client = new pkg.mcp.v1.MCPService(process.argv[2], grpc.credentials.createInsecure());
+const stream = client.StreamEvents({ start_timestamp: Number(process.argv[3] ?? 0), follow: process.argv[4] !== 'nofollow', after_position: Number(process.argv[5] ?? 0) });
+stream.on('data', (e) => console.log('got', e.event_id, e.position));
+stream.on('error', (e) => { console.log('end', e.code, e.details); process.exit(0); });
+stream.on('end', () => { console.log('end ok'); process.exit(0); });
+setTimeout(() => process.exit(0), Number(process.env.T ?? 3000));
