@@ -45,10 +45,4 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },
-  {
-    // gateway.ts is being split into construction, observers and lifecycle (issue 14); its early
-    // `let`s for closures and the TLS error rethrow go with that. Remove this block then.
-    files: ['gateway/gateway.ts'],
-    rules: { 'prefer-const': 'off', 'preserve-caught-error': 'off' },
-  },
 );

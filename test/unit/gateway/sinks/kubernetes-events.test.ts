@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Envelope } from '../../../gateway/log/envelope.js';
-import { KubernetesEventSink, labelValue } from '../../../gateway/sinks/kubernetes-events.js';
-import type { EventRecord, EventRecorder } from '../../../src/kube/event-recorder.js';
+import { Envelope } from '../../../../gateway/log/envelope.js';
+import { KubernetesEventSink, labelValue } from '../../../../gateway/sinks/kubernetes-events.js';
+import type { EventRecord, EventRecorder } from '../../../../src/kube/event-recorder.js';
 
 describe('labelValue', () => {
   it.each([
