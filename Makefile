@@ -8,7 +8,7 @@ PROFILE ?= api
         cluster-binaries cluster-up cluster-down kind-up lint typecheck format clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 setup: cluster-binaries build ## check prerequisites, install npm dependencies, build the cached binaries and dist/
 
@@ -31,7 +31,7 @@ test-e2e: build ## end-to-end tests with real gateway processes
 test-integration: build ## integration tests against a real kube-apiserver
 	npx vitest run --project integration
 
-crds: build ## regenerate crds/ from the API types in src/api
+crds: build ## regenerate crds/ (and charts/tas-mcp/crds) from the API types in src/api
 	$(NODE) dist/src/api/generate-crds.js
 
 bench: build ## benchmarks; prints a table of ratios against a baseline measured in the same run
