@@ -2,10 +2,11 @@
 SHELL := /bin/bash
 NODE ?= node
 PROFILE ?= api
+NATS_NODES ?= 1
 
 
 .PHONY: operator install deploy undeploy samples crds help setup deps build test test-unit test-e2e test-integration bench gateway run \
-        cluster-binaries cluster-up cluster-down kind-up lint typecheck format clean
+        cluster-binaries cluster-up cluster-down nats-up nats-down kind-up lint typecheck format clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -58,7 +59,7 @@ undeploy: ## remove the operator (leaves the CRDs and your McpServers)
 samples: ## apply the sample McpServers and McpRoutes (two peered servers in team-a and team-b)
 	kubectl apply --server-side -k config/samples
 
-cluster-binaries: ## check prerequisites; build (or reuse) the cached binaries: etcd, kube-apiserver, ..., helm
+cluster-binaries: ## check prerequisites; build (or reuse) every test/cluster component: control plane, nats-server, grpcurl, helm
 	@bash tools/setup/prepare.sh
 
 cluster-up: cluster-binaries build ## start a local control plane in the background (PROFILE=api|full)
@@ -66,6 +67,13 @@ cluster-up: cluster-binaries build ## start a local control plane in the backgro
 
 cluster-down: build ## stop the local control plane started by cluster-up
 	$(NODE) dist/test/harness/cli.js down
+
+nats-up: build ## start a local JetStream server in the background (NATS_NODES=1|3); prints its URL last
+	bash test/cluster/build.sh nats >/dev/null
+	$(NODE) dist/test/harness/nats-cli.js up --nodes $(NATS_NODES)
+
+nats-down: build ## stop the JetStream server started by nats-up (removes its store)
+	$(NODE) dist/test/harness/nats-cli.js down
 
 kind-up: ## create a kind cluster and load the images (needs Docker; not available on the CI machine)
 	bash config/kind/up.sh

@@ -3,8 +3,9 @@
 #   1. checks the prerequisites and stops, naming what is missing and how to get it, before any
 #      long work: Node >= 20.19 with npm, Go >= 1.26, openssl, kubectl;
 #   2. npm ci when node_modules is missing or was installed from another package-lock.json;
-#   3. (unless --node-only) the binaries the tests and `make run` start (etcd, kube-apiserver, ...,
-#      helm), built from Go modules by test/cluster/build.sh and cached under ~/.cache/tas-mcp.
+#   3. (unless --node-only) every binary the tests and `make run` start (`test/cluster/build.sh --all`:
+#      etcd, kube-apiserver, ..., nats-server, grpcurl, helm), built from Go modules and cached under
+#      ~/.cache/tas-mcp, each component on its own.
 # Used by `make run`, `make test` and `make setup`; safe to run again at any time.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -57,8 +58,8 @@ fi
 $node_only && exit 0
 
 # The binaries: build.sh answers from its cache in well under a second, or builds.
-say "binaries (etcd, kube-apiserver, controller-manager, scheduler, kwok, helm): checking the cache;"
-say "  a cold build compiles them from Go modules: about 15-20 min on 2 cores, once; cached in ~/.cache/tas-mcp"
+say "binaries (control plane, nats-server, grpcurl, helm): checking the cache;"
+say "  a cold build compiles them from Go modules: about 20-25 min on 2 cores, once; cached in ~/.cache/tas-mcp"
 t0=$SECONDS
-bash test/cluster/build.sh >/dev/null
+bash test/cluster/build.sh --all >/dev/null
 say "binaries ready ($((SECONDS - t0))s)"

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createNamespace, deleteNamespace, installCrds, waitUntil } from '../../harness/index.js';
-import { helmPath } from '../../harness/helm.js';
+import { binPath } from '../../harness/binaries.js';
 import { loadKubeConfig } from '../../../src/kube/client.js';
 import { CRD_DIR, PROJECT_ROOT } from '../../../src/paths.js';
 import { condition, kube, startTestOperator } from '../operator/support.js';
@@ -17,7 +17,7 @@ const kubeconfig = inject('kubeconfig');
 const chart = join(PROJECT_ROOT, 'charts/tas-mcp');
 type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [key: string]: unknown };
 
-const helm = (...args: string[]) => execFileSync(helmPath(), args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const helm = (...args: string[]) => execFileSync(binPath('helm'), args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const manifests = (text: string): Manifest[] =>
   parseAllDocuments(text)
     .map((doc) => doc.toJS() as Manifest | null)
