@@ -47,7 +47,12 @@ describe('the production build', () => {
     const imported = new Map<string, string>();
     for (const file of files(out).filter((f) => f.endsWith('.js'))) {
       const text = readFileSync(file, 'utf8');
-      for (const match of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"]([^'"]+)['"]/g)) {
+      const specifiers = [
+        ...text.matchAll(/^\s*(?:import|export)\b[^'";]*?\bfrom\s*['"]([^'"]+)['"]/gm), // import/export ... from 'x'
+        ...text.matchAll(/^\s*import\s*['"]([^'"]+)['"]/gm), // import 'x'
+        ...text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g), // import('x')
+      ];
+      for (const match of specifiers) {
         const name = packageOf(match[1]!);
         if (name) imported.set(name, relative(out, file));
       }
