@@ -8,7 +8,7 @@ import { packageDefinition } from '../../gateway/ingress/grpc/protos.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type GatewayProcess } from './support/gateway-process.js';
 import { collect, legacyClient, mcpClient, metadataOf, unary, unaryWith, waitFor } from './support/grpc-clients.js';
-import { SecretDir, jwks, randomKey, signingKey, token, type SigningKey } from './support/secrets.js';
+import { SecretDir, jwks, randomKey, signingKey, token, type SigningKey } from '../support/secrets.js';
 import { eventually, metric, testEvent } from './support/traffic.js';
 
 const argoGeneric = grpc.loadPackageDefinition(packageDefinition) as unknown as { generic: { Eventing: grpc.ServiceClientConstructor } };

@@ -119,6 +119,13 @@ describe('McpServer and McpRoute CRDs', () => {
   it('are explained by kubectl from the schema', () => {
     const text = execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'explain', 'mcpservers.spec.limits.maxEventSize'], { encoding: 'utf8' });
     expect(text).toContain('Largest accepted event (MAX_EVENT_SIZE)');
+    // kubectl prints <Object> for any CRD int-or-string field (it has no type there); the
+    // description says what it takes.
+    const explain = (path: string) => execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'explain', path], { encoding: 'utf8' }).replace(/\s+/g, ' ');
+    expect(explain('mcpservers.spec.limits')).toContain(
+      'maxEventSize <Object> Largest accepted event (MAX_EVENT_SIZE). (int-or-string: a whole number, or a string such as "1Mi")',
+    );
+    expect(explain('mcpservers.spec.resources')).toMatch(/requests <map\[string\]Object> Quantities by resource name, [^<]*Each value \(int-or-string:/);
     const columns = execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'get', 'mcps', '-n', namespace], { encoding: 'utf8' });
     expect(columns.split('\n')[0]).toMatch(/NAME\s+READY\s+REPLICAS\s+ENDPOINT\s+PEERS\s+AGE/);
   });

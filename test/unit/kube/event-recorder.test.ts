@@ -6,7 +6,7 @@ import { EventRecorder, truncateUtf8, type EventRecord, type EventWriter } from 
 class FakeEventWriter implements EventWriter {
   readonly events = new Map<string, EventsV1Event>();
   readonly writeTimes: number[] = [];
-  failNext: unknown[] = [];
+  failNext: Error[] = [];
 
   /** Writes that succeed on the "server" but answer with an error (a timeout, say). */
   ambiguousNext = 0;

@@ -1,4 +1,5 @@
-// `make run`: the whole product on this machine, no cluster needed. Starts a local Kubernetes
+// `make run`: the whole product on this machine, no cluster needed. A development tool (it
+// uses the test harness), not part of the product or its images. Starts a local Kubernetes
 // control plane (etcd + kube-apiserver, built by test/cluster), installs the CRDs, runs the
 // operator, applies config/samples, and runs each gateway the operator renders as a local
 // process. Prints the endpoints, then runs until Ctrl-C.
@@ -13,10 +14,10 @@ import { Informer, withoutManagedFields } from '../../src/kube/informer.js';
 import { createApiListWatchSource } from '../../src/kube/list-watch-source.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { CRD_DIR, PROJECT_ROOT } from '../../src/paths.js';
-import { createOperator } from '../operator.js';
-import { MANAGED_BY } from '../render/names.js';
-import { CHILD_RESOURCES } from '../resources.js';
-import { loadOperatorSettings } from '../settings.js';
+import { createOperator } from '../../operator/operator.js';
+import { MANAGED_BY } from '../../operator/render/names.js';
+import { CHILD_RESOURCES } from '../../operator/resources.js';
+import { loadOperatorSettings } from '../../operator/settings.js';
 import { GatewayRunner, type RunningGateway } from './gateway-runner.js';
 
 const logger = createLogger({ name: 'tas-mcp-run', level: (process.env.LOG_LEVEL as 'info') ?? 'info' });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ClientRateLimiter } from '../../src/limits/client-rate-limiter.js';
+import { ClientRateLimiter } from '../../../src/limits/client-rate-limiter.js';
 
 describe('ClientRateLimiter', () => {
   it('gives each client its own bucket and says how long to wait', () => {

@@ -1,9 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findApiKey, parseApiKeys } from '../../../gateway/auth/api-keys.js';
-import { createAuthenticator, type AuthSettings } from '../../../gateway/auth/authenticator.js';
-import { createLogger } from '../../../src/observability/logger.js';
-import { SecretDir, jwks, randomKey, signingKey, token } from '../../e2e/support/secrets.js';
+import { findApiKey, parseApiKeys } from '../../../../gateway/auth/api-keys.js';
+import { createAuthenticator, type AuthSettings } from '../../../../gateway/auth/authenticator.js';
+import { createLogger } from '../../../../src/observability/logger.js';
+import { SecretDir, jwks, randomKey, signingKey, token } from '../../../support/secrets.js';
 
 const secrets = new SecretDir();
 afterAll(() => secrets.remove());

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TokenBucket } from '../../src/limits/token-bucket.js';
+import { TokenBucket } from '../../../src/limits/token-bucket.js';
 
 describe('TokenBucket', () => {
   it('allows a burst, then the rate, and says how long to wait', () => {

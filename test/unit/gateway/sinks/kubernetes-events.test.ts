@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { Envelope } from '../../../gateway/log/envelope.js';
-import { KubernetesEventSink } from '../../../gateway/sinks/kubernetes-events.js';
-import { isValidLabelValue, labelValue } from '../../../gateway/sinks/label-value.js';
-import type { DeadLetter } from '../../../gateway/forwarding/dead-letters.js';
-import type { EventRecord, EventRecorder } from '../../../src/kube/event-recorder.js';
+import { Envelope } from '../../../../gateway/log/envelope.js';
+import { KubernetesEventSink } from '../../../../gateway/sinks/kubernetes-events.js';
+import { isValidLabelValue, labelValue } from '../../../../gateway/sinks/label-value.js';
+import type { DeadLetter } from '../../../../gateway/forwarding/dead-letters.js';
+import type { EventRecord, EventRecorder } from '../../../../src/kube/event-recorder.js';
 
 /** Kubernetes' own rule for label values (k8s.io/apimachinery validation.IsValidLabelValue). */
 const KUBERNETES_LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;

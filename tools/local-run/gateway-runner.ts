@@ -11,7 +11,7 @@ import type { Informer } from '../../src/kube/informer.js';
 import { freePort } from '../../test/harness/ports.js';
 import type { KubeObjectClient } from '../../src/kube/object-client.js';
 import type { Logger } from '../../src/observability/logger.js';
-import { CONFIG_FILE_NAME, RESTART_HASH_ANNOTATION } from '../render/names.js';
+import { CONFIG_FILE_NAME, RESTART_HASH_ANNOTATION } from '../../operator/render/names.js';
 import { localGatewayConfig, type LocalPorts } from './local-config.js';
 
 export interface GatewayRunnerOptions {

@@ -1,10 +1,10 @@
 import type { V1Deployment, V1Service, V1ConfigMap } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { renderServer } from '../../../operator/render/index.js';
-import { RESTART_HASH_ANNOTATION } from '../../../operator/render/names.js';
-import type { McpServer, McpServerSpec } from '../../../src/api/index.js';
-import { ConfigError, parseConfig } from '../../../src/config/index.js';
+import { renderServer } from '../../../../operator/render/index.js';
+import { RESTART_HASH_ANNOTATION } from '../../../../operator/render/names.js';
+import type { McpServer, McpServerSpec } from '../../../../src/api/index.js';
+import { ConfigError, parseConfig } from '../../../../src/config/index.js';
 
 const server = (spec: McpServerSpec = {}, name = 'alpha'): McpServer => ({
   apiVersion: 'mcp.tas.ai/v1alpha1',
@@ -106,6 +106,13 @@ describe('renderServer', () => {
   it('refuses a spec the gateway could not load, naming the setting', () => {
     expect(() => renderServer(server({ limits: { maxEventSize: 'banana' } }), context)).toThrow(ConfigError);
     expect(() => renderServer(server({ limits: { maxEventSize: 'banana' } }), context)).toThrow(/limits\.maxEventSize/);
+    expect(() => renderServer(server({ resources: { requests: { cpu: 'lots' } } }), context)).toThrow(/spec\.resources\.requests\.cpu/);
+  });
+
+  it('renders resources in the API server\'s canonical form, so an unchanged Deployment is not resent', () => {
+    const spec = { resources: { requests: { cpu: '1000m', memory: '0.5Gi' }, limits: { cpu: 2, memory: '2048Mi' } } };
+    const container = find<V1Deployment>(renderServer(server(spec), context).objects, 'Deployment').spec!.template.spec!.containers[0]!;
+    expect(container.resources).toEqual({ requests: { cpu: '1', memory: '512Mi' }, limits: { cpu: '2', memory: '2Gi' } });
   });
 });
 

@@ -4,10 +4,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { parseGenericConfig } from '../../gateway/ingress/grpc/argo-generic-service.js';
-import { LABELS, REASONS } from '../../gateway/sinks/kubernetes-events.js';
-import { parseConfig } from '../../src/config/index.js';
-import { PROJECT_ROOT } from '../../src/paths.js';
+import { parseGenericConfig } from '../../../gateway/ingress/grpc/argo-generic-service.js';
+import { LABELS, REASONS } from '../../../gateway/sinks/kubernetes-events.js';
+import { parseConfig } from '../../../src/config/index.js';
+import { PROJECT_ROOT } from '../../../src/paths.js';
 
 const load = (file: string) =>
   parseAllDocuments(readFileSync(join(PROJECT_ROOT, 'config', file), 'utf8')).map((d) => d.toJS() as Record<string, any>);
