@@ -198,18 +198,26 @@ const bus = z
           .strictObject({
             tokenFile: filePath.optional(),
             user: z.string().min(1).max(256).optional(),
+            /** A file holding the user name: instead of `user`, for a user kept in a Secret. */
+            userFile: filePath.optional(),
             passwordFile: filePath.optional(),
             /** An NKEY seed (SU...) file. */
             nkeySeedFile: filePath.optional(),
             /** A NATS `.creds` file (user JWT and seed). */
             credsFile: filePath.optional(),
+            /** A YAML file with `username` and `password`: the client-auth Secret of an Argo Events EventBus. */
+            basicAuthFile: filePath.optional(),
           })
           .prefault({})
           .superRefine((value, ctx) => {
-            const kinds = [value.tokenFile, value.user ?? value.passwordFile, value.nkeySeedFile, value.credsFile].filter((v) => v !== undefined);
-            if (kinds.length > 1) ctx.addIssue({ code: 'custom', message: 'use one of tokenFile, user/passwordFile, nkeySeedFile or credsFile' });
-            if ((value.user === undefined) !== (value.passwordFile === undefined)) {
-              ctx.addIssue({ code: 'custom', path: ['passwordFile'], message: 'user and passwordFile go together' });
+            const user = value.user ?? value.userFile;
+            const kinds = [value.tokenFile, user ?? value.passwordFile, value.nkeySeedFile, value.credsFile, value.basicAuthFile].filter((v) => v !== undefined);
+            if (kinds.length > 1) ctx.addIssue({ code: 'custom', message: 'use one of tokenFile, user/passwordFile, nkeySeedFile, credsFile or basicAuthFile' });
+            if (value.user !== undefined && value.userFile !== undefined) {
+              ctx.addIssue({ code: 'custom', path: ['userFile'], message: 'give user or userFile, not both' });
+            }
+            if ((user === undefined) !== (value.passwordFile === undefined)) {
+              ctx.addIssue({ code: 'custom', path: ['passwordFile'], message: 'user (or userFile) and passwordFile go together' });
             }
           }),
         tls: z

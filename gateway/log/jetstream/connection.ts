@@ -12,6 +12,7 @@ import {
   type NatsConnection,
 } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
+import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../../../src/config/index.js';
 import type { Logger } from '../../../src/observability/logger.js';
 import type { JetStreamConfig } from './settings.js';
@@ -31,6 +32,27 @@ function readSecret(file: string, setting: string): string {
   }
 }
 
+/**
+ * A `username: ...` / `password: ...` YAML file, the format of the client-auth Secret an Argo
+ * Events EventBus publishes (status.config.jetstream.accessSecret). Values are never echoed.
+ */
+export function readBasicAuth(file: string): { username: string; password: string } {
+  const setting = 'bus.jetstream.credentials.basicAuthFile';
+  const text = readSecret(file, setting);
+  let parsed: unknown;
+  try {
+    // failsafe: every scalar stays a string (a generated password of digits is not a number).
+    parsed = parseYaml(text, { schema: 'failsafe' });
+  } catch {
+    parsed = undefined;
+  }
+  const { username, password } = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
+  if (typeof username !== 'string' || username === '' || typeof password !== 'string' || password === '') {
+    throw new ConfigError(setting, `${file} must hold YAML with a non-empty "username" and "password" (the format of an Argo Events EventBus client-auth Secret)`);
+  }
+  return { username, password };
+}
+
 /** The authenticator for the configured credentials; each reads its file now (to fail early) and at every connect. */
 export function natsAuthenticator(credentials: JetStreamConfig['credentials']): Authenticator | undefined {
   const setting = (name: string) => `bus.jetstream.credentials.${name}`;
@@ -39,10 +61,21 @@ export function natsAuthenticator(credentials: JetStreamConfig['credentials']): 
     readSecret(file, setting('tokenFile'));
     return tokenAuthenticator(() => readSecret(file, setting('tokenFile')));
   }
-  if (credentials.user && credentials.passwordFile) {
+  if ((credentials.user || credentials.userFile) && credentials.passwordFile) {
     const file = credentials.passwordFile;
     readSecret(file, setting('passwordFile'));
-    return usernamePasswordAuthenticator(credentials.user, () => readSecret(file, setting('passwordFile')));
+    const userFile = credentials.userFile;
+    if (userFile) readSecret(userFile, setting('userFile'));
+    const user = userFile ? () => readSecret(userFile, setting('userFile')) : credentials.user!;
+    return usernamePasswordAuthenticator(user, () => readSecret(file, setting('passwordFile')));
+  }
+  if (credentials.basicAuthFile) {
+    const file = credentials.basicAuthFile;
+    readBasicAuth(file);
+    return usernamePasswordAuthenticator(
+      () => readBasicAuth(file).username,
+      () => readBasicAuth(file).password,
+    );
   }
   if (credentials.nkeySeedFile) {
     const file = credentials.nkeySeedFile;

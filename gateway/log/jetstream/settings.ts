@@ -2,6 +2,9 @@
 // replica of one McpServer derives the same names (from GATEWAY_ID, which the operator sets to
 // namespace/name), so they share one log; two McpServers on one NATS never share.
 import type { GatewayConfig } from '../../../src/config/index.js';
+import { jetStreamNames } from '../../../src/config/jetstream-names.js';
+
+export { nameToken } from '../../../src/config/jetstream-names.js';
 
 export type JetStreamConfig = NonNullable<GatewayConfig['bus']['jetstream']>;
 
@@ -20,20 +23,10 @@ export interface JetStreamSettings {
   kubernetesEventsConsumer: string;
 }
 
-/** The stream name used when the gateway has no identity (a standalone gateway without GATEWAY_ID). */
-export const DEFAULT_STREAM_TOKEN = 'gateway';
-
-/** A config identity ("team-a/alpha", "host:8080") as a name token: characters outside A-Z a-z 0-9 - become _. */
-export function nameToken(identity: string): string {
-  return identity.replace(/[^A-Za-z0-9-]/g, '_');
-}
-
 export function jetStreamSettings(config: GatewayConfig): JetStreamSettings {
   const jetstream = config.bus.jetstream;
   if (!jetstream) throw new Error('bus.jetstream is not configured');
-  const token = nameToken(config.identity.id ?? DEFAULT_STREAM_TOKEN);
-  const stream = jetstream.stream.name ?? `mcp_${token}`;
-  const prefix = jetstream.stream.subjectPrefix ?? `mcp.${token}`;
+  const { stream, subjectPrefix: prefix } = jetStreamNames(config.identity.id, jetstream.stream);
   return {
     config: jetstream,
     stream,

@@ -143,3 +143,25 @@ describe('security settings', () => {
     expect(config.auth.jwt).toMatchObject({ audience: ['a', 'b'], clockSkew: 5000, algorithms: ['RS256', 'ES256'] });
   });
 });
+
+describe('NATS credentials', () => {
+  const jetstream = (credentials: Record<string, string>) => ({ bus: { type: 'jetstream', jetstream: { urls: ['nats://n:4222'], credentials } } });
+
+  it('take a user name from a file, and the Argo EventBus client-auth file, from the file or the environment', () => {
+    expect(parseConfig(jetstream({ userFile: '/s/user', passwordFile: '/s/password' })).bus.jetstream?.credentials).toEqual({ userFile: '/s/user', passwordFile: '/s/password' });
+    const config = loadConfig({ env: { BUS: 'jetstream', NATS_URL: 'nats://n:4222', NATS_BASIC_AUTH_FILE: '/s/client-auth' } });
+    expect(config.bus.jetstream?.credentials).toEqual({ basicAuthFile: '/s/client-auth' });
+    expect(loadConfig({ env: { BUS: 'jetstream', NATS_URL: 'nats://n:4222', NATS_USER_FILE: '/u', NATS_PASSWORD_FILE: '/p' } }).bus.jetstream?.credentials).toEqual({
+      userFile: '/u',
+      passwordFile: '/p',
+    });
+  });
+
+  it('refuse two kinds at once, a user given twice, and a user without a password', () => {
+    expect(errorOf(() => parseConfig(jetstream({ basicAuthFile: '/a', tokenFile: '/t' }))).message).toContain(
+      'use one of tokenFile, user/passwordFile, nkeySeedFile, credsFile or basicAuthFile',
+    );
+    expect(errorOf(() => parseConfig(jetstream({ user: 'u', userFile: '/u', passwordFile: '/p' }))).setting).toBe('bus.jetstream.credentials.userFile');
+    expect(errorOf(() => parseConfig(jetstream({ userFile: '/u' }))).message).toContain('user (or userFile) and passwordFile go together');
+  });
+});
