@@ -99,6 +99,8 @@ export const mcpServerCrd = crd(
     { name: 'Endpoint', type: 'string', jsonPath: '.status.endpoint' },
     { name: 'Peers', type: 'integer', jsonPath: '.status.resolvedPeers', description: 'Peers with a resolved address' },
     { name: 'Routes', type: 'integer', jsonPath: '.status.attachedRoutes', priority: 1 },
+    { name: 'Bus', type: 'string', jsonPath: '.status.bus.type', priority: 1 },
+    { name: 'SharedLog', type: 'string', jsonPath: condition('SharedLog'), description: 'Every pod sees every event', priority: 1 },
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
   ],
   { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' },

@@ -13,6 +13,7 @@ import {
   size,
   type ObjectMeta,
 } from './common.js';
+import { busSchema, busStatusSchema } from './bus.js';
 import { s, type Infer } from './schema-builder.js';
 
 const secretName = (description: string) => s.object({ name: s.string({ minLength: 1, maxLength: 253 }) }).describe(description);
@@ -134,6 +135,7 @@ export const mcpServerSpecSchema = s
       })
       .describe('Authentication, signed federation and TLS, from Secrets in this namespace.')
       .opt(),
+    bus: busSchema.opt(),
     autoscaling: s
       .object({
         minReplicas: s.integer({ minimum: 1, maximum: 1000, default: 1 }).opt(),
@@ -189,6 +191,7 @@ export const mcpServerStatusSchema = s.object({
   resolvedPeers: s.integer().describe('Peers with an address.').opt(),
   attachedRoutes: s.integer().describe('McpRoutes accepted into this server\'s configuration.').opt(),
   configHash: s.string().describe('Hash of the rendered gateway configuration.').opt(),
+  bus: busStatusSchema.opt(),
 });
 export type McpServerStatus = Infer<typeof mcpServerStatusSchema>;
 

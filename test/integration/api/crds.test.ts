@@ -80,6 +80,50 @@ describe('McpServer and McpRoute CRDs', () => {
     expect(await refusal(server('bad', spec))).toContain(message);
   });
 
+  it('accept a JetStream bus by URL, by URLs with credentials and TLS, and by Argo EventBus, and default the type to memory', async () => {
+    const create = async (name: string, spec: Record<string, unknown>) =>
+      (await clients.customObjects.createNamespacedCustomObject({ group: 'mcp.tas.ai', version: 'v1alpha1', namespace, plural: 'mcpservers', body: server(name, spec) })) as {
+        spec: Record<string, any>;
+      };
+    expect((await create('bus-default', { bus: {} })).spec.bus).toEqual({ type: 'memory' });
+    await create('bus-url', { replicas: 2, bus: { type: 'jetstream', jetstream: { url: 'nats://nats.nats-system.svc:4222' } } });
+    const full = await create('bus-full', {
+      bus: {
+        type: 'jetstream',
+        jetstream: {
+          urls: ['tls://nats-0.nats:4222', 'tls://nats-1.nats:4222'],
+          credentialsSecret: { name: 'nats-user', userKey: 'username', passwordKey: 'password' },
+          tls: { caSecret: { name: 'nats-ca' }, clientCertSecret: { name: 'nats-client' } },
+          stream: { replicas: 3, maxAge: '2h', maxBytes: '512Mi', duplicateWindow: '5m' },
+        },
+      },
+    });
+    expect(full.spec.bus.jetstream.tls.caSecret).toEqual({ name: 'nats-ca', key: 'ca.crt' });
+    await create('bus-argo', { bus: { type: 'jetstream', jetstream: { argoEventBus: { name: 'default' } } } });
+  });
+
+  const js = (jetstream: Record<string, unknown>) => ({ bus: { type: 'jetstream', jetstream } });
+  it.each([
+    ['type jetstream without its settings', { bus: { type: 'jetstream' } }, 'jetstream is required when type is jetstream'],
+    ['jetstream settings on the memory bus', { bus: { type: 'memory', jetstream: { url: 'nats://n:4222' } } }, 'jetstream settings need type: jetstream'],
+    ['no server at all', js({}), 'give exactly one of url, urls or argoEventBus'],
+    ['a URL and an EventBus', js({ url: 'nats://n:4222', argoEventBus: { name: 'default' } }), 'give exactly one of url, urls or argoEventBus'],
+    ['url and urls', js({ url: 'nats://n:4222', urls: ['nats://m:4222'] }), 'give exactly one of url, urls or argoEventBus'],
+    ['credentials beside an EventBus', js({ argoEventBus: { name: 'default' }, credentialsSecret: { name: 's', tokenKey: 'token' } }), 'with argoEventBus the credentials and TLS come from the EventBus'],
+    ['TLS beside an EventBus', js({ argoEventBus: { name: 'default' }, tls: { caSecret: { name: 'ca' } } }), 'with argoEventBus the credentials and TLS come from the EventBus'],
+    ['two kinds of credentials', js({ url: 'nats://n:4222', credentialsSecret: { name: 's', tokenKey: 'token', credsKey: 'creds' } }), 'give exactly one of tokenKey, userKey with passwordKey, nkeySeedKey or credsKey'],
+    ['a credentials Secret naming no key', js({ url: 'nats://n:4222', credentialsSecret: { name: 's' } }), 'give exactly one of tokenKey, userKey with passwordKey, nkeySeedKey or credsKey'],
+    ['a user without a password', js({ url: 'nats://n:4222', credentialsSecret: { name: 's', userKey: 'username' } }), 'userKey and passwordKey go together'],
+    ['an empty tls block', js({ url: 'tls://n:4222', tls: {} }), 'give caSecret, clientCertSecret or both'],
+    ['two stream copies', js({ url: 'nats://n:4222', stream: { replicas: 2 } }), 'spec.bus.jetstream.stream.replicas: Unsupported value: 2'],
+    ['a duplicate window longer than the stream keeps events', js({ url: 'nats://n:4222', stream: { maxAge: '1m', duplicateWindow: '2m' } }), 'duplicateWindow must not exceed maxAge (24h when unset)'],
+    ['a duplicate window longer than the default age', js({ url: 'nats://n:4222', stream: { duplicateWindow: '25h' } }), 'duplicateWindow must not exceed maxAge (24h when unset)'],
+    ['a URL of another scheme', js({ url: 'http://nats:4222' }), 'spec.bus.jetstream.url'],
+    ['an unreadable stream size', js({ url: 'nats://n:4222', stream: { maxBytes: 'lots' } }), 'must be a number of bytes or a size such as 1MB or 1Mi'],
+  ])('refuse a bus with %s', async (_case, spec, message) => {
+    expect(await refusal(server('bad-bus', spec))).toContain(message);
+  });
+
   it('McpRoute: needs targets and exactly one way to name its server', async () => {
     const route = (spec: Record<string, unknown>) => ({ apiVersion: 'mcp.tas.ai/v1alpha1', kind: 'McpRoute', metadata: { name: 'r', namespace }, spec });
     expect(await refusal(route({ serverRef: { name: 'alpha' }, targets: [] }))).toContain('spec.targets');
@@ -125,6 +169,10 @@ describe('McpServer and McpRoute CRDs', () => {
     expect(explain('mcpservers.spec.limits')).toContain(
       'maxEventSize <Object> Largest accepted event (MAX_EVENT_SIZE). (int-or-string: a whole number, or a string such as "1Mi")',
     );
+    expect(explain('mcpservers.spec.bus')).toContain('type <string> enum: memory, jetstream');
+    expect(explain('mcpservers.spec.bus.jetstream.argoEventBus')).toContain('An Argo Events EventBus of type jetstream in this namespace');
+    expect(explain('mcpservers.spec.bus.jetstream.credentialsSecret')).toMatch(/userKey <string> Key holding the user name/);
+    expect(explain('mcpservers.status.bus')).toContain('connectedPods <integer> -required- Pods whose log takes events');
     expect(explain('mcpservers.spec.resources')).toMatch(/requests <map\[string\]Object> Quantities by resource name, [^<]*Each value \(int-or-string:/);
     const columns = execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'get', 'mcps', '-n', namespace], { encoding: 'utf8' });
     expect(columns.split('\n')[0]).toMatch(/NAME\s+READY\s+REPLICAS\s+ENDPOINT\s+PEERS\s+AGE/);
