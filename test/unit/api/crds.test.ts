@@ -68,7 +68,7 @@ describe('the CRD schemas', () => {
   it('McpServer has the status and scale subresources, printer columns and short name', () => {
     const version = mcpServerCrd.spec.versions[0]!;
     expect(version.subresources).toMatchObject({ status: {}, scale: { specReplicasPath: '.spec.replicas' } });
-    expect(version.additionalPrinterColumns.map((c) => c.name)).toEqual(['Ready', 'Replicas', 'Endpoint', 'Peers', 'Routes', 'Age']);
+    expect(version.additionalPrinterColumns.map((c) => c.name)).toEqual(['Ready', 'Replicas', 'Endpoint', 'Peers', 'Routes', 'Bus', 'SharedLog', 'Age']);
     expect(mcpServerCrd.spec.names.shortNames).toEqual(['mcps']);
     expect(mcpRouteCrd.spec.names.shortNames).toEqual(['mcpr']);
   });
