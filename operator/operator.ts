@@ -90,6 +90,7 @@ export function createOperator(settings: OperatorSettings, deps: OperatorDeps): 
       workers: settings.WORKERS,
       secretVersions,
       secretRecheckMs: settings.SECRET_RECHECK,
+      eventBusRecheckMs: settings.EVENTBUS_RECHECK,
       defaultImage: settings.GATEWAY_IMAGE,
     }),
     setUpMcpRouteController(env),

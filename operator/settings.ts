@@ -34,6 +34,8 @@ const settingsSchema = z.object({
   RETRY_PERIOD: duration.default(2_000),
   /** How often the Secrets an McpServer references are checked for changes. */
   SECRET_RECHECK: duration.default(60_000),
+  /** How often, while Argo Events is not installed, the operator looks for its EventBus kind again. */
+  EVENTBUS_RECHECK: duration.default(60_000),
   POD_NAME: z.string().min(1).default(hostname()),
   POD_NAMESPACE: z.string().optional(),
   HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(8081),

@@ -36,6 +36,8 @@ export const INDEX = {
   routesByTarget: 'targets',
   /** McpRoutes by the namespace/name of their spec.serverRef. */
   routesByServer: 'server',
+  /** McpServers by the namespace/name of the Argo EventBus their spec.bus names. */
+  serversByEventBus: 'eventbus',
 } as const;
 
 export const serverInformer = (env: ControllerEnv) => env.informers.informer<McpServer & KubernetesObject>(MCP_SERVER);

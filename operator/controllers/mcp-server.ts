@@ -15,13 +15,16 @@ import type { Informer } from '../../src/kube/informer.js';
 import type { KubeObjectClient } from '../../src/kube/object-client.js';
 import { requestFor, requestFromKey, requestKey, type Request } from '../../src/kube/request.js';
 import type { Logger } from '../../src/observability/logger.js';
-import { renderServer, type RenderedServer } from '../render/index.js';
+import { apiServes } from '../../src/kube/discovery.js';
+import { renderServer, serverSecretMounts, type RenderedServer } from '../render/index.js';
 import { referencedSecrets } from '../render/secrets.js';
+import { referencedEventBusKeys, resolveBus, type BusProblem, type EventBusLookup, type ResolvedBus } from '../resolve/bus.js';
 import { referencedPeerKeys, resolvePeers, type ResolvedPeers } from '../resolve/peers.js';
 import { attachedServerKeys, referencedTargetKeys, routesForServer, type RouteContext } from '../resolve/routes.js';
 import { MCP_SERVER, type ChildKind } from '../resources.js';
 import { conditionEvents } from '../status/conditions.js';
 import { INDEX, childInformers, routeContext, routeInformer, serverInformer, type ControllerEnv } from './context.js';
+import { watchEventBusesWhenServed } from './event-buses.js';
 import { serverStatus } from './mcp-server-status.js';
 
 /** resourceVersion of each Secret, or undefined where it does not exist. */
@@ -33,6 +36,8 @@ export interface McpServerControllerOptions {
   /** How often a server that references Secrets is looked at again: the operator may only `get`
    * Secrets (watching them all would cache every Secret in the cluster), so it polls its own. */
   secretRecheckMs: number;
+  /** How often, while Argo Events' EventBus kind is not served, the operator looks for it again. */
+  eventBusRecheckMs: number;
   defaultImage: string;
 }
 
@@ -42,46 +47,59 @@ export function setUpMcpServerController(env: ControllerEnv, options: McpServerC
   const children = childInformers(env);
   env.informers.index(servers, INDEX.serversByPeer, referencedPeerKeys);
   env.informers.index(routes, INDEX.routesByTarget, referencedTargetKeys);
+  env.informers.index(servers, INDEX.serversByEventBus, referencedEventBusKeys);
   const context = routeContext(servers, env.clusterDomain);
   const attachedServers = (route: McpRoute): Request[] => attachedServerKeys(route, context).map(requestFromKey);
 
-  return (
-    new Controller({
-      name: 'mcpserver',
-      workers: options.workers,
-      reconcileTimeoutMs: env.reconcileTimeoutMs,
-      metrics: env.metrics,
+  const controller = new Controller({
+    name: 'mcpserver',
+    workers: options.workers,
+    reconcileTimeoutMs: env.reconcileTimeoutMs,
+    metrics: env.metrics,
+    logger: env.logger,
+    reconcile: createMcpServerReconciler({
+      servers,
+      routes,
+      children,
+      routeContext: context,
+      applier: env.applier,
+      objects: env.objects,
+      recorder: env.recorder,
+      secretVersions: options.secretVersions,
+      secretRecheckMs: options.secretRecheckMs,
+      // The EventBus watch needs the controller to add its watch; reconciles (which run only
+      // once the controller started) read it through these closures.
+      eventBuses: { state: () => eventBusWatch.state(), get: (namespace, name) => eventBusWatch.get(namespace, name) },
+      defaultImage: options.defaultImage,
+      clusterDomain: env.clusterDomain,
       logger: env.logger,
-      reconcile: createMcpServerReconciler({
-        servers,
-        routes,
-        children,
-        routeContext: context,
-        applier: env.applier,
-        objects: env.objects,
-        recorder: env.recorder,
-        secretVersions: options.secretVersions,
-        secretRecheckMs: options.secretRecheckMs,
-        defaultImage: options.defaultImage,
-        clusterDomain: env.clusterDomain,
-        logger: env.logger,
-        ...(env.now ? { now: env.now } : {}),
-      }),
-    })
-      .for(servers, { ignoreUpdate: onlyStatusChanged })
-      .owns({ apiVersion: MCP_SERVER.apiVersion, kind: MCP_SERVER.kind }, ...Object.values(children))
-      // A server changed: the servers peering with it, and the servers whose routes target it.
-      .watches(
-        servers,
-        (server) => {
-          const key = requestKey(requestFor(server));
-          return [...servers.keysByIndex(INDEX.serversByPeer, key).map(requestFromKey), ...routes.byIndex(INDEX.routesByTarget, key).flatMap(attachedServers)];
-        },
-        { ignoreUpdate: onlyStatusChanged },
-      )
-      // A route changed: the servers it attaches to (for an update, before and after).
-      .watches(routes, attachedServers, { ignoreUpdate: onlyStatusChanged })
-  );
+      ...(env.now ? { now: env.now } : {}),
+    }),
+  })
+    .for(servers, { ignoreUpdate: onlyStatusChanged })
+    .owns({ apiVersion: MCP_SERVER.apiVersion, kind: MCP_SERVER.kind }, ...Object.values(children))
+    // A server changed: the servers peering with it, and the servers whose routes target it.
+    .watches(
+      servers,
+      (server) => {
+        const key = requestKey(requestFor(server));
+        return [
+          ...servers.keysByIndex(INDEX.serversByPeer, key).map(requestFromKey),
+          ...routes.byIndex(INDEX.routesByTarget, key).flatMap(attachedServers),
+        ];
+      },
+      { ignoreUpdate: onlyStatusChanged },
+    )
+    // A route changed: the servers it attaches to (for an update, before and after).
+    .watches(routes, attachedServers, { ignoreUpdate: onlyStatusChanged });
+  // An EventBus changed: the servers whose bus names it (once Argo Events' kind is served).
+  const eventBusWatch = watchEventBusesWhenServed(env, {
+    controller,
+    servers,
+    served: (resource) => apiServes(env.objects, resource),
+    recheckMs: options.eventBusRecheckMs,
+  });
+  return controller.runs(eventBusWatch);
 }
 
 export interface McpServerReconcilerDeps {
@@ -94,6 +112,7 @@ export interface McpServerReconcilerDeps {
   recorder: EventRecorder;
   secretVersions: SecretVersions;
   secretRecheckMs: number;
+  eventBuses: EventBusLookup;
   defaultImage: string;
   clusterDomain: string;
   logger: Logger;
@@ -102,6 +121,7 @@ export interface McpServerReconcilerDeps {
 
 /** What a server's configuration depends on besides its own spec, as things stand now. */
 interface Observed {
+  bus: { bus: ResolvedBus; problem?: undefined } | { problem: BusProblem; bus?: undefined };
   peers: ResolvedPeers;
   routes: ReturnType<typeof routesForServer>;
   secretNames: string[];
@@ -114,11 +134,15 @@ type Rendering = { rendered: RenderedServer; error?: undefined } | { rendered?: 
 export function createMcpServerReconciler(deps: McpServerReconcilerDeps) {
   const now = deps.now ?? (() => new Date());
 
-  async function observe(server: McpServer, request: Request, signal: AbortSignal): Promise<Observed> {
+  /** What the server depends on; undefined while the EventBus cache it needs is still filling. */
+  async function observe(server: McpServer, request: Request, signal: AbortSignal): Promise<Observed | undefined> {
     const namespace = request.namespace ?? 'default';
-    const secretNames = referencedSecrets(server);
+    const bus = resolveBus(server, deps.eventBuses);
+    if (bus.pending) return undefined;
+    const secretNames = referencedSecrets(serverSecretMounts(server, bus.bus ?? { type: 'memory' }));
     const versions = secretNames.length > 0 ? await deps.secretVersions(namespace, secretNames, signal) : {};
     return {
+      bus,
       peers: resolvePeers(server, deps.routeContext.lookup, deps.clusterDomain),
       routes: routesForServer(requestKey(request), deps.routes.list(request.namespace), deps.routeContext),
       secretNames,
@@ -127,7 +151,9 @@ export function createMcpServerReconciler(deps: McpServerReconcilerDeps) {
     };
   }
 
-  function render(server: McpServer, observed: Observed): Rendering {
+  function render(server: McpServer, observed: Observed): Rendering | undefined {
+    // Without its log there is nothing to render: the children stay as they are, status says why.
+    if (!observed.bus.bus) return undefined;
     try {
       return {
         rendered: renderServer(server, {
@@ -135,6 +161,7 @@ export function createMcpServerReconciler(deps: McpServerReconcilerDeps) {
           peers: observed.peers.targets,
           routes: observed.routes.rendered,
           secretVersions: observed.secretVersions,
+          bus: observed.bus.bus,
         }),
       };
     } catch (error) {
@@ -173,7 +200,8 @@ export function createMcpServerReconciler(deps: McpServerReconcilerDeps) {
     const log = deps.logger.child({ mcpserver: requestKey(request) });
 
     const observed = await observe(server, request, signal);
-    const { rendered, error: renderError } = render(server, observed);
+    if (!observed) return { requeueAfter: 1000 };
+    const { rendered, error: renderError } = render(server, observed) ?? {};
     if (rendered) {
       const writes = await applyChildren(server, rendered, signal);
       if (writes > 0) log.info({ writes, configHash: rendered.config.configHash }, 'children applied');
@@ -187,6 +215,7 @@ export function createMcpServerReconciler(deps: McpServerReconcilerDeps) {
       configHash: rendered?.config.configHash ?? server.status?.configHash,
       renderError,
       missingSecrets: observed.missingSecrets,
+      bus: observed.bus,
       clusterDomain: deps.clusterDomain,
       now: now(),
     });

@@ -5,6 +5,8 @@ import { stringify } from 'yaml';
 import type { McpServer } from '../../src/api/index.js';
 import { GATEWAY_DEFAULTS } from '../../src/config/defaults.js';
 import { parseConfig, type GatewayConfigInput } from '../../src/config/index.js';
+import type { ResolvedBus } from '../resolve/bus.js';
+import { busConfig } from './bus.js';
 import { securityConfig } from './secrets.js';
 
 export interface RenderedGatewayConfig {
@@ -42,6 +44,8 @@ export interface GatewayWiring {
   routes: ResolvedRoute[];
   /** resourceVersion of each referenced Secret: a change rolls the pods. */
   secretVersions?: Record<string, string>;
+  /** The event log, resolved (an Argo EventBus read from the cluster). */
+  bus: ResolvedBus;
 }
 
 /** The id a gateway of this McpServer goes by on forwarding paths; peers name it the same way. */
@@ -52,6 +56,7 @@ export function gatewayId(namespace: string, name: string): string {
 export function renderGatewayConfig(server: McpServer, wiring: GatewayWiring): RenderedGatewayConfig {
   const spec = server.spec;
   const limits = spec.limits ?? {};
+  const bus = busConfig(wiring.bus);
   const input: GatewayConfigInput = {
     logLevel: spec.logLevel ?? GATEWAY_DEFAULTS.logLevel,
     server: {
@@ -78,6 +83,7 @@ export function renderGatewayConfig(server: McpServer, wiring: GatewayWiring): R
     }),
     routes: wiring.routes,
     ...securityConfig(server),
+    ...(bus ? { bus } : {}),
     shutdown: defined({ gracePeriod: spec.shutdown?.gracePeriod }),
     kubernetesEvents: {
       enabled: spec.kubernetesEvents?.enabled ?? true,
@@ -97,7 +103,8 @@ export function renderGatewayConfig(server: McpServer, wiring: GatewayWiring): R
   return {
     input,
     yaml,
-    // Peers and routes are reloaded by a running gateway; every other setting needs a restart.
+    // Peers and routes are reloaded by a running gateway; every other setting (the bus and its
+    // stream included) needs a restart.
     restartHash: hash(JSON.stringify([restartRelevant, wiring.secretVersions ?? {}])),
     configHash: hash(yaml),
   };

@@ -4,7 +4,9 @@ import type { McpServer } from '../../src/api/index.js';
 import { renderRole, renderRoleBinding, renderServiceAccount } from './access.js';
 import { renderGatewayConfig, type GatewayWiring, type RenderedGatewayConfig } from './gateway-config.js';
 import { CONFIG_FILE_NAME, childNames, commonLabels } from './names.js';
+import { busSecretMounts } from './bus.js';
 import { renderAutoscaler, renderDisruptionBudget } from './scaling.js';
+import { securityMounts, type SecretMount } from './secrets.js';
 import { renderDeployment, renderService } from './workload.js';
 
 export interface RenderContext extends GatewayWiring {
@@ -19,8 +21,13 @@ export interface RenderedServer {
   absent: { apiVersion: string; kind: string; name: string }[];
 }
 
+/** Every Secret the pods mount: spec.security's and the bus's. */
+export function serverSecretMounts(server: McpServer, bus: RenderContext['bus']): SecretMount[] {
+  return [...securityMounts(server), ...busSecretMounts(bus)];
+}
+
 export function renderServer(server: McpServer, context: RenderContext): RenderedServer {
-  const config = renderGatewayConfig(server, { peers: context.peers, routes: context.routes, secretVersions: context.secretVersions ?? {} });
+  const config = renderGatewayConfig(server, { peers: context.peers, routes: context.routes, secretVersions: context.secretVersions ?? {}, bus: context.bus });
   const names = childNames(server);
   const configMap: V1ConfigMap = {
     apiVersion: 'v1',
@@ -36,7 +43,7 @@ export function renderServer(server: McpServer, context: RenderContext): Rendere
     renderRoleBinding(server),
     configMap,
     renderService(server),
-    renderDeployment(server, { defaultImage: context.defaultImage, restartHash: config.restartHash }),
+    renderDeployment(server, { defaultImage: context.defaultImage, restartHash: config.restartHash, secretMounts: serverSecretMounts(server, context.bus) }),
   ];
   const absent: RenderedServer['absent'] = [];
   if (autoscaler) objects.push(autoscaler);

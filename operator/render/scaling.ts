@@ -26,9 +26,13 @@ export function renderAutoscaler(server: McpServer): V2HorizontalPodAutoscaler |
   };
 }
 
+/** The most pods the server can run: its replicas, or its autoscaler's maximum. */
+export function mostReplicas(server: McpServer): number {
+  return server.spec.autoscaling ? server.spec.autoscaling.maxReplicas : (server.spec.replicas ?? 1);
+}
+
 export function renderDisruptionBudget(server: McpServer): V1PodDisruptionBudget | undefined {
-  const most = server.spec.autoscaling ? server.spec.autoscaling.maxReplicas : (server.spec.replicas ?? 1);
-  if (most <= 1) return undefined;
+  if (mostReplicas(server) <= 1) return undefined;
   return {
     apiVersion: 'policy/v1',
     kind: 'PodDisruptionBudget',

@@ -1,21 +1,23 @@
-// spec.security as the pod sees it: each referenced Secret mounted read-only under one
-// directory, and the gateway config pointing at the files. The gateway re-reads them when they
-// change (keys rotate live); the Secrets' versions are also in the restart hash, so a change rolls
-// the pods for anything that must start fresh.
+// Secrets as the pod sees them: each referenced Secret (spec.security's here, the bus's in
+// bus.ts) mounted read-only under one directory, and the gateway config pointing at the files.
+// The gateway re-reads them when they change (keys rotate live); the Secrets' versions are also
+// in the restart hash, so a change rolls the pods for anything that must start fresh.
 import type { V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { McpServer } from '../../src/api/index.js';
 import type { GatewayConfigInput } from '../../src/config/index.js';
 
 export const SECRETS_MOUNT = '/etc/tas-mcp/secrets';
 
-interface SecretMount {
+/** One Secret mounted read-only into the gateway container (whole, or the listed keys as files). */
+export interface SecretMount {
   volume: string;
   secretName: string;
   mountPath: string;
   items?: { key: string; path: string }[];
 }
 
-function mounts(server: McpServer): SecretMount[] {
+/** The Secrets spec.security names, as mounts. */
+export function securityMounts(server: McpServer): SecretMount[] {
   const security = server.spec.security ?? {};
   const list: SecretMount[] = [];
   if (security.auth?.apiKeysSecret) {
@@ -32,13 +34,12 @@ function mounts(server: McpServer): SecretMount[] {
   return list;
 }
 
-/** Names of the Secrets an McpServer references, in its namespace. */
-export function referencedSecrets(server: McpServer): string[] {
-  return [...new Set(mounts(server).map((m) => m.secretName))].sort();
+/** Names of the Secrets mounted, in the server's namespace. */
+export function referencedSecrets(mounts: SecretMount[]): string[] {
+  return [...new Set(mounts.map((m) => m.secretName))].sort();
 }
 
-export function secretVolumes(server: McpServer): { volumes: V1Volume[]; volumeMounts: V1VolumeMount[] } {
-  const list = mounts(server);
+export function secretVolumes(list: SecretMount[]): { volumes: V1Volume[]; volumeMounts: V1VolumeMount[] } {
   return {
     volumes: list.map((m) => ({ name: m.volume, secret: { secretName: m.secretName, ...(m.items ? { items: m.items } : {}) } })),
     volumeMounts: list.map((m) => ({ name: m.volume, mountPath: m.mountPath, readOnly: true })),

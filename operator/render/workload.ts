@@ -5,13 +5,15 @@ import { GATEWAY_DEFAULTS } from '../../src/config/defaults.js';
 import { ConfigError } from '../../src/config/errors.js';
 import { parseDuration } from '../../src/config/units.js';
 import { QuantityError, canonicalResourceQuantity } from '../../src/kube/quantity.js';
-import { secretVolumes } from './secrets.js';
+import { secretVolumes, type SecretMount } from './secrets.js';
 import { CONFIG_FILE_NAME, CONFIG_MOUNT_PATH, RESTART_HASH_ANNOTATION, childNames, commonLabels, selectorLabels } from './names.js';
 
 export interface WorkloadOptions {
   /** Image used when the McpServer names none. */
   defaultImage: string;
   restartHash: string;
+  /** The Secrets to mount read-only (spec.security's and the bus's). */
+  secretMounts: SecretMount[];
 }
 
 function ports(server: McpServer) {
@@ -57,7 +59,7 @@ export function renderDeployment(server: McpServer, options: WorkloadOptions): V
   const pod = server.spec.pod ?? {};
   const graceMs = parseDuration(server.spec.shutdown?.gracePeriod ?? GATEWAY_DEFAULTS.shutdownGracePeriodMs) ?? GATEWAY_DEFAULTS.shutdownGracePeriodMs;
   const replicas = desiredReplicas(server);
-  const secrets = secretVolumes(server);
+  const secrets = secretVolumes(options.secretMounts);
   const resources = canonicalResources(server);
   return {
     apiVersion: 'apps/v1',

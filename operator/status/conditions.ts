@@ -18,8 +18,14 @@ export interface ConditionKind {
    * are both normal).
    */
   healthy: 'True' | 'False' | 'either';
-  /** Unhealthy at first by nature (a new server is not Ready yet): its first status is no news. */
-  startsUnhealthy?: boolean;
+  /**
+   * Unhealthy at first by nature (a new server is not Ready yet): its first status is no news.
+   * A list names the reasons that are a normal start (SharedLog: no pod connected yet), so
+   * another unhealthy first status (the memory bus under several pods) is still news.
+   */
+  startsUnhealthy?: boolean | readonly string[];
+  /** A change of reason alone is news too, not only a change of status (one Event per reason entered). */
+  reasonIsNews?: boolean;
 }
 
 export const CONDITION_KINDS: Readonly<Record<string, ConditionKind>> = {
@@ -28,6 +34,9 @@ export const CONDITION_KINDS: Readonly<Record<string, ConditionKind>> = {
   Progressing: { healthy: 'either' },
   Degraded: { healthy: 'False' },
   PeersResolved: { healthy: 'True' },
+  // Every pod sees every event: False with MemoryBus when several pods each keep their own log,
+  // or while a JetStream log has no connected pod or its Argo EventBus cannot be used.
+  SharedLog: { healthy: 'True', startsUnhealthy: ['NoPodConnected'], reasonIsNews: true },
   // McpRoute
   Accepted: { healthy: 'True' },
   ResolvedRefs: { healthy: 'True' },
@@ -37,6 +46,11 @@ function kindOf(type: string): ConditionKind {
   const kind = CONDITION_KINDS[type];
   if (kind === undefined) throw new Error(`condition type ${type} is not in CONDITION_KINDS`);
   return kind;
+}
+
+function startsUnhealthy(condition: Pick<Condition, 'type' | 'reason'>): boolean {
+  const normal = kindOf(condition.type).startsUnhealthy;
+  return Array.isArray(normal) ? normal.includes(condition.reason) : normal === true;
 }
 
 /** True when `condition` is in its healthy (or a neutral) state. */
@@ -73,15 +87,20 @@ export interface ConditionEvent {
 }
 
 /**
- * The Events a status change is worth: one per changed condition, Normal when it is now healthy,
- * Warning when not. An object's first conditions are news only when something is wrong (a
- * thousand new servers would otherwise queue four thousand Events behind the write budget).
+ * The Events a status change is worth: one per changed condition (or changed reason, for kinds
+ * where that is news), Normal when it is now healthy, Warning when not. An object's first
+ * conditions are news only when something is wrong (a thousand new servers would otherwise queue
+ * four thousand Events behind the write budget).
  */
 export function conditionEvents(previous: Condition[] | undefined, next: Condition[]): ConditionEvent[] {
-  return transitions(previous, next).flatMap((changed) => {
+  const news = next.filter((condition) => {
+    const before = previous?.find((c) => c.type === condition.type);
+    return before?.status !== condition.status || (kindOf(condition.type).reasonIsNews === true && before.reason !== condition.reason);
+  });
+  return news.flatMap((changed) => {
     const healthy = isHealthy(changed);
     const first = !previous?.some((c) => c.type === changed.type);
-    if (first && (healthy || kindOf(changed.type).startsUnhealthy)) return [];
+    if (first && (healthy || startsUnhealthy(changed))) return [];
     return [{ type: healthy ? 'Normal' : 'Warning', reason: changed.reason, note: `${changed.type}=${changed.status}: ${changed.message}` }];
   });
 }

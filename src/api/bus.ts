@@ -10,7 +10,9 @@ export const BUS_TYPES = ['memory', 'jetstream'] as const;
 export type BusType = (typeof BUS_TYPES)[number];
 
 const natsUrl = (description: string) => s.string({ maxLength: 2048, pattern: '^(nats|tls)://[^\\s/]+$' }).describe(description);
-const secretObjectName = s.string({ minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' }).describe('Name of a Secret in this namespace.');
+const secretObjectName = s
+  .string({ minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' })
+  .describe('Name of a Secret in this namespace.');
 const secretKey = (description: string) => s.string({ minLength: 1, maxLength: 253, pattern: '^[-._a-zA-Z0-9]+$' }).describe(description);
 
 /** "24h": the gateway's default stream age, as CEL's duration() reads it. */
@@ -30,20 +32,25 @@ export const credentialsSecretSchema = s
     '[has(self.tokenKey), has(self.userKey) || has(self.passwordKey), has(self.nkeySeedKey), has(self.credsKey)].filter(k, k).size() == 1',
     'give exactly one of tokenKey, userKey with passwordKey, nkeySeedKey or credsKey',
   )
-  .describe('The NATS credentials, from a Secret in this namespace: one kind, named by the key that holds it. Mounted read-only; a change rolls the pods.');
+  .describe(
+    'The NATS credentials, from a Secret in this namespace: one kind, named by the key that holds it. Mounted read-only; a change rolls the pods.',
+  );
 
 export const natsTlsSchema = s
   .object({
     caSecret: s
       .object({ name: secretObjectName, key: secretKey('Key holding the PEM CA bundle.').with({ default: 'ca.crt' }).opt() })
-      .describe('The CA the NATS servers\' certificates chain to.')
+      .describe("The CA the NATS servers' certificates chain to.")
       .opt(),
     clientCertSecret: s
       .object({ name: secretObjectName })
       .describe('A kubernetes.io/tls Secret (tls.crt, tls.key): the client certificate, for servers that require one.')
       .opt(),
   })
-  .rule('has(self.caSecret) || has(self.clientCertSecret)', 'give caSecret, clientCertSecret or both (a tls:// URL alone asks for TLS with the system CAs)')
+  .rule(
+    'has(self.caSecret) || has(self.clientCertSecret)',
+    'give caSecret, clientCertSecret or both (a tls:// URL alone asks for TLS with the system CAs)',
+  )
   .describe('TLS to the NATS servers, from Secrets in this namespace.');
 
 export const streamSchema = s
@@ -65,7 +72,10 @@ export const streamSchema = s
 export const jetStreamSchema = s
   .object({
     url: natsUrl('A NATS server with JetStream, e.g. nats://nats.nats-system.svc:4222 (config/nats).').opt(),
-    urls: s.array(natsUrl('A NATS server URL.'), { minItems: 1, maxItems: 16 }).describe('Several servers of one NATS cluster; the client fails over between them.').opt(),
+    urls: s
+      .array(natsUrl('A NATS server URL.'), { minItems: 1, maxItems: 16 })
+      .describe('Several servers of one NATS cluster; the client fails over between them.')
+      .opt(),
     argoEventBus: s
       .object({ name: dnsName('Name of the EventBus.') })
       .describe(
@@ -78,7 +88,10 @@ export const jetStreamSchema = s
     stream: streamSchema.opt(),
   })
   .rule('[has(self.url), has(self.urls), has(self.argoEventBus)].filter(k, k).size() == 1', 'give exactly one of url, urls or argoEventBus')
-  .rule('!has(self.argoEventBus) || !has(self.credentialsSecret) && !has(self.tls)', 'with argoEventBus the credentials and TLS come from the EventBus: leave out credentialsSecret and tls')
+  .rule(
+    '!has(self.argoEventBus) || !has(self.credentialsSecret) && !has(self.tls)',
+    'with argoEventBus the credentials and TLS come from the EventBus: leave out credentialsSecret and tls',
+  )
   .describe('Where the shared log lives: a NATS server with JetStream, or an Argo Events EventBus.');
 
 export const busSchema = s
@@ -86,7 +99,7 @@ export const busSchema = s
     type: s
       .enum(BUS_TYPES, { default: 'memory' })
       .describe(
-        'memory: each pod keeps its own events in a ring (nothing to install; a subscriber sees only its pod\'s events, lost when the pod stops). ' +
+        "memory: each pod keeps its own events in a ring (nothing to install; a subscriber sees only its pod's events, lost when the pod stops). " +
           'jetstream: one JetStream stream shared by every pod: every subscriber sees every event, and accepted events survive pod restarts.',
       )
       .opt(),

@@ -11,7 +11,10 @@ export function nameToken(identity: string): string {
 }
 
 /** The events stream and its subject prefix: as configured, else `mcp_<id>` and `mcp.<id>`. */
-export function jetStreamNames(identity: string | undefined, stream: { name?: string | undefined; subjectPrefix?: string | undefined }): { stream: string; subjectPrefix: string } {
+export function jetStreamNames(
+  identity: string | undefined,
+  stream: { name?: string | undefined; subjectPrefix?: string | undefined },
+): { stream: string; subjectPrefix: string } {
   const token = nameToken(identity ?? DEFAULT_STREAM_TOKEN);
   return { stream: stream.name ?? `mcp_${token}`, subjectPrefix: stream.subjectPrefix ?? `mcp.${token}` };
 }

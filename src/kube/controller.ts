@@ -35,6 +35,13 @@ export class ReconcileTimeoutError extends Error {
   }
 }
 
+/** Something that runs beside a controller while it runs (controller-runtime's Runnable), e.g. a
+ * watch that starts only once its kind is served. start() is awaited before the workers start. */
+export interface Runnable {
+  start(): Promise<void> | void;
+  stop(): void;
+}
+
 export interface ControllerOptions {
   name: string;
   reconcile: Reconcile;
@@ -58,6 +65,7 @@ export class Controller {
   readonly queue: WorkQueue;
   private readonly informers = new Set<Informer<KubernetesObject>>();
   private readonly unsubscribers: (() => void)[] = [];
+  private readonly runnables: Runnable[] = [];
   private readonly cacheSyncTimeoutMs: number;
   private readonly drainTimeoutMs: number;
   private readonly logger: Logger | undefined;
@@ -119,6 +127,12 @@ export class Controller {
     return this;
   }
 
+  /** Runs `runnable` while this controller runs: started once the caches synced, before the workers; stopped first. */
+  runs(runnable: Runnable): this {
+    this.runnables.push(runnable);
+    return this;
+  }
+
   /** Adds a request by hand (e.g. from a timer or an external signal). */
   enqueue(request: Request): void {
     this.queue.add(requestKey(request));
@@ -138,6 +152,8 @@ export class Controller {
       [...this.informers].map((informer) => informer.waitForSync({ timeoutMs: this.cacheSyncTimeoutMs, signal: this.stopController.signal })),
     );
     if (this.state !== 'starting') return;
+    await Promise.all(this.runnables.map(async (runnable) => runnable.start()));
+    if (this.state !== 'starting') return;
     this.state = 'running';
     this.queue.start();
     this.logger?.info({ queued: this.queue.depth }, 'caches synced; controller started');
@@ -151,6 +167,7 @@ export class Controller {
     if (this.state === 'stopped') return true;
     this.state = 'stopped';
     this.stopController.abort();
+    for (const runnable of this.runnables) runnable.stop();
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
     const drained = await this.queue.shutDownWithDrain(this.drainTimeoutMs);
     if (!drained) this.logger?.warn({ timeoutMs: this.drainTimeoutMs }, 'reconciles still running at shutdown; abandoned');

@@ -56,4 +56,9 @@ getting mcpservers): Kubernetes refuses to let anyone grant permissions they do 
 - apiGroups: [""]
   resources: [secrets]
   verbs: [get]
+# Argo Events EventBuses an McpServer's spec.bus names (read only; watched once Argo Events'
+# CRD is installed, so a server reacts when its EventBus appears or changes).
+- apiGroups: [argoproj.io]
+  resources: [eventbus]
+  verbs: [get, list, watch]
 {{- end -}}

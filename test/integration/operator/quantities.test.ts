@@ -29,7 +29,7 @@ describe('rendered resources (real API server)', () => {
       metadata: { name: 'quantities', namespace, uid: 'u' },
       spec: { resources: { requests: { cpu: '1000m', memory: '0.5Gi' }, limits: { cpu: 1.5, memory: '2048Mi' } } },
     };
-    const deployment = renderServer(server, { defaultImage: 'tas-mcp/gateway:test', peers: [], routes: [] }).objects.find(
+    const deployment = renderServer(server, { defaultImage: 'tas-mcp/gateway:test', peers: [], routes: [], bus: { type: 'memory' } }).objects.find(
       (object) => object.kind === 'Deployment',
     )!;
     const first = await applier.apply(deployment);

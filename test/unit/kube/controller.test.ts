@@ -57,6 +57,43 @@ describe('Controller', () => {
     await controller.stop();
   });
 
+  it('starts what runs beside it before its workers, and stops it first; a watch added later enqueues too', async () => {
+    const reconciled: string[] = [];
+    const { servers, controller } = setup(async (request) => void reconciled.push(requestKey(request)));
+    servers.items.set(undefined, [server('a', 'one', '1')]);
+    const order: string[] = [];
+    let finishStart!: () => void;
+    const late = new FakeSource();
+    const lateInformer = new Informer<Server>({ resource: { ...serverResource, kind: 'Late' }, source: late, random: () => 0 });
+    controller.runs({
+      start: () =>
+        new Promise<void>((resolve) => {
+          order.push('runnable started');
+          finishStart = () => {
+            // As the EventBus watch does once its kind is served.
+            controller.watches(lateInformer, (o) => [{ namespace: o.metadata?.namespace, name: `via-${o.metadata?.name}` }]);
+            lateInformer.start();
+            resolve();
+          };
+        }),
+      stop: () => order.push('runnable stopped'),
+    });
+    const started = controller.start();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(order).toEqual(['runnable started']);
+    expect(reconciled).toEqual([]);
+    finishStart();
+    await started;
+    await vi.advanceTimersByTimeAsync(0);
+    expect(reconciled).toEqual(['a/one']);
+    late.last().emit('ADDED', server('a', 'bus', '3'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(reconciled).toEqual(['a/one', 'a/via-bus']);
+    await controller.stop();
+    expect(order).toEqual(['runnable started', 'runnable stopped']);
+    lateInformer.stop();
+  });
+
   it('maps owned objects to their owner and referenced servers to the servers referencing them', async () => {
     const reconciled: string[] = [];
     const { servers, configMaps, controller } = setup(async (request) => void reconciled.push(requestKey(request)));

@@ -40,7 +40,9 @@ describe('NATS credentials from files', () => {
 
   it('refuses a client-auth file without both values, naming the setting and not the content', () => {
     const path = file('half', 'username: only-me\n');
-    expect(() => readBasicAuth(path)).toThrow(/bus\.jetstream\.credentials\.basicAuthFile: .*must hold YAML with a non-empty "username" and "password"/);
+    expect(() => readBasicAuth(path)).toThrow(
+      /bus\.jetstream\.credentials\.basicAuthFile: .*must hold YAML with a non-empty "username" and "password"/,
+    );
     expect(() => readBasicAuth(file('garbage', '{{{'))).toThrow('bus.jetstream.credentials.basicAuthFile');
     try {
       readBasicAuth(path);

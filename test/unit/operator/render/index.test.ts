@@ -5,6 +5,7 @@ import { renderServer } from '../../../../operator/render/index.js';
 import { RESTART_HASH_ANNOTATION } from '../../../../operator/render/names.js';
 import type { McpServer, McpServerSpec } from '../../../../src/api/index.js';
 import { ConfigError, parseConfig } from '../../../../src/config/index.js';
+import type { NatsCredentials, ResolvedBus, ResolvedJetStream } from '../../../../operator/resolve/bus.js';
 
 const server = (spec: McpServerSpec = {}, name = 'alpha'): McpServer => ({
   apiVersion: 'mcp.tas.ai/v1alpha1',
@@ -12,7 +13,7 @@ const server = (spec: McpServerSpec = {}, name = 'alpha'): McpServer => ({
   metadata: { name, namespace: 'team-a', uid: 'uid-1', generation: 1 },
   spec,
 });
-const context = { defaultImage: 'tas-mcp/gateway:dev', peers: [], routes: [] };
+const context = { defaultImage: 'tas-mcp/gateway:dev', peers: [], routes: [], bus: { type: 'memory' as const } };
 const peer = (url: string, id: string) => ({ url, id, format: 'mcp' as const });
 const find = <T>(objects: { kind?: string }[], kind: string) => objects.find((o) => o.kind === kind) as T;
 
@@ -140,5 +141,94 @@ describe('renderServer with spec.security', () => {
     const before = renderServer(secured, { ...context, secretVersions: { keys: '1', fed: '1', cert: '1' } });
     const after = renderServer(secured, { ...context, secretVersions: { keys: '2', fed: '1', cert: '1' } });
     expect(after.config.restartHash).not.toBe(before.config.restartHash);
+  });
+});
+
+describe('renderServer with a bus', () => {
+  const jetstream = (js: Partial<ResolvedJetStream> = {}): ResolvedBus => ({ type: 'jetstream', jetstream: { urls: ['nats://nats.nats-system.svc:4222'], stream: {}, ...js } });
+  const rendered = (bus: ResolvedBus, spec: McpServerSpec = {}, secretVersions: Record<string, string> = {}) =>
+    renderServer(server(spec), { ...context, bus, secretVersions });
+  const gatewayConfig = (out: ReturnType<typeof renderServer>) => parseConfig(parse(find<V1ConfigMap>(out.objects, 'ConfigMap').data!['gateway.yaml']!));
+  const pod = (out: ReturnType<typeof renderServer>) => find<V1Deployment>(out.objects, 'Deployment').spec!.template.spec!;
+
+  it('leaves memory out of the config (the gateway default), so servers without a bus keep their restart hash', () => {
+    const memory = rendered({ type: 'memory' });
+    expect(parse(find<V1ConfigMap>(memory.objects, 'ConfigMap').data!['gateway.yaml']!)).not.toHaveProperty('bus');
+    expect(gatewayConfig(memory).bus.type).toBe('memory');
+  });
+
+  it('writes the URLs and the stream settings the gateway loads, under the server\'s identity (its stream name)', () => {
+    const config = gatewayConfig(rendered(jetstream({ stream: { replicas: 3, maxAge: '2h', maxBytes: '256Mi', duplicateWindow: '1m' } })));
+    expect(config.bus).toMatchObject({
+      type: 'jetstream',
+      jetstream: { urls: ['nats://nats.nats-system.svc:4222'], stream: { replicas: 3, maxAge: 7_200_000, maxBytes: 256 * 1024 * 1024, duplicateWindow: 60_000 } },
+    });
+    expect(config.identity.id).toBe('team-a/alpha');
+    expect(config.bus.jetstream!.stream.name).toBeUndefined(); // the gateway derives mcp_team-a_alpha from its identity
+  });
+
+  it.each([
+    ['token', { kind: 'token', token: { secretName: 'nats', key: 'tok' } }, { tokenFile: '/etc/tas-mcp/secrets/nats-credentials/token' }, [{ key: 'tok', path: 'token' }]],
+    [
+      'user and password',
+      { kind: 'userPassword', user: { secretName: 'nats', key: 'username' }, password: { secretName: 'nats', key: 'password' } },
+      { userFile: '/etc/tas-mcp/secrets/nats-credentials/user', passwordFile: '/etc/tas-mcp/secrets/nats-credentials/password' },
+      [
+        { key: 'username', path: 'user' },
+        { key: 'password', path: 'password' },
+      ],
+    ],
+    ['an NKEY seed', { kind: 'nkeySeed', seed: { secretName: 'nats', key: 'seed' } }, { nkeySeedFile: '/etc/tas-mcp/secrets/nats-credentials/nkey-seed' }, [{ key: 'seed', path: 'nkey-seed' }]],
+    ['a creds file', { kind: 'creds', creds: { secretName: 'nats', key: 'app.creds' } }, { credsFile: '/etc/tas-mcp/secrets/nats-credentials/user.creds' }, [{ key: 'app.creds', path: 'user.creds' }]],
+    [
+      'an Argo client-auth file',
+      { kind: 'basicAuth', file: { secretName: 'nats', key: 'client-auth' } },
+      { basicAuthFile: '/etc/tas-mcp/secrets/nats-credentials/client-auth' },
+      [{ key: 'client-auth', path: 'client-auth' }],
+    ],
+  ] as const)('mounts %s read-only from its Secret key and points the config at the file', (_case, credentials, files, items) => {
+    const out = rendered(jetstream({ credentials: credentials as NatsCredentials }));
+    expect(gatewayConfig(out).bus.jetstream!.credentials).toEqual(files);
+    const spec = pod(out);
+    expect(spec.volumes!.find((v) => v.name === 'nats-credentials')).toEqual({ name: 'nats-credentials', secret: { secretName: 'nats', items } });
+    expect(spec.containers[0]!.volumeMounts!.find((m) => m.name === 'nats-credentials')).toEqual({
+      name: 'nats-credentials',
+      mountPath: '/etc/tas-mcp/secrets/nats-credentials',
+      readOnly: true,
+    });
+  });
+
+  it('mounts the CA and the client certificate, each from its Secret', () => {
+    const out = rendered(
+      jetstream({
+        urls: ['tls://nats:4222'],
+        tls: { ca: { secretName: 'ca', key: 'ca.pem' }, cert: { secretName: 'client', key: 'tls.crt' }, key: { secretName: 'client', key: 'tls.key' } },
+      }),
+    );
+    expect(gatewayConfig(out).bus.jetstream!.tls).toEqual({
+      caFile: '/etc/tas-mcp/secrets/nats-ca/ca.crt',
+      certFile: '/etc/tas-mcp/secrets/nats-client-cert/tls.crt',
+      keyFile: '/etc/tas-mcp/secrets/nats-client-key/tls.key',
+    });
+    expect(pod(out).volumes!.filter((v) => v.name.startsWith('nats-')).map((v) => [v.name, v.secret!.secretName, v.secret!.items])).toEqual([
+      ['nats-ca', 'ca', [{ key: 'ca.pem', path: 'ca.crt' }]],
+      ['nats-client-cert', 'client', [{ key: 'tls.crt', path: 'tls.crt' }]],
+      ['nats-client-key', 'client', [{ key: 'tls.key', path: 'tls.key' }]],
+    ]);
+  });
+
+  it('rolls the pods when the bus type, its servers, the stream or a credentials Secret change', () => {
+    const hash = (bus: ResolvedBus, versions: Record<string, string> = {}) => rendered(bus, {}, versions).config.restartHash;
+    const base = hash(jetstream());
+    expect(hash({ type: 'memory' })).not.toBe(base);
+    expect(hash(jetstream({ urls: ['nats://other:4222'] }))).not.toBe(base);
+    expect(hash(jetstream({ stream: { maxAge: '1h' } }))).not.toBe(base);
+    const withToken = jetstream({ credentials: { kind: 'token', token: { secretName: 'nats', key: 'tok' } } });
+    expect(hash(withToken, { nats: '1' })).not.toBe(hash(withToken, { nats: '2' }));
+    expect(hash(jetstream())).toBe(base);
+  });
+
+  it('refuses stream settings the gateway could not load, naming them', () => {
+    expect(() => rendered(jetstream({ stream: { maxBytes: '1Ki' } }))).toThrow(/bus\.jetstream\.stream\.maxBytes/);
   });
 });

@@ -50,6 +50,24 @@ describe('conditions', () => {
     expect(conditionEvents(first, first)).toEqual([]);
   });
 
+  it('SharedLog: a memory log under several pods is news at once, a JetStream server without pods yet is not; a new reason is news', () => {
+    expect(conditionEvents(undefined, [condition('SharedLog', 'False', 'MemoryBus')])).toEqual([
+      { type: 'Warning', reason: 'MemoryBus', note: 'SharedLog=False: SharedLog is False' },
+    ]);
+    expect(conditionEvents(undefined, [condition('SharedLog', 'False', 'NoPodConnected')])).toEqual([]);
+    expect(conditionEvents(undefined, [condition('SharedLog', 'True', 'SinglePod')])).toEqual([]);
+    // Same status, another reason: a JetStream server switched to memory with two replicas.
+    expect(conditionEvents([condition('SharedLog', 'False', 'NoPodConnected')], [condition('SharedLog', 'False', 'MemoryBus')])).toEqual([
+      { type: 'Warning', reason: 'MemoryBus', note: 'SharedLog=False: SharedLog is False' },
+    ]);
+    expect(conditionEvents([condition('SharedLog', 'False', 'MemoryBus')], [condition('SharedLog', 'False', 'MemoryBus')])).toEqual([]);
+    expect(conditionEvents([condition('SharedLog', 'False', 'NoPodConnected')], [condition('SharedLog', 'True', 'LogConnected')])).toEqual([
+      { type: 'Normal', reason: 'LogConnected', note: 'SharedLog=True: SharedLog is True' },
+    ]);
+    // Other kinds still report status changes only.
+    expect(conditionEvents([condition('Ready', 'False', 'PodsNotReady')], [condition('Ready', 'False', 'NoPodConnected')])).toEqual([]);
+  });
+
   it('knows each condition type\'s healthy status, and refuses a type it does not know', () => {
     expect(isHealthy({ type: 'Degraded', status: 'False' })).toBe(true);
     expect(isHealthy({ type: 'Degraded', status: 'True' })).toBe(false);
