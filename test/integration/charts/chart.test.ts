@@ -11,6 +11,7 @@ import { createNamespace, deleteNamespace, installCrds, waitUntil } from '../../
 import { binPath } from '../../harness/binaries.js';
 import { loadKubeConfig } from '../../../src/kube/client.js';
 import { CRD_DIR, PROJECT_ROOT } from '../../../src/paths.js';
+import { installEventBusCrd, installedJetStreamStatus, putEventBus, removeEventBusCrd } from '../operator/argo-event-bus.js';
 import { condition, kube, startTestOperator } from '../operator/support.js';
 
 const kubeconfig = inject('kubeconfig');
@@ -49,6 +50,7 @@ describe('charts/tas-mcp', () => {
   });
   afterAll(async () => {
     for (const namespace of namespaces) await deleteNamespace(kubeconfig, namespace);
+    await removeEventBusCrd(kubeconfig);
   });
 
   it('passes helm lint --strict, with the default values and with watched namespaces', () => {
@@ -132,6 +134,7 @@ describe('charts/tas-mcp', () => {
     const [home, watched, unwatched] = namespaces as [string, string, string];
     const release = `rbac-${home}`;
     await installCrds(kubeconfig, CRD_DIR);
+    await installEventBusCrd(kubeconfig);
     const rendered = helm('template', release, chart, '--namespace', home, '--set', `watchNamespaces={${watched}}`, '--set', 'replicas=1');
     kubectl(rendered, 'apply', '--server-side', '-f', '-');
     const account = `system:serviceaccount:${home}:${release}-operator`;
@@ -146,6 +149,9 @@ describe('charts/tas-mcp', () => {
     expect(can('create', 'leases.coordination.k8s.io', '-n', home)).toBe('yes');
     expect(can('patch', 'deployments', '-n', unwatched)).toBe('no');
     expect(can('list', 'mcpservers', '--all-namespaces')).toBe('no');
+    expect(can('watch', 'eventbus.argoproj.io', '-n', watched)).toBe('yes');
+    expect(can('patch', 'eventbus.argoproj.io', '-n', watched)).toBe('no');
+    expect(can('watch', 'eventbus.argoproj.io', '-n', unwatched)).toBe('no');
 
     // The operator itself, authenticated as that ServiceAccount, reconciles in the watched namespace.
     const token = kubectl('', 'create', 'token', `${release}-operator`, '-n', home, '--duration=1h').trim();
@@ -177,6 +183,14 @@ describe('charts/tas-mcp', () => {
       await waitUntil('the McpServer reconciled with the chart\'s RBAC', async () => condition(await k.getCustom('McpServer', watched, 'charted'), 'Degraded')?.status === 'False', 30_000);
       expect(await k.read('apps/v1', 'Deployment', watched, 'charted')).toBeDefined();
       expect(await k.read('rbac.authorization.k8s.io/v1', 'Role', watched, 'charted-gateway')).toBeDefined();
+      // An Argo EventBus in the watched namespace, read with the chart's Role.
+      await putEventBus(kubeconfig, { metadata: { name: 'default', namespace: watched }, spec: { jetstream: {} }, status: installedJetStreamStatus('default', watched) });
+      await k.apply({ kind: 'McpServer', metadata: { name: 'on-argo', namespace: watched }, spec: { bus: { type: 'jetstream', jetstream: { argoEventBus: { name: 'default' } } } } });
+      const onArgo = await waitUntil('the EventBus resolved with the chart\'s RBAC', async () => {
+        const server = await k.getCustom('McpServer', watched, 'on-argo');
+        return server?.status?.bus?.eventBus ? server : undefined;
+      }, 30_000);
+      expect(onArgo.status.bus).toMatchObject({ type: 'jetstream', eventBus: `${watched}/default` });
     } finally {
       await operator.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { waitUntil } from '../../harness/index.js';
+import { installEventBusCrd, installedJetStreamStatus, putEventBus, removeEventBusCrd } from './argo-event-bus.js';
 import { loadKubeConfig } from '../../../src/kube/client.js';
 import { PROJECT_ROOT } from '../../../src/paths.js';
 import { condition, kube, startTestOperator, type TestOperator } from './support.js';
@@ -18,7 +19,9 @@ afterAll(async () => {
   await operator?.stop();
   // The samples' objects, not their namespaces: without a namespace controller (the `api`
   // profile) a deleted namespace stays Terminating and a rerun could not use it.
-  for (const file of ['mcp-routes.yaml', 'mcp-servers.yaml']) {
+  kubectl('delete', 'mcpserver', 'on-argo', '-n', 'team-a', '--wait=false', '--ignore-not-found');
+  await removeEventBusCrd(kubeconfig);
+  for (const file of ['mcp-routes.yaml', 'mcp-servers.yaml', 'mcp-server-shared-log.yaml']) {
     kubectl('delete', '-f', join(PROJECT_ROOT, 'config/samples', file), '--wait=false', '--ignore-not-found');
   }
   rmSync(dir, { recursive: true, force: true });
@@ -72,6 +75,11 @@ describe('config/', () => {
     expect(cannot('watch', 'secrets', '-n', 'team-a')).toBe('no');
     expect(cannot('delete', 'mcpservers', '-n', 'team-a')).toBe('no');
     expect(cannot('create', 'pods', '-n', 'team-a')).toBe('no');
+    // Argo EventBuses a server names, read only (kubectl maps the name through discovery: the CRD first).
+    await installEventBusCrd(kubeconfig);
+    expect(can('watch', 'eventbus.argoproj.io', '-n', 'team-a')).toBe('yes');
+    expect(cannot('create', 'eventbus.argoproj.io', '-n', 'team-a')).toBe('no');
+    expect(cannot('update', 'eventbus.argoproj.io', '-n', 'team-a')).toBe('no');
 
     operator = await startTestOperator(serviceAccountKubeconfig(), {
       LEADER_ELECT: 'true',
@@ -98,6 +106,16 @@ describe('config/', () => {
     ] as const) {
       await waitUntil(`${name} accepted`, async () => condition(await k.getCustom('McpRoute', ns, name), 'Accepted')?.status === 'True', 30_000);
     }
+    // An Argo EventBus, read with the ServiceAccount's rights: its URL reaches the gateway config.
+    await putEventBus(kubeconfig, { metadata: { name: 'default', namespace: 'team-a' }, spec: { jetstream: {} }, status: installedJetStreamStatus('default', 'team-a') });
+    await k.apply({ kind: 'McpServer', metadata: { name: 'on-argo', namespace: 'team-a' }, spec: { bus: { type: 'jetstream', jetstream: { argoEventBus: { name: 'default' } } } } });
+    const onArgo = await waitUntil('on-argo resolved its EventBus', async () => {
+      const server = await k.getCustom('McpServer', 'team-a', 'on-argo');
+      return server?.status?.bus?.eventBus ? server : undefined;
+    }, 30_000);
+    expect(onArgo.status.bus).toMatchObject({ type: 'jetstream', eventBus: 'team-a/default' });
+    expect((await k.read('v1', 'ConfigMap', 'team-a', 'on-argo-gateway-config'))!.data['gateway.yaml']).toContain('nats://eventbus-default-js-svc.team-a.svc:4222');
+
     const columns = kubectl('get', 'mcpservers', '-A');
     expect(columns).toMatch(/team-a\s+alpha\s+False\s+0\s+http:\/\/alpha\.team-a\.svc\.cluster\.local:8080\/mcp\s+1/);
   });

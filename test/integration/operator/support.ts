@@ -63,6 +63,6 @@ export function kube(kubeconfig: string) {
   };
 }
 
-export function condition(object: { status?: { conditions?: { type: string; status: string; reason: string }[] } } | undefined, type: string) {
+export function condition(object: { status?: { conditions?: { type: string; status: string; reason: string; message?: string }[] } } | undefined, type: string) {
   return object?.status?.conditions?.find((c) => c.type === type);
 }
