@@ -1,14 +1,15 @@
 // `make run`: the whole product on this machine, no cluster needed. A development tool (it
 // uses the test harness), not part of the product or its images. Starts a local Kubernetes
 // control plane (etcd + kube-apiserver, built by test/cluster), installs the CRDs, runs the
-// operator, applies config/samples, and runs each gateway the operator renders as a local
-// process. Prints the endpoints, then runs until Ctrl-C.
+// operator, applies config/samples, and runs each gateway pod the operator renders as a local
+// process (a local nats-server for the ones on JetStream). Prints the endpoints, then runs until
+// Ctrl-C, which stops all of it and removes its files.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { installCrds, startControlPlane } from '../../test/harness/index.js';
+import { installCrds, startControlPlane, startNats } from '../../test/harness/index.js';
 import { createKubeClients, loadKubeConfig } from '../../src/kube/client.js';
 import { Informer, withoutManagedFields } from '../../src/kube/informer.js';
 import { createApiListWatchSource } from '../../src/kube/list-watch-source.js';
@@ -23,24 +24,38 @@ import { GatewayRunner, type RunningGateway } from './gateway-runner.js';
 const logger = createLogger({ name: 'tas-mcp-run', level: (process.env.LOG_LEVEL as 'info') ?? 'info' });
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-function table(gateways: RunningGateway[], kubeconfig: string, operatorHealth: number): string {
-  const rows = gateways
-    .sort((a, b) => a.key.localeCompare(b.key))
-    .map((g) => `  ${g.key.padEnd(16)} http://127.0.0.1:${g.ports.http}/mcp  grpc 127.0.0.1:${g.ports.grpc}  health http://127.0.0.1:${g.ports.health}/health`);
-  const first = gateways[0];
+/** A gateway's name in the table: the server, and which of its replicas when it has several. */
+const gatewayName = (g: RunningGateway) => (g.replicas > 1 ? `${g.key} ${g.replica + 1}/${g.replicas}` : g.key);
+
+function table(gateways: RunningGateway[], kubeconfig: string, operatorHealth: number, stateDir: string, natsUrls: string[] | undefined): string {
+  const sorted = [...gateways].sort((a, b) => a.key.localeCompare(b.key) || a.replica - b.replica);
+  const rows = sorted.map(
+    (g) => `  ${gatewayName(g).padEnd(18)} http://127.0.0.1:${g.ports.http}/mcp  grpc 127.0.0.1:${g.ports.grpc}  health http://127.0.0.1:${g.ports.health}/health`,
+  );
+  const first = sorted[0];
+  const shared = sorted.filter((g) => g.replicas > 1);
   return [
     '',
     'TAS MCP is running locally.',
-    `  kubeconfig        ${kubeconfig}`,
-    `  operator          http://127.0.0.1:${operatorHealth}/metrics`,
+    `  kubeconfig         ${kubeconfig}`,
+    `  operator           http://127.0.0.1:${operatorHealth}/metrics`,
+    ...(natsUrls ? [`  nats (JetStream)   ${natsUrls.join(',')}`] : []),
+    `  configs and logs   ${stateDir}`,
     '  gateways:',
     ...rows,
     '',
     'Try:',
-    `  kubectl --kubeconfig ${kubeconfig} get mcpservers,mcproutes -A`,
+    `  kubectl --kubeconfig ${kubeconfig} get mcpservers,mcproutes -A -o wide`,
     first
       ? `  curl -X POST http://127.0.0.1:${first.ports.http}/mcp -H 'content-type: application/json' -d '{"id":"ctx-001","data":"{\\"agent\\":\\"assistant\\"}"}'`
       : '',
+    ...(shared.length >= 2
+      ? [
+          `  # ${shared[0]!.key} shares one log: subscribe on one replica, post to the other`,
+          `  grpcurl -plaintext -d '{"follow":true}' 127.0.0.1:${shared[1]!.ports.grpc} mcp.v1.MCPService/StreamEvents`,
+          `  curl -X POST http://127.0.0.1:${shared[0]!.ports.http}/api/v1/events -H 'content-type: application/json' -d '{"event_id":"shared-1","event_type":"demo","source":"make-run","data":"{}"}'`,
+        ]
+      : []),
     '',
     'Ctrl-C stops everything.',
     'TAS MCP ready',
@@ -78,23 +93,28 @@ async function main(): Promise<void> {
     stateDir,
     logger,
     env: { KUBECONFIG: kubeconfig },
+    startNats: async () => {
+      say('starting a local nats-server (JetStream) for the servers on spec.bus.type: jetstream...');
+      return startNats({ nodes: 1, dir: join(stateDir, 'nats'), log: (m) => logger.debug(m) });
+    },
   });
   deployments.start();
   configMaps.start();
 
   execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'apply', '--server-side', '-k', join(PROJECT_ROOT, 'config/samples')], { stdio: 'ignore' });
-  const deadline = Date.now() + 90_000;
-  while (!(runner.list().length >= 2 && runner.list().every((g) => g.ready))) {
-    if (Date.now() > deadline) throw new Error(`gateways not ready in 90 s; logs in ${stateDir}`);
+  const samples = execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'get', 'mcpservers', '-A', '-o', 'name'], { encoding: 'utf8' }).trim().split('\n').length;
+  const deadline = Date.now() + 120_000;
+  while (!(new Set(runner.list().map((g) => g.key)).size >= samples && runner.allReady())) {
+    if (Date.now() > deadline) throw new Error(`gateways not ready in 120 s; logs in ${stateDir}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  say(table(runner.list(), kubeconfig, healthPort));
+  say(table(runner.list(), kubeconfig, healthPort, stateDir, await runner.natsUrls()));
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    say(`\n${signal}: stopping gateways, operator and control plane...`);
+    say(`\n${signal}: stopping gateways, nats-server, operator and control plane...`);
     await runner.stop();
     deployments.stop();
     configMaps.stop();
