@@ -229,6 +229,8 @@ function lifecycle(config: GatewayConfig, deps: GatewayDeps, parts: Parts): Gate
       forwarder,
       authenticator,
       onAuthFailure: (reason) => metrics.authFailures.inc({ ingress: 'http', reason }),
+      onRejectedBody: (reason) => ingest.countRejectedBody('http', reason),
+      cors: { allowedOrigins: config.server.cors.allowedOrigins, maxAgeMs: config.server.cors.maxAge },
       tls: tlsFiles && {
         files: tlsFiles,
         onError: (message) => log.error({ error: message }, 'TLS certificate not reloaded'),
