@@ -5,13 +5,13 @@ PROFILE ?= api
 NATS_NODES ?= 1
 
 
-.PHONY: operator install deploy undeploy samples crds help setup build test test-unit test-e2e test-integration bench gateway run \
+.PHONY: operator install deploy undeploy samples crds descriptor-set help setup build test test-unit test-e2e test-integration bench gateway run \
         cluster-binaries cluster-up cluster-down nats-up nats-down kind-up clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-setup: ## install npm dependencies and build the binaries the tests need (control plane, nats-server, grpcurl; cached)
+setup: ## install npm dependencies and build the binaries the tests need (control plane, nats-server, grpcurl, ghz, buf; cached)
 	npm ci --no-audit --no-fund
 	bash test/cluster/build.sh --all
 
@@ -33,6 +33,9 @@ test-integration: build ## integration tests against a real kube-apiserver
 
 crds: build ## regenerate crds/ from the API types in src/api
 	$(NODE) dist/src/api/generate-crds.js
+
+descriptor-set: ## regenerate proto/descriptor-set.binpb (what gRPC reflection serves) from proto/ with buf (component proto-tools)
+	bash test/cluster/proto-tools/descriptor-set.sh
 
 bench: build ## benchmarks; prints a table of ratios against a baseline measured in the same run
 	$(NODE) dist/test/bench/run.js
@@ -58,7 +61,7 @@ undeploy: ## remove the operator (leaves the CRDs and your McpServers)
 samples: ## apply the sample McpServers and McpRoutes (two peered servers in team-a and team-b)
 	kubectl apply --server-side -k config/samples
 
-cluster-binaries: ## build (or reuse) every test/cluster component: control plane, nats-server, grpcurl
+cluster-binaries: ## build (or reuse) every test/cluster component: control plane, nats-server, grpcurl, ghz, buf
 	bash test/cluster/build.sh --all
 
 cluster-up: build cluster-binaries ## start a local control plane in the background (PROFILE=api|full)
