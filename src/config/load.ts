@@ -82,7 +82,7 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
     merged.routes = [...routes, ...reference.routes];
   }
   const enabled = reference.enabled ?? fileEnabled;
-  if (enabled === false) checkForwardingDisabled(merged, reference.enabled === false ? 'FORWARDING_ENABLED' : 'CONFIG_FILE (forwarding.enabled)');
+  if (enabled === false) checkForwardingDisabled(merged, reference.enabled === false ? 'FORWARDING_ENABLED' : `${file}: forwarding.enabled`);
   const sources = new Map([...reference.sources, ...overrides.sources]);
   return parseConfig(merged, sources);
 }

@@ -16,19 +16,16 @@ export interface RouteInput {
 
 type Json = Record<string, unknown>;
 
-/** Where in the input a problem is, for messages: `FORWARDING_TARGETS[1].rules[0]`. */
-class At {
-  constructor(
-    readonly setting: string,
-    readonly path: string,
-  ) {}
+/** Where in the input a problem is, named like a setting: `FORWARDING_TARGETS[1].rules[0]`. */
+export class At {
+  constructor(readonly path: string) {}
 
   child(key: string | number): At {
-    return new At(this.setting, typeof key === 'number' ? `${this.path}[${key}]` : `${this.path}.${key}`);
+    return new At(typeof key === 'number' ? `${this.path}[${key}]` : `${this.path}.${key}`);
   }
 
   fail(problem: string): never {
-    throw new ConfigError(this.setting, `${this.path}: ${problem}`);
+    throw new ConfigError(this.path, problem);
   }
 }
 
@@ -64,8 +61,8 @@ function text(value: unknown, at: At): string {
  * string such as "15s" is taken too (the reference's own examples write them, though Go cannot
  * read them). Milliseconds out.
  */
-export function goDuration(value: unknown, at: At | { setting: string; path: string }): number {
-  const where: At = at instanceof At ? at : new At(at.setting, at.path);
+export function goDuration(value: unknown, at: At | string): number {
+  const where: At = at instanceof At ? at : new At(at);
   if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return Math.round(value / 1e6);
   if (typeof value === 'string') {
     const ms = parseDuration(value);
@@ -75,8 +72,8 @@ export function goDuration(value: unknown, at: At | { setting: string; path: str
 }
 
 /** The reference's "retry attempts" are retries after the first attempt; ours count the first. */
-export function attemptsFromRetries(value: unknown, at: At | { setting: string; path: string }): number {
-  const where: At = at instanceof At ? at : new At(at.setting, at.path);
+export function attemptsFromRetries(value: unknown, at: At | string): number {
+  const where: At = at instanceof At ? at : new At(at);
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 99) {
     return where.fail(`expected a whole number of retries from 0 to 99, got ${JSON.stringify(value)}`);
   }
@@ -213,9 +210,9 @@ function delivery(config: unknown, at: At): RouteInput['delivery'] {
   return result;
 }
 
-/** The reference's target list (parsed JSON) as routes; `setting` names it in errors. */
-export function routesFromReferenceTargets(targets: unknown, setting: string, path = setting): RouteInput[] {
-  const at = new At(setting, path);
+/** The reference's target list (parsed JSON) as routes; `path` names it in errors. */
+export function routesFromReferenceTargets(targets: unknown, path: string): RouteInput[] {
+  const at = new At(path);
   if (targets === undefined || targets === null) return [];
   if (!Array.isArray(targets)) return at.fail('expected a JSON array of targets');
   const ids = new Set<string>();

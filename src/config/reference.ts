@@ -62,7 +62,7 @@ export function readReferenceEnv(env: NodeJS.ProcessEnv): ReferenceSettings {
       if (ms === undefined || /^\s*\d+\s*$/.test(raw)) throw new ConfigError(setting.variable, `expected a Go duration such as 30s or 1m30s, got ${JSON.stringify(raw)}`);
       value = ms;
     } else if (setting.kind === 'retries') {
-      value = attemptsFromRetries(wholeNumber(setting.variable, raw), { setting: setting.variable, path: 'retries' });
+      value = attemptsFromRetries(wholeNumber(setting.variable, raw), setting.variable);
     } else {
       value = wholeNumber(setting.variable, raw);
     }
@@ -89,7 +89,7 @@ const REFERENCE_KEYS: Record<string, (value: unknown, into: Record<string, any>,
   forwardto: (v, c) => {
     if (v !== null && !(Array.isArray(v) && v.length === 0)) (c.forwarding ??= {}).targets = v;
   },
-  forwardtimeout: (v, c, path) => ((c.forwarding ??= {}).timeout = goDuration(v, { setting: 'CONFIG_FILE', path })),
+  forwardtimeout: (v, c, path) => ((c.forwarding ??= {}).timeout = goDuration(v, path)),
   maxeventsize: (v, c) => ((c.limits ??= {}).maxEventSize = v),
   buffersize: (v, c) => ((c.limits ??= {}).bufferSize = v),
   maxconnections: (v, c) => ((c.limits ??= {}).maxConnections = v),
@@ -115,7 +115,7 @@ export function isReferenceFile(file: Record<string, unknown>): boolean {
 export function fromReferenceFile(file: Record<string, unknown>, path: string): { config: Record<string, unknown>; enabled: boolean | undefined } {
   const config: Record<string, any> = {};
   const fail = (key: string, problem: string): never => {
-    throw new ConfigError('CONFIG_FILE', `${path}: ${key}: ${problem}`);
+    throw new ConfigError(`${path}: ${key}`, problem);
   };
   let enabled: boolean | undefined;
   for (const [key, value] of Object.entries(file)) {
@@ -130,25 +130,25 @@ export function fromReferenceFile(file: Record<string, unknown>, path: string): 
     if (!apply) {
       fail(key, `unknown key in a file in the reference server's format (expected HTTPPort, GRPCPort, HealthCheckPort, LogLevel, ForwardTo, ForwardTimeout, MaxEventSize, BufferSize, MaxConnections, Version, forwarding); do not mix it with this gateway's own keys`);
     }
-    apply!(value, config, key);
+    apply!(value, config, `${path}: ${key}`);
   }
   return { config, enabled };
 }
 
 function forwardingSection(section: Record<string, unknown>, config: Record<string, any>, path: string): boolean {
-  const at = (key: string) => ({ setting: 'CONFIG_FILE', path: `${path}.${key}` });
+  const at = (key: string) => `${path}.${key}`;
   const known = ['enabled', 'default_retry_attempts', 'default_timeout', 'buffer_size', 'workers', 'targets', 'rules'];
   for (const key of Object.keys(section)) {
-    if (!known.includes(key)) throw new ConfigError('CONFIG_FILE', `${path}.${key}: unknown key (expected ${known.join(', ')})`);
+    if (!known.includes(key)) throw new ConfigError(`${path}.${key}`, `unknown key (expected ${known.join(', ')})`);
   }
   const enabled = section.enabled === true;
   if (Array.isArray(section.rules) && section.rules.length > 0) {
-    throw new ConfigError('CONFIG_FILE', `${path}.rules: global rules (drop, transform) are not supported; match events per target, or with routes[] in this gateway's own format`);
+    throw new ConfigError(`${path}.rules`, "global rules (drop, transform) are not supported; match events per target, or with routes[] in this gateway's own format");
   }
-  const routes = routesFromReferenceTargets(section.targets, 'CONFIG_FILE', `${path}.targets`);
+  const routes = routesFromReferenceTargets(section.targets, `${path}.targets`);
   if (!enabled) {
     // The reference starts no forwarder then: its targets and knobs have no effect.
-    if (routes.length > 0) throw new ConfigError('CONFIG_FILE', `${path}.targets: forwarding.enabled is not true, so the reference ignores these targets; set "enabled": true or remove them`);
+    if (routes.length > 0) throw new ConfigError(`${path}.targets`, 'forwarding.enabled is not true, so the reference ignores these targets; set "enabled": true or remove them');
     return false;
   }
   const forwarding = (config.forwarding ??= {});
