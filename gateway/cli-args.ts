@@ -2,7 +2,8 @@
 // them: -config FILE / --config FILE / -config=FILE, -version, -help. Anything else is refused by
 // name (exit 2), never ignored.
 
-export type GatewayArgs = { kind: 'run'; configFile?: string | undefined } | { kind: 'version' } | { kind: 'help' } | { kind: 'error'; message: string };
+export type GatewayArgs =
+  { kind: 'run'; configFile?: string | undefined } | { kind: 'version' } | { kind: 'help' } | { kind: 'error'; message: string };
 
 export const USAGE = `usage: node dist/gateway/main.js [-config FILE] [-version]
   -config FILE   YAML or JSON configuration file (this gateway's schema, or the Go reference server's JSON); same as CONFIG_FILE

@@ -295,7 +295,7 @@ function lifecycle(config: GatewayConfig, deps: GatewayDeps, parts: Parts): Gate
     try {
       await app.listen({ host, port });
     } catch (error) {
-      throw new Error(`${name} server cannot listen on ${host}:${port}: ${(error as Error).message}`);
+      throw new Error(`${name} server cannot listen on ${host}:${port}: ${(error as Error).message}`, { cause: error });
     }
     const address = app.server.address();
     return typeof address === 'object' && address ? address.port : port;

@@ -8,16 +8,17 @@ import { createGateway } from './gateway.js';
 
 async function main(): Promise<void> {
   const args = parseGatewayArgs(process.argv.slice(2));
-  switch (args.kind) {
-    case 'version':
-      process.stdout.write(`TAS MCP gateway v${VERSION}\n`);
-      process.exit(0);
-    case 'help':
-      process.stdout.write(`${USAGE}\n`);
-      process.exit(0);
-    case 'error':
-      process.stderr.write(`tas-mcp gateway: ${args.message}\n${USAGE}\n`);
-      process.exit(2);
+  if (args.kind === 'version') {
+    process.stdout.write(`TAS MCP gateway v${VERSION}\n`);
+    process.exit(0);
+  }
+  if (args.kind === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  if (args.kind === 'error') {
+    process.stderr.write(`tas-mcp gateway: ${args.message}\n${USAGE}\n`);
+    process.exit(2);
   }
   let config: GatewayConfig;
   const configFile = args.configFile ?? process.env.CONFIG_FILE;

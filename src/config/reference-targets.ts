@@ -80,7 +80,8 @@ export function attemptsFromRetries(value: unknown, at: At | string): number {
   return value + 1;
 }
 
-const SUPPORTED_CONDITIONS = 'supported: event_type or source with "eq" or "in", metadata.<key> with "eq" (and "ne" "" on event_type or source, which every event passes)';
+const SUPPORTED_CONDITIONS =
+  'supported: event_type or source with "eq" or "in", metadata.<key> with "eq" (and "ne" "" on event_type or source, which every event passes)';
 
 interface Match {
   eventTypes?: string[];
@@ -91,7 +92,8 @@ interface Match {
 function values(condition: Json, at: At): string[] {
   const { operator, value } = condition;
   const list = operator === 'eq' ? [value] : operator === 'in' && Array.isArray(value) ? value : undefined;
-  if (list === undefined || list.length === 0) at.fail(`operator ${JSON.stringify(operator)} with value ${JSON.stringify(value)} cannot be a route match (${SUPPORTED_CONDITIONS})`);
+  if (list === undefined || list.length === 0)
+    at.fail(`operator ${JSON.stringify(operator)} with value ${JSON.stringify(value)} cannot be a route match (${SUPPORTED_CONDITIONS})`);
   return list.map((item, i) => {
     if (typeof item !== 'string' || item === '') at.child('value').fail(`expected non-empty strings, got ${JSON.stringify(item)} at ${i}`);
     // Our event type matches read `*` as a glob; the reference compared it literally.
@@ -149,7 +151,8 @@ function targetMatch(rules: unknown, at: At): Match {
     // Go's zero value: a rule without "enabled": true is skipped by the reference.
     if (rule.enabled === true) enabled.push(ruleMatch(rule, here));
   });
-  if (enabled.length === 0) at.fail('no rule has "enabled": true, so the reference forwards nothing to this target; enable a rule or remove the target');
+  if (enabled.length === 0)
+    at.fail('no rule has "enabled": true, so the reference forwards nothing to this target; enable a rule or remove the target');
   if (enabled.length === 1) return enabled[0]!;
   // A rule without conditions passes every event, and so does their OR.
   if (enabled.some((m) => !m.eventTypes && !m.sources && Object.keys(m.metadata).length === 0)) return { metadata: {} };
@@ -157,7 +160,9 @@ function targetMatch(rules: unknown, at: At): Match {
     Object.keys(m.metadata).length > 0 || (m.eventTypes && m.sources) ? undefined : m.eventTypes ? 'eventTypes' : 'sources';
   const kinds = new Set(enabled.map(kindOf));
   if (kinds.size !== 1 || kinds.has(undefined)) {
-    at.fail('several enabled rules can be one route only when each is a single event_type (or each a single source) condition; write routes[] in a config file instead');
+    at.fail(
+      'several enabled rules can be one route only when each is a single event_type (or each a single source) condition; write routes[] in a config file instead',
+    );
   }
   const kind = [...kinds][0] as 'eventTypes' | 'sources';
   return { [kind]: [...new Set(enabled.flatMap((m) => m[kind]!))], metadata: {} };
@@ -179,7 +184,11 @@ function targetUrl(target: Json, at: At): string {
     case 'kafka':
       return at.child('type').fail('kafka targets are not supported; forward to an http(s) or grpc target');
     case 'argo-events':
-      return at.child('type').fail('argo-events targets are not supported as such; use an http target to the webhook EventSource with format: cloudevents (a route in the config file)');
+      return at
+        .child('type')
+        .fail(
+          'argo-events targets are not supported as such; use an http target to the webhook EventSource with format: cloudevents (a route in the config file)',
+        );
     default:
       return at.child('type').fail(`expected grpc, http or webhook, got ${JSON.stringify(type)}`);
   }
@@ -204,7 +213,8 @@ function delivery(config: unknown, at: At): RouteInput['delivery'] {
   const result: RouteInput['delivery'] = {};
   if (!isUnset(config.timeout)) result.timeout = goDuration(config.timeout, at.child('timeout'));
   const retry: NonNullable<RouteInput['delivery']['retry']> = {};
-  if (config.retry_attempts !== undefined && config.retry_attempts !== null) retry.maxAttempts = attemptsFromRetries(config.retry_attempts, at.child('retry_attempts'));
+  if (config.retry_attempts !== undefined && config.retry_attempts !== null)
+    retry.maxAttempts = attemptsFromRetries(config.retry_attempts, at.child('retry_attempts'));
   if (!isUnset(config.retry_delay)) retry.initialBackoff = goDuration(config.retry_delay, at.child('retry_delay'));
   if (Object.keys(retry).length > 0) result.retry = retry;
   return result;

@@ -59,7 +59,8 @@ export function readReferenceEnv(env: NodeJS.ProcessEnv): ReferenceSettings {
     let value: number;
     if (setting.kind === 'duration') {
       const ms = parseDuration(raw);
-      if (ms === undefined || /^\s*\d+\s*$/.test(raw)) throw new ConfigError(setting.variable, `expected a Go duration such as 30s or 1m30s, got ${JSON.stringify(raw)}`);
+      if (ms === undefined || /^\s*\d+\s*$/.test(raw))
+        throw new ConfigError(setting.variable, `expected a Go duration such as 30s or 1m30s, got ${JSON.stringify(raw)}`);
       value = ms;
     } else if (setting.kind === 'retries') {
       value = attemptsFromRetries(wholeNumber(setting.variable, raw), setting.variable);
@@ -128,7 +129,10 @@ export function fromReferenceFile(file: Record<string, unknown>, path: string): 
     }
     const apply = REFERENCE_KEYS[lower];
     if (!apply) {
-      fail(key, `unknown key in a file in the reference server's format (expected HTTPPort, GRPCPort, HealthCheckPort, LogLevel, ForwardTo, ForwardTimeout, MaxEventSize, BufferSize, MaxConnections, Version, forwarding); do not mix it with this gateway's own keys`);
+      fail(
+        key,
+        `unknown key in a file in the reference server's format (expected HTTPPort, GRPCPort, HealthCheckPort, LogLevel, ForwardTo, ForwardTimeout, MaxEventSize, BufferSize, MaxConnections, Version, forwarding); do not mix it with this gateway's own keys`,
+      );
     }
     apply!(value, config, `${path}: ${key}`);
   }
@@ -143,17 +147,26 @@ function forwardingSection(section: Record<string, unknown>, config: Record<stri
   }
   const enabled = section.enabled === true;
   if (Array.isArray(section.rules) && section.rules.length > 0) {
-    throw new ConfigError(`${path}.rules`, "global rules (drop, transform) are not supported; match events per target, or with routes[] in this gateway's own format");
+    throw new ConfigError(
+      `${path}.rules`,
+      "global rules (drop, transform) are not supported; match events per target, or with routes[] in this gateway's own format",
+    );
   }
   const routes = routesFromReferenceTargets(section.targets, `${path}.targets`);
   if (!enabled) {
     // The reference starts no forwarder then: its targets and knobs have no effect.
-    if (routes.length > 0) throw new ConfigError(`${path}.targets`, 'forwarding.enabled is not true, so the reference ignores these targets; set "enabled": true or remove them');
+    if (routes.length > 0)
+      throw new ConfigError(
+        `${path}.targets`,
+        'forwarding.enabled is not true, so the reference ignores these targets; set "enabled": true or remove them',
+      );
     return false;
   }
   const forwarding = (config.forwarding ??= {});
-  if (typeof section.default_retry_attempts === 'number') forwarding.retry = { maxAttempts: attemptsFromRetries(section.default_retry_attempts, at('default_retry_attempts')) };
-  if (section.default_timeout !== undefined && section.default_timeout !== 0) forwarding.timeout = goDuration(section.default_timeout, at('default_timeout'));
+  if (typeof section.default_retry_attempts === 'number')
+    forwarding.retry = { maxAttempts: attemptsFromRetries(section.default_retry_attempts, at('default_retry_attempts')) };
+  if (section.default_timeout !== undefined && section.default_timeout !== 0)
+    forwarding.timeout = goDuration(section.default_timeout, at('default_timeout'));
   if (typeof section.buffer_size === 'number' && section.buffer_size > 0) forwarding.queueSize = section.buffer_size;
   if (typeof section.workers === 'number' && section.workers > 0) forwarding.concurrency = section.workers;
   if (routes.length > 0) config.routes = routes;

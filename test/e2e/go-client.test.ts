@@ -23,10 +23,25 @@ describe('the generated Go client', () => {
       (error: { stdout: string; stderr: string; code: number }) => error,
     );
     const lines = result.stdout.trim().split('\n');
-    expect(lines.filter((line) => line.startsWith('FAIL')), result.stderr).toEqual([]);
+    expect(
+      lines.filter((line) => line.startsWith('FAIL')),
+      result.stderr,
+    ).toEqual([]);
     expect(lines.filter((line) => line.startsWith('ok '))).toHaveLength(10);
-    for (const rpc of ['GetHealth', 'IngestEvent', 'StreamEvents', 'StreamEvents after_position', 'StreamEvents follow', 'EventStream', 'mcp.Eventing/EventStream', 'GetMetrics']) {
-      expect(lines.some((line) => line.startsWith(`ok ${rpc}:`) || line.startsWith(`ok ${rpc} (`)), rpc).toBe(true);
+    for (const rpc of [
+      'GetHealth',
+      'IngestEvent',
+      'StreamEvents',
+      'StreamEvents after_position',
+      'StreamEvents follow',
+      'EventStream',
+      'mcp.Eventing/EventStream',
+      'GetMetrics',
+    ]) {
+      expect(
+        lines.some((line) => line.startsWith(`ok ${rpc}:`) || line.startsWith(`ok ${rpc} (`)),
+        rpc,
+      ).toBe(true);
     }
     expect(lines.at(-1)).toBe('all checks passed');
   });

@@ -145,8 +145,19 @@ describe('grpcurl through server reflection', () => {
     expect(watch.stderr).toContain('DeadlineExceeded');
     // A new EventSource name starts at the live end: the event is sent once the stream is open.
     const config = Buffer.from('eventTypes: ["grpcurl.*"]').toString('base64');
-    const argoCall = grpcurl(['-max-time', '3', '-d', JSON.stringify({ name: 'grpcurl-source', config }), gateway.grpcAddress, 'generic.Eventing/StartEventSource']);
-    await eventually(async () => (await metric(gateway, 'tas_mcp_subscribers', { kind: 'argo_generic' })) === 1, 5000, 'the EventSource stream is open');
+    const argoCall = grpcurl([
+      '-max-time',
+      '3',
+      '-d',
+      JSON.stringify({ name: 'grpcurl-source', config }),
+      gateway.grpcAddress,
+      'generic.Eventing/StartEventSource',
+    ]);
+    await eventually(
+      async () => (await metric(gateway, 'tas_mcp_subscribers', { kind: 'argo_generic' })) === 1,
+      5000,
+      'the EventSource stream is open',
+    );
     await call('mcp.v1.MCPService/IngestEvent', { event_id: 'grpcurl-live', event_type: 'grpcurl.live', source: 'grpcurl', data: '{"n":2}' });
     const argo = await argoCall;
     const [first] = parseJsonStream(argo.stdout);
@@ -163,7 +174,10 @@ describe('grpcurl through server reflection', () => {
         JSON.stringify({ event_id: 'grpcurl-bidi-2', event_type: 'grpcurl.bidi', source: 'grpcurl-bidi', data: '{}' }),
     );
     expect(v1.code, v1.stderr).toBe(0);
-    const legacy = await grpcurl(['-max-time', '10', '-d', '@', gateway.grpcAddress, 'mcp.Eventing/EventStream'], JSON.stringify({ id: 'grpcurl-legacy-1', data: '{"x":1}' }));
+    const legacy = await grpcurl(
+      ['-max-time', '10', '-d', '@', gateway.grpcAddress, 'mcp.Eventing/EventStream'],
+      JSON.stringify({ id: 'grpcurl-legacy-1', data: '{"x":1}' }),
+    );
     expect(legacy.code, legacy.stderr).toBe(0);
     expect(await metric(gateway, 'tas_mcp_events_total', { method: 'grpc', status: 'success' })).toBe(before + 3);
     const stored = await call('mcp.v1.MCPService/StreamEvents', { event_types: ['grpcurl.bidi', 'legacy.event'], start_timestamp: 0, follow: false });
@@ -179,7 +193,10 @@ describe('grpcurl through server reflection', () => {
     for (const line of lines) {
       // The address is the only change: this gateway listens on a free port.
       const command = line.replace(/#.*$/, '').replace(/localhost:\d+/g, gateway.grpcAddress);
-      const result = await run('bash', ['-c', command], { env: { PATH: `${dirname(binPath('grpcurl'))}:${process.env.PATH}` }, timeout: 20_000 }).then(
+      const result = await run('bash', ['-c', command], {
+        env: { PATH: `${dirname(binPath('grpcurl'))}:${process.env.PATH}` },
+        timeout: 20_000,
+      }).then(
         (r) => ({ code: 0, ...r }),
         (e: { code: number; stdout: string; stderr: string }) => e,
       );

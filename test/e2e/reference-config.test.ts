@@ -69,7 +69,10 @@ describe("the reference's configuration", () => {
     expect((await post(gateway, { event_id: 'ref-doc', event_type: 'document.uploaded', source: 's', data: '{}' })).status).toBe(200);
     expect((await post(gateway, { event_id: 'ref-user', event_type: 'user.created', source: 's', data: '{}' })).status).toBe(200);
     // MaxEventSize from the file applies.
-    expect((await post(gateway, { event_id: 'ref-big', event_type: 'document.uploaded', source: 's', data: JSON.stringify({ x: 'y'.repeat(5000) }) })).status).toBe(413);
+    expect(
+      (await post(gateway, { event_id: 'ref-big', event_type: 'document.uploaded', source: 's', data: JSON.stringify({ x: 'y'.repeat(5000) }) }))
+        .status,
+    ).toBe(413);
     await eventually(() => receiver.delivered.includes('ref-doc'), 10_000, 'the matching event forwarded');
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(receiver.received.map((r) => r.id)).toEqual(['ref-doc']);
@@ -83,7 +86,13 @@ describe("the reference's configuration", () => {
         FORWARDING_ENABLED: 'true',
         FORWARDING_TIMEOUT: '5s',
         FORWARDING_TARGETS: JSON.stringify([
-          { id: 'tenant-a', name: 'Tenant A', type: 'http', endpoint: `${receiver.url}/in`, rules: [{ enabled: true, conditions: [{ field: 'metadata.tenant_id', operator: 'eq', value: 'a' }] }] },
+          {
+            id: 'tenant-a',
+            name: 'Tenant A',
+            type: 'http',
+            endpoint: `${receiver.url}/in`,
+            rules: [{ enabled: true, conditions: [{ field: 'metadata.tenant_id', operator: 'eq', value: 'a' }] }],
+          },
         ]),
       },
     });
@@ -97,9 +106,15 @@ describe("the reference's configuration", () => {
 
   it('what a target cannot do is refused at start: exit 2, the setting and the place named', async () => {
     for (const [env, message] of [
-      [{ FORWARDING_ENABLED: 'true', FORWARDING_TARGETS: '[{"id":"k","type":"kafka","endpoint":"broker:9092"}]' }, 'FORWARDING_TARGETS[0].type: kafka targets are not supported'],
+      [
+        { FORWARDING_ENABLED: 'true', FORWARDING_TARGETS: '[{"id":"k","type":"kafka","endpoint":"broker:9092"}]' },
+        'FORWARDING_TARGETS[0].type: kafka targets are not supported',
+      ],
       [{ FORWARDING_TARGETS: '[]' }, 'FORWARDING_TARGETS: is set but FORWARDING_ENABLED is not true'],
-      [{ FORWARDING_ENABLED: 'true', FORWARDING_WORKERS: '8', FORWARD_CONCURRENCY: '4' }, 'FORWARDING_WORKERS: FORWARD_CONCURRENCY is the same setting'],
+      [
+        { FORWARDING_ENABLED: 'true', FORWARDING_WORKERS: '8', FORWARD_CONCURRENCY: '4' },
+        'FORWARDING_WORKERS: FORWARD_CONCURRENCY is the same setting',
+      ],
     ] as const) {
       const gateway = await startGateway({ env, waitReady: false });
       expect(await gateway.exited, message).toBe(2);

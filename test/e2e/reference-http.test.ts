@@ -19,7 +19,13 @@ afterAll(async () => {
   await cors?.stop();
 });
 
-const event = (id: string, extra: Record<string, unknown> = {}) => ({ event_id: id, event_type: 'ref.test', source: 'ref', data: '{"n":1}', ...extra });
+const event = (id: string, extra: Record<string, unknown> = {}) => ({
+  event_id: id,
+  event_type: 'ref.test',
+  source: 'ref',
+  data: '{"n":1}',
+  ...extra,
+});
 
 /** A POST with no Content-Type header at all, as the Go reference's forwarder sends it. */
 function untyped(path: string, body: string) {
@@ -58,7 +64,11 @@ describe('bodies without a Content-Type', () => {
 
   it('a declared non-JSON type stays 415, and is counted as a rejected event', async () => {
     const before = await metric(gateway, 'tas_mcp_events_rejected_total', { method: 'http', reason: 'unsupported_media_type' });
-    const answer = await fetch(`${gateway.httpUrl}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(event('typed')) });
+    const answer = await fetch(`${gateway.httpUrl}/api/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify(event('typed')),
+    });
     expect(answer.status).toBe(415);
     expect(await metric(gateway, 'tas_mcp_events_rejected_total', { method: 'http', reason: 'unsupported_media_type' })).toBe(before + 1);
   });
@@ -66,7 +76,11 @@ describe('bodies without a Content-Type', () => {
 
 describe('answers', () => {
   it('POST /api/v1/events is 200 with the reference fields', async () => {
-    const answer = await fetch(`${gateway.httpUrl}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event('ok-1')) });
+    const answer = await fetch(`${gateway.httpUrl}/api/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(event('ok-1')),
+    });
     expect(answer.status).toBe(200);
     expect(await answer.json()).toEqual({ event_id: 'ok-1', status: 'accepted' });
   });
@@ -85,7 +99,11 @@ describe('answers', () => {
   });
 
   it('/health carries the reference stats, /ready its status, beside ours', async () => {
-    await fetch(`${gateway.httpUrl}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event('stats-1')) });
+    await fetch(`${gateway.httpUrl}/api/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(event('stats-1')),
+    });
     for (const base of [gateway.httpUrl, gateway.healthUrl]) {
       const health = (await (await fetch(`${base}/health`)).json()) as Record<string, any>;
       expect(health).toMatchObject({ status: 'healthy', details: expect.any(Object) });
@@ -121,15 +139,27 @@ describe('answers', () => {
 describe('event values', () => {
   it("legacy events get the reference's event_type and source", async () => {
     const since = Date.now() - 1000;
-    await fetch(`${gateway.httpUrl}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'legacy-values', data: '{"a":1}' }) });
+    await fetch(`${gateway.httpUrl}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'legacy-values', data: '{"a":1}' }),
+    });
     const stored = (await replay(since)).find((e) => e.event_id === 'legacy-values');
     expect(stored).toMatchObject({ event_type: 'legacy.event', source: 'legacy-api' });
   });
 
   it('a timestamp in seconds is stored in milliseconds, so a replay in milliseconds finds it', async () => {
     const nowSeconds = Math.floor(Date.now() / 1000);
-    await fetch(`${gateway.httpUrl}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event('in-seconds', { timestamp: nowSeconds })) });
-    await fetch(`${gateway.httpUrl}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event('in-millis', { timestamp: nowSeconds * 1000 + 5 })) });
+    await fetch(`${gateway.httpUrl}/api/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(event('in-seconds', { timestamp: nowSeconds })),
+    });
+    await fetch(`${gateway.httpUrl}/api/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(event('in-millis', { timestamp: nowSeconds * 1000 + 5 })),
+    });
     const found = await replay((nowSeconds - 60) * 1000);
     expect(found.find((e) => e.event_id === 'in-seconds')?.timestamp).toBe(nowSeconds * 1000);
     expect(found.find((e) => e.event_id === 'in-millis')?.timestamp).toBe(nowSeconds * 1000 + 5);
@@ -140,7 +170,10 @@ describe('event values', () => {
 
 describe('CORS', () => {
   it('is off by default: no CORS headers, no preflight', async () => {
-    const answer = await fetch(`${gateway.httpUrl}/api/v1/events`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
+    const answer = await fetch(`${gateway.httpUrl}/api/v1/events`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
+    });
     expect(answer.headers.get('access-control-allow-origin')).toBeNull();
     expect(answer.status).toBe(404);
   });
@@ -154,7 +187,11 @@ describe('CORS', () => {
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example');
     expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
-    const post = await fetch(`${cors.httpUrl}/api/v1/events`, { method: 'POST', headers: { origin: 'https://app.example', 'content-type': 'application/json' }, body: JSON.stringify(event('cors-1')) });
+    const post = await fetch(`${cors.httpUrl}/api/v1/events`, {
+      method: 'POST',
+      headers: { origin: 'https://app.example', 'content-type': 'application/json' },
+      body: JSON.stringify(event('cors-1')),
+    });
     expect(post.status).toBe(200);
     expect(post.headers.get('access-control-allow-origin')).toBe('https://app.example');
     const other = await fetch(`${cors.httpUrl}/api/v1/stats`, { headers: { origin: 'https://evil.example' } });

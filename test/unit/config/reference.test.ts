@@ -127,19 +127,49 @@ describe('FORWARDING_TARGETS', () => {
     const cases: [unknown[], string][] = [
       [[{ id: 'k', type: 'kafka', endpoint: 'broker:9092' }], 'FORWARDING_TARGETS[0].type: kafka targets are not supported'],
       [[{ id: 'a', type: 'argo-events', endpoint: 'http://x' }], 'format: cloudevents'],
-      [[{ id: 'h', type: 'http', endpoint: 'http://x', config: { headers: { 'X-Event-Source': 'tas-mcp' } } }], 'FORWARDING_TARGETS[0].config.headers.X-Event-Source: per-target headers are not supported'],
+      [
+        [{ id: 'h', type: 'http', endpoint: 'http://x', config: { headers: { 'X-Event-Source': 'tas-mcp' } } }],
+        'FORWARDING_TARGETS[0].config.headers.X-Event-Source: per-target headers are not supported',
+      ],
       [[{ id: 'h', type: 'http', endpoint: 'http://x', config: { batch_size: 100 } }], 'config.batch_size: per-target batching'],
       [[{ id: 'h', type: 'http', endpoint: 'http://x', config: { authentication: { type: 'bearer', token: 't' } } }], 'config.authentication'],
       [
-        [{ id: 's', type: 'http', endpoint: 'http://x', rules: [{ enabled: true, conditions: [{ field: 'data.severity', operator: 'gte', value: 8 }] }] }],
+        [
+          {
+            id: 's',
+            type: 'http',
+            endpoint: 'http://x',
+            rules: [{ enabled: true, conditions: [{ field: 'data.severity', operator: 'gte', value: 8 }] }],
+          },
+        ],
         'FORWARDING_TARGETS[0].rules[0].conditions[0]: field "data.severity" with operator "gte" cannot be a route match',
       ],
       [
-        [{ id: 's', type: 'http', endpoint: 'http://x', rules: [{ enabled: true, conditions: [{ field: 'event_type', operator: 'contains', value: 'user.' }] }] }],
+        [
+          {
+            id: 's',
+            type: 'http',
+            endpoint: 'http://x',
+            rules: [{ enabled: true, conditions: [{ field: 'event_type', operator: 'contains', value: 'user.' }] }],
+          },
+        ],
         'operator "contains"',
       ],
-      [[{ id: 's', type: 'http', endpoint: 'http://x', rules: [{ enabled: true, conditions: [{ field: 'source', operator: 'eq', value: 'a', negate: true }] }] }], 'negate'],
-      [[{ id: 's', type: 'http', endpoint: 'http://x', rules: [{ enabled: true, transform: { template: '{}' }, conditions: [] }] }], 'rules[0].transform: transforms are not supported'],
+      [
+        [
+          {
+            id: 's',
+            type: 'http',
+            endpoint: 'http://x',
+            rules: [{ enabled: true, conditions: [{ field: 'source', operator: 'eq', value: 'a', negate: true }] }],
+          },
+        ],
+        'negate',
+      ],
+      [
+        [{ id: 's', type: 'http', endpoint: 'http://x', rules: [{ enabled: true, transform: { template: '{}' }, conditions: [] }] }],
+        'rules[0].transform: transforms are not supported',
+      ],
       [[{ id: 's', type: 'http', endpoint: 'http://x', rules: [{ id: 'r', conditions: [] }] }], 'no rule has "enabled": true'],
       [
         [
@@ -155,7 +185,13 @@ describe('FORWARDING_TARGETS', () => {
         ],
         'several enabled rules',
       ],
-      [[{ id: 'x', type: 'http', endpoint: 'http://x' }, { id: 'x', type: 'grpc', endpoint: 'y:1' }], 'FORWARDING_TARGETS[1].id: "x" is used by an earlier target'],
+      [
+        [
+          { id: 'x', type: 'http', endpoint: 'http://x' },
+          { id: 'x', type: 'grpc', endpoint: 'y:1' },
+        ],
+        'FORWARDING_TARGETS[1].id: "x" is used by an earlier target',
+      ],
       [[{ id: 'x', type: 'grpc', endpoint: 'http://y:1' }], 'expected host:port'],
       [[{ id: 'x', type: 'http', endpoint: 'http://x', colour: 'red' }], 'FORWARDING_TARGETS[0].colour: unknown key'],
     ];
@@ -167,14 +203,18 @@ describe('FORWARDING_TARGETS', () => {
   });
 
   it('that are not JSON are refused, not taken as no targets', () => {
-    expect(errorOf(() => loadConfig({ env: { ...enabled, FORWARDING_TARGETS: '[{"id":' } })).message).toMatch(/^invalid configuration: FORWARDING_TARGETS: not valid JSON/);
+    expect(errorOf(() => loadConfig({ env: { ...enabled, FORWARDING_TARGETS: '[{"id":' } })).message).toMatch(
+      /^invalid configuration: FORWARDING_TARGETS: not valid JSON/,
+    );
   });
 
   it('are added to the routes of the config file; an id that is a route name is refused', () => {
     const routes = file('routes.yaml', 'routes:\n  - name: docs\n    targets: [http://docs:8080]\n');
     const config = loadConfig({ file: routes, env: targets([{ id: 'extra', type: 'http', endpoint: 'http://e:1' }]) });
     expect(config.routes.map((r) => r.name)).toEqual(['docs', 'extra']);
-    expect(errorOf(() => loadConfig({ file: routes, env: targets([{ id: 'docs', type: 'http', endpoint: 'http://e:1' }]) })).message).toContain('"docs"');
+    expect(errorOf(() => loadConfig({ file: routes, env: targets([{ id: 'docs', type: 'http', endpoint: 'http://e:1' }]) })).message).toContain(
+      '"docs"',
+    );
   });
 });
 
@@ -197,7 +237,16 @@ describe("the reference server's JSON config file", () => {
       default_timeout: 10_000_000_000,
       buffer_size: 100,
       workers: 5,
-      targets: [{ id: 'webhook', name: 'Webhook', type: 'webhook', endpoint: 'http://hook:12000/webhook', config: { timeout: '15s', retry_attempts: 3, retry_delay: '2s' }, rules: null }],
+      targets: [
+        {
+          id: 'webhook',
+          name: 'Webhook',
+          type: 'webhook',
+          endpoint: 'http://hook:12000/webhook',
+          config: { timeout: '15s', retry_attempts: 3, retry_delay: '2s' },
+          rules: null,
+        },
+      ],
       rules: null,
     },
   };
@@ -208,9 +257,19 @@ describe("the reference server's JSON config file", () => {
     expect(config.logLevel).toBe('debug');
     expect(config.limits).toMatchObject({ maxEventSize: 2_097_152, bufferSize: 2000, maxConnections: 50 });
     // The reference's default_timeout applies after ForwardTimeout, as its forwarder uses it.
-    expect(config.forwarding).toMatchObject({ targets: [{ url: 'http://peer:8080' }], timeout: 10_000, retry: { maxAttempts: 4 }, queueSize: 100, concurrency: 5 });
+    expect(config.forwarding).toMatchObject({
+      targets: [{ url: 'http://peer:8080' }],
+      timeout: 10_000,
+      retry: { maxAttempts: 4 },
+      queueSize: 100,
+      concurrency: 5,
+    });
     expect(config.routes).toEqual([
-      expect.objectContaining({ name: 'webhook', targets: [expect.objectContaining({ url: 'http://hook:12000/webhook' })], delivery: { timeout: 15_000, retry: { maxAttempts: 4, initialBackoff: 2000 } } }),
+      expect.objectContaining({
+        name: 'webhook',
+        targets: [expect.objectContaining({ url: 'http://hook:12000/webhook' })],
+        delivery: { timeout: 15_000, retry: { maxAttempts: 4, initialBackoff: 2000 } },
+      }),
     ]);
   });
 
@@ -219,7 +278,10 @@ describe("the reference server's JSON config file", () => {
   });
 
   it('refuses what it cannot do, naming the file and key', () => {
-    const withRules = file('rules.json', { ...saved, forwarding: { ...saved.forwarding, rules: [{ id: 'drop', enabled: true, actions: [{ type: 'drop' }] }] } });
+    const withRules = file('rules.json', {
+      ...saved,
+      forwarding: { ...saved.forwarding, rules: [{ id: 'drop', enabled: true, actions: [{ type: 'drop' }] }] },
+    });
     expect(errorOf(() => loadConfig({ env: {}, file: withRules })).message).toContain(`${withRules}: forwarding.rules: global rules`);
     const mixed = file('mixed.json', { HTTPPort: 1, limits: { bufferSize: 5 } });
     expect(errorOf(() => loadConfig({ env: {}, file: mixed })).message).toContain('limits: unknown key');

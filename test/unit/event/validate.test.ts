@@ -83,6 +83,7 @@ describe('validateEvent: the legacy {id, data}', () => {
     expect(validateEvent({ id: 'ctx-002', data: '[1,2]' }, options)).toMatchObject({
       event: { event_type: 'legacy.event', source: 'legacy-api', timestamp: 1_700_000_000_000 },
     });
+    expect([LEGACY_EVENT_TYPE, LEGACY_SOURCE]).toEqual(['legacy.event', 'legacy-api']);
     expect(validateEvent({ id: 'ctx-003', data: '{"type":"bad type!"}' }, options)).toMatchObject({ event: { event_type: LEGACY_EVENT_TYPE } });
   });
 

@@ -49,7 +49,11 @@ describe('the reflection descriptor set', () => {
     const event = messages().get('mcp.v1.Event')!;
     expect(event.field!.find((f) => f.name === 'metadata')).toMatchObject({ typeName: '.mcp.v1.Event.MetadataEntry' });
     expect(event.nestedType).toEqual([expect.objectContaining({ name: 'MetadataEntry', options: { mapEntry: true } })]);
-    expect(messages().get('mcp.v1.HealthCheckResponse')!.field!.find((f) => f.name === 'details')).toMatchObject({
+    expect(
+      messages()
+        .get('mcp.v1.HealthCheckResponse')!
+        .field!.find((f) => f.name === 'details'),
+    ).toMatchObject({
       typeName: '.mcp.v1.HealthCheckResponse.DetailsEntry',
     });
     for (const [name, message] of messages()) {
