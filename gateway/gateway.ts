@@ -218,6 +218,7 @@ function lifecycle(config: GatewayConfig, deps: GatewayDeps, parts: Parts): Gate
     const { host } = config.server;
     servers.http = await createHttpApp({
       ingest,
+      subscriptions,
       status,
       registry: metrics.registry,
       maxEventSize: config.limits.maxEventSize,
