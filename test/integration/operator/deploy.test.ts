@@ -68,6 +68,8 @@ describe('config/', () => {
     };
     expect(can('patch', 'deployments', '-n', 'team-a')).toBe('yes');
     expect(can('get', 'secrets', '-n', 'team-a')).toBe('yes'); // the ones an McpServer names
+    expect(can('list', 'events.events.k8s.io', '-n', 'team-a')).toBe('yes'); // the federation map's server details
+    expect(cannot('watch', 'events.events.k8s.io', '-n', 'team-a')).toBe('no');
     expect(cannot('list', 'secrets', '-n', 'team-a')).toBe('no');
     expect(cannot('watch', 'secrets', '-n', 'team-a')).toBe('no');
     expect(cannot('delete', 'mcpservers', '-n', 'team-a')).toBe('no');
