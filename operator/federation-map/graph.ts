@@ -96,6 +96,11 @@ function serverNode(server: McpServer, scrape: ServerScrape | undefined): MapNod
   return node;
 }
 
+/** Why one reference is unresolved: the operator's condition speaks for all of them, so name this one. */
+function notFound(reference: string, condition: Condition | undefined): string {
+  return `McpServer ${reference} not found${condition?.status === 'False' ? ` (${condition.type}: ${condition.reason})` : ''}`;
+}
+
 export function buildGraph(inputs: GraphInputs): FederationGraph {
   const nodes = new Map<string, MapNode>();
   for (const server of inputs.servers) {
@@ -138,7 +143,7 @@ export function buildGraph(inputs: GraphInputs): FederationGraph {
       link(source, peer.name, {
         kind: 'peer',
         resolved: peer.resolved,
-        ...(peer.resolved ? {} : { reason: peersResolved?.message ?? `peer ${peer.name} is not resolved` }),
+        ...(peer.resolved ? {} : { reason: notFound(peer.name, peersResolved) }),
       });
     }
   }
@@ -157,7 +162,7 @@ export function buildGraph(inputs: GraphInputs): FederationGraph {
           kind: 'route',
           route: name,
           resolved,
-          ...(resolved ? {} : { reason: resolvedRefs?.message ?? `target ${reference} is not resolved` }),
+          ...(resolved ? {} : { reason: notFound(reference, resolvedRefs) }),
         });
       }
     }

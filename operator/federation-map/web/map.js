@@ -199,7 +199,7 @@ function renderLinks(graph) {
     cell(row, edge.source, 'source');
     cell(row, edge.target.replace(/^url:/, ''), 'target');
     cell(row, via(edge), 'via');
-    const reasons = edge.links.filter((l) => !l.resolved).map((l) => l.reason);
+    const reasons = [...new Set(edge.links.filter((l) => !l.resolved).map((l) => l.reason))];
     cell(row, edge.resolved ? 'resolved' : `unresolved: ${reasons.join('; ')}`, `state ${edge.resolved ? 'resolved' : 'unresolved'}`);
     cell(row, rate(f?.eventsPerSecond), 'num rate');
     cell(row, count(f?.delivered), 'num delivered');

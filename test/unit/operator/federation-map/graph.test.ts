@@ -88,9 +88,9 @@ describe('buildGraph', () => {
 
   it('shows what does not resolve as unresolved edges to placeholder nodes, with the operator\'s reason', () => {
     const gone = graph.edges.find((e) => e.id === 'team-b/beta->team-c/gone')!;
-    expect(gone).toMatchObject({ resolved: false, links: [{ kind: 'peer', resolved: false, reason: 'McpServer peer(s) not found: team-c/gone' }] });
+    expect(gone).toMatchObject({ resolved: false, links: [{ kind: 'peer', resolved: false, reason: 'McpServer team-c/gone not found (PeersResolved: PeerNotFound)' }] });
     const missingTarget = graph.edges.find((e) => e.id === 'team-a/alpha->team-b/missing')!;
-    expect(missingTarget).toMatchObject({ resolved: false, links: [{ kind: 'route', reason: 'McpServer target(s) not found: team-b/missing' }] });
+    expect(missingTarget).toMatchObject({ resolved: false, links: [{ kind: 'route', reason: 'McpServer team-b/missing not found (ResolvedRefs: TargetNotFound)' }] });
     expect(graph.nodes.filter((n) => n.kind === 'missing').map((n) => n.id)).toEqual(['team-b/missing', 'team-c/gone']);
   });
 
