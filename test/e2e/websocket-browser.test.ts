@@ -79,7 +79,7 @@ describe('WebSocket /api/v1/ws from a browser', () => {
       headers: { 'content-type': 'application/json', 'x-api-key': key },
       body: JSON.stringify(testEvent('from-http', 'browser.posted')),
     });
-    expect(posted.status).toBe(202);
+    expect(posted.status).toBe(200);
     await page.waitForFunction(() => (globalThis as unknown as PageState).received.some((f) => f.event_id === 'from-http'), undefined, {
       timeout: 10_000,
     });
