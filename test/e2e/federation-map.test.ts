@@ -49,7 +49,8 @@ beforeAll(async () => {
   run.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   run.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   exited = new Promise((resolve) => run.once('exit', resolve));
-  await eventually(() => output.includes('TAS MCP ready') || run.exitCode !== null, 150_000, 'make run to be ready').catch((error: Error) => {
+  // A cold control plane on a busy machine can take a minute; the runner itself gives up at 90 s of gateways.
+  await eventually(() => output.includes('TAS MCP ready') || run.exitCode !== null, 200_000, 'make run to be ready').catch((error: Error) => {
     throw new Error(`${error.message}; make run said:\n${output}`);
   });
   expect(output, output).toContain('TAS MCP ready');
@@ -58,7 +59,7 @@ beforeAll(async () => {
   alphaHttp = Number(/team-a\/alpha\s+http:\/\/127\.0\.0\.1:(\d+)\/mcp/.exec(output)![1]);
   browser = await launchBrowser();
   page = await browser.newPage();
-}, 240_000);
+}, 280_000);
 
 afterAll(async () => {
   if (page) await keepScreenshot(page, 'federation-map').catch(() => undefined);
