@@ -67,6 +67,9 @@ export function loadOperatorSettings(env: NodeJS.ProcessEnv): OperatorSettings {
   }
   const settings = result.data;
   if (settings.RENEW_DEADLINE >= settings.LEASE_DURATION) throw new ConfigError('RENEW_DEADLINE', 'must be shorter than LEASE_DURATION');
+  if (settings.MAP_PORT !== undefined && settings.MAP_PORT !== 0 && settings.MAP_PORT === settings.HEALTH_PORT) {
+    throw new ConfigError('MAP_PORT', `must differ from HEALTH_PORT (${settings.HEALTH_PORT})`);
+  }
   const scrapeTimeout = settings.MAP_SCRAPE_TIMEOUT ?? Math.min(2_000, settings.MAP_SCRAPE_INTERVAL / 2);
   if (scrapeTimeout >= settings.MAP_SCRAPE_INTERVAL) throw new ConfigError('MAP_SCRAPE_TIMEOUT', 'must be shorter than MAP_SCRAPE_INTERVAL');
   return {

@@ -82,7 +82,9 @@ export function createFederationMap(settings: FederationMapSettings, deps: Feder
         stream,
         details: createServerDetails({ lookup: (namespace, name) => deps.servers.get(namespace, name), events: deps.events }),
       });
-      await app.listen({ host: settings.host, port: settings.port });
+      await app.listen({ host: settings.host, port: settings.port }).catch((error: NodeJS.ErrnoException) => {
+        throw new Error(`federation map: cannot listen on ${settings.host}:${settings.port} (MAP_PORT): ${error.code ?? error.message}`, { cause: error });
+      });
       scraper.start();
       const address = app.server.address();
       return { port: typeof address === 'object' && address ? address.port : settings.port };

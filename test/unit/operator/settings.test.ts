@@ -31,5 +31,6 @@ describe('operator settings: the federation map', () => {
     expect(refusal({ MAP_PORT: '70000' }).message).toContain('MAP_PORT');
     expect(refusal({ MAP_SCRAPE_INTERVAL: 'often' }).message).toContain('MAP_SCRAPE_INTERVAL');
     expect(refusal({ MAP_MAX_SERVERS: '0' }).message).toContain('MAP_MAX_SERVERS');
+    expect(refusal({ MAP_PORT: '8081' }).message).toMatch(/MAP_PORT.*must differ from HEALTH_PORT/);
   });
 });
