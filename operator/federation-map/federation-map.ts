@@ -45,8 +45,7 @@ const CHANGE_DEBOUNCE_MS = 200;
 export function createFederationMap(settings: FederationMapSettings, deps: FederationMapDeps): FederationMap {
   const assets = deps.assets ?? loadMapAssets();
   const stream = new SnapshotStream({ maxClients: settings.maxClients });
-  const graph = () =>
-    buildGraph({ servers: deps.servers.list(), routes: deps.routes.list(), scrape: (key) => scraper.scrape(key), now: Date.now() });
+  const graph = () => buildGraph({ servers: deps.servers.list(), routes: deps.routes.list(), scrape: (key) => scraper.scrape(key), now: Date.now() });
   const publish = () => stream.publish('graph', graph());
   const scraper = new GatewayScraper({
     servers: () => deps.servers.list(),
@@ -83,7 +82,9 @@ export function createFederationMap(settings: FederationMapSettings, deps: Feder
         details: createServerDetails({ lookup: (namespace, name) => deps.servers.get(namespace, name), events: deps.events }),
       });
       await app.listen({ host: settings.host, port: settings.port }).catch((error: NodeJS.ErrnoException) => {
-        throw new Error(`federation map: cannot listen on ${settings.host}:${settings.port} (MAP_PORT): ${error.code ?? error.message}`, { cause: error });
+        throw new Error(`federation map: cannot listen on ${settings.host}:${settings.port} (MAP_PORT): ${error.code ?? error.message}`, {
+          cause: error,
+        });
       });
       scraper.start();
       const address = app.server.address();

@@ -146,7 +146,8 @@ export class GatewayScraper {
       const firstFailure = urls.map((url) => failures.get(url)).find((message) => message !== undefined);
       const figures = serverFigures(pairs);
       const state: ScrapeState = pairs.length === 0 ? 'failed' : pairs.length < gateways ? 'partial' : 'ok';
-      const detail = firstFailure ?? (gateways > urls.length ? `${gateways - urls.length} gateway(s) over the ${maxGateways} read per server` : undefined);
+      const detail =
+        firstFailure ?? (gateways > urls.length ? `${gateways - urls.length} gateway(s) over the ${maxGateways} read per server` : undefined);
       results.set(key, {
         state,
         ...(detail ? { detail } : {}),

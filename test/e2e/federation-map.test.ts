@@ -34,12 +34,12 @@ let kubeconfig: string;
 let mapUrl: string;
 let alphaHttp: number;
 
-const kubectl = (...args: string[]) => execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const kubectl = (...args: string[]) =>
+  execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const text = (selector: string) => page.locator(selector).innerText({ timeout: 5_000 });
 const serverCell = (id: string, column: string) => text(`#servers tr[data-id="${id}"] td.${column}`);
 const linkCell = (id: string, column: string) => text(`#links tr[data-id="${id}"] td.${column}`);
-const until = (check: () => Promise<boolean>, what: string, ms = 20_000) =>
-  eventually(async () => check().catch(() => false), ms, what);
+const until = (check: () => Promise<boolean>, what: string, ms = 20_000) => eventually(async () => check().catch(() => false), ms, what);
 
 beforeAll(async () => {
   run = spawn(process.execPath, [join(PROJECT_ROOT, 'dist/tools/local-run/main.js')], {
@@ -74,10 +74,13 @@ describe('the federation map in a browser, on make run', () => {
   it('shows the sample servers as nodes and their peers and routes as resolved edges, live', async () => {
     await page.goto(mapUrl);
     await page.locator('#connection[data-state="live"]').waitFor({ timeout: 15_000 });
-    await until(async () => (await serverCell('team-a/alpha', 'ready')) === 'True' && (await serverCell('team-b/beta', 'ready')) === 'True', 'both servers Ready');
+    await until(
+      async () => (await serverCell('team-a/alpha', 'ready')) === 'True' && (await serverCell('team-b/beta', 'ready')) === 'True',
+      'both servers Ready',
+    );
     expect(await serverCell('team-a/alpha', 'replicas')).toBe('1/1');
     expect(await serverCell('team-a/alpha', 'bus')).toBe('memory');
-    await until(async () => (await serverCell('team-a/alpha', 'scrape')) === 'ok', 'alpha\'s metrics read');
+    await until(async () => (await serverCell('team-a/alpha', 'scrape')) === 'ok', "alpha's metrics read");
 
     expect(await page.locator(`#links tr[data-id="${ALPHA_TO_BETA}"]`).getAttribute('data-state')).toBe('resolved');
     expect(await linkCell(ALPHA_TO_BETA, 'via')).toBe('peer + route team-a/documents-to-team-b');
@@ -86,7 +89,16 @@ describe('the federation map in a browser, on make run', () => {
     // The same, as drawn by Cytoscape.
     const drawn = await page.evaluate(() => {
       const { cy } = (globalThis as unknown as MapState).federationMap;
-      return { nodes: cy.nodes().map((n) => n.id()).sort(), edges: cy.edges().map((e) => `${e.id()} ${e.data('state')}`).sort() };
+      return {
+        nodes: cy
+          .nodes()
+          .map((n) => n.id())
+          .sort(),
+        edges: cy
+          .edges()
+          .map((e) => `${e.id()} ${e.data('state')}`)
+          .sort(),
+      };
     });
     expect(drawn).toEqual({ nodes: ['team-a/alpha', 'team-b/beta'], edges: [`${ALPHA_TO_BETA} resolved`, `${BETA_TO_ALPHA} resolved`] });
   });
@@ -101,11 +113,13 @@ describe('the federation map in a browser, on make run', () => {
       body: JSON.stringify({ event_id: 'map-1', event_type: 'document.uploaded', source: 'browser-test', data: '{}' }),
     });
     expect(response.status).toBe(200);
-    await until(async () => Number(await serverCell('team-a/alpha', 'accepted')) === accepted + 1, 'alpha\'s accepted counter to move');
+    await until(async () => Number(await serverCell('team-a/alpha', 'accepted')) === accepted + 1, "alpha's accepted counter to move");
     // The peer and the route both carry it to beta (two deliveries); beta takes it once.
     await until(async () => Number(await linkCell(ALPHA_TO_BETA, 'delivered')) === delivered + 2, 'the alpha -> beta delivered counter to move');
-    await until(async () => Number(await serverCell('team-b/beta', 'accepted')) === betaAccepted + 1, 'beta\'s accepted counter to move');
-    expect(await page.evaluate((id) => (globalThis as unknown as MapState).federationMap.cy.getElementById(id).hasClass('flowing'), ALPHA_TO_BETA)).toBe(true);
+    await until(async () => Number(await serverCell('team-b/beta', 'accepted')) === betaAccepted + 1, "beta's accepted counter to move");
+    expect(
+      await page.evaluate((id) => (globalThis as unknown as MapState).federationMap.cy.getElementById(id).hasClass('flowing'), ALPHA_TO_BETA),
+    ).toBe(true);
     await keepScreenshot(page, 'federation-map-event');
   });
 
@@ -120,30 +134,62 @@ describe('the federation map in a browser, on make run', () => {
     expect(await text('#details-conditions tr[data-type="PeersResolved"] td.reason')).toBe('AllPeersResolved');
     // The gateway records the event it dispatched as a Kubernetes Event about its McpServer;
     // the panel reloads its Events every 10 s.
-    await until(async () => (await page.locator('#details-events tr[data-reason="EventDispatched"]').count()) > 0, 'an EventDispatched Event in the panel', 30_000);
+    await until(
+      async () => (await page.locator('#details-events tr[data-reason="EventDispatched"]').count()) > 0,
+      'an EventDispatched Event in the panel',
+      30_000,
+    );
     expect(await page.locator('#details-events-error').isHidden()).toBe(true);
   });
 
   it('shows a peer that is not there as an unresolved edge, and a deleted peer turns its edge unresolved', async () => {
     // alpha now also peers with team-b/gamma, which does not exist.
-    kubectl('patch', 'mcpserver', 'alpha', '-n', 'team-a', '--type', 'merge', '-p', JSON.stringify({ spec: { peers: [{ serverRef: { name: 'beta', namespace: 'team-b' } }, { serverRef: { name: 'gamma', namespace: 'team-b' } }] } }));
+    kubectl(
+      'patch',
+      'mcpserver',
+      'alpha',
+      '-n',
+      'team-a',
+      '--type',
+      'merge',
+      '-p',
+      JSON.stringify({
+        spec: { peers: [{ serverRef: { name: 'beta', namespace: 'team-b' } }, { serverRef: { name: 'gamma', namespace: 'team-b' } }] },
+      }),
+    );
     const toGamma = 'team-a/alpha->team-b/gamma';
-    await until(async () => (await page.locator(`#links tr[data-id="${toGamma}"]`).getAttribute('data-state')) === 'unresolved', 'the edge to gamma, unresolved');
+    await until(
+      async () => (await page.locator(`#links tr[data-id="${toGamma}"]`).getAttribute('data-state')) === 'unresolved',
+      'the edge to gamma, unresolved',
+    );
     expect(await linkCell(toGamma, 'state')).toBe('unresolved: McpServer team-b/gamma not found (PeersResolved: PeerNotFound)');
-    expect(await page.evaluate((id) => (globalThis as unknown as MapState).federationMap.cy.getElementById(id).data('kind'), 'team-b/gamma')).toBe('missing');
+    expect(await page.evaluate((id) => (globalThis as unknown as MapState).federationMap.cy.getElementById(id).data('kind'), 'team-b/gamma')).toBe(
+      'missing',
+    );
 
     // beta is deleted: the edge from alpha to it (the peer and the route) turns unresolved.
     expect(await page.locator(`#links tr[data-id="${ALPHA_TO_BETA}"]`).getAttribute('data-state')).toBe('resolved');
     kubectl('delete', 'mcpserver', 'beta', '-n', 'team-b', '--wait=false');
-    await until(async () => (await page.locator(`#links tr[data-id="${ALPHA_TO_BETA}"]`).getAttribute('data-state')) === 'unresolved', 'the edge to the deleted beta, unresolved');
     await until(
-      async () => (await page.evaluate((id) => (globalThis as unknown as MapState).federationMap.cy.getElementById(id).data('state'), ALPHA_TO_BETA)) === 'unresolved',
+      async () => (await page.locator(`#links tr[data-id="${ALPHA_TO_BETA}"]`).getAttribute('data-state')) === 'unresolved',
+      'the edge to the deleted beta, unresolved',
+    );
+    await until(
+      async () =>
+        (await page.evaluate((id) => (globalThis as unknown as MapState).federationMap.cy.getElementById(id).data('state'), ALPHA_TO_BETA)) ===
+        'unresolved',
       'the drawn edge, unresolved',
     );
     expect(await page.locator(`#links tr[data-id="${BETA_TO_ALPHA}"]`).count()).toBe(0); // beta's own links went with it
     // alpha's panel (still open) follows: PeersResolved is False now, naming both.
-    await until(async () => (await text('#details-conditions tr[data-type="PeersResolved"] td.status')) === 'False', 'PeersResolved=False in the panel', 30_000);
-    expect(await text('#details-conditions tr[data-type="PeersResolved"] td.message')).toMatch(/team-b\/beta.*team-b\/gamma|team-b\/gamma.*team-b\/beta/);
+    await until(
+      async () => (await text('#details-conditions tr[data-type="PeersResolved"] td.status')) === 'False',
+      'PeersResolved=False in the panel',
+      30_000,
+    );
+    expect(await text('#details-conditions tr[data-type="PeersResolved"] td.message')).toMatch(
+      /team-b\/beta.*team-b\/gamma|team-b\/gamma.*team-b\/beta/,
+    );
     await keepScreenshot(page, 'federation-map-unresolved');
     expect(browser.errors).toEqual([]);
   });

@@ -72,7 +72,11 @@ describe('WebSocket /api/v1/ws from a browser', () => {
     const otherFrames: { event_id?: string; source?: string }[] = [];
     other.on('message', (data) => otherFrames.push(JSON.parse(data.toString())));
     await new Promise<void>((resolve, reject) => other.once('open', resolve).once('error', reject));
-    await eventually(async () => (await metric(gateway, 'tas_mcp_active_connections', { type: 'websocket' })) === 2, 10_000, 'both sockets registered');
+    await eventually(
+      async () => (await metric(gateway, 'tas_mcp_active_connections', { type: 'websocket' })) === 2,
+      10_000,
+      'both sockets registered',
+    );
 
     const posted = await fetch(`${gateway.httpUrl}/api/v1/events`, {
       method: 'POST',
@@ -86,10 +90,15 @@ describe('WebSocket /api/v1/ws from a browser', () => {
     const frame = await page.evaluate(() => (globalThis as unknown as PageState).received.find((f) => f.event_id === 'from-http'));
     expect(frame).toMatchObject({ event_type: 'browser.posted', source: 'e2e', data: JSON.stringify({ id: 'from-http' }) });
 
-    await page.evaluate((event) => (globalThis as unknown as PageState).sendEvent(event), testEvent('from-browser', 'browser.sent', { source: 'chromium' }));
-    await page.waitForFunction(() => (globalThis as unknown as PageState).received.some((f) => f.status === 'accepted'), undefined, { timeout: 10_000 });
+    await page.evaluate(
+      (event) => (globalThis as unknown as PageState).sendEvent(event),
+      testEvent('from-browser', 'browser.sent', { source: 'chromium' }),
+    );
+    await page.waitForFunction(() => (globalThis as unknown as PageState).received.some((f) => f.status === 'accepted'), undefined, {
+      timeout: 10_000,
+    });
     expect(await page.evaluate(() => (globalThis as unknown as PageState).received)).toContainEqual({ event_id: 'from-browser', status: 'accepted' });
-    await eventually(() => otherFrames.some((f) => f.event_id === 'from-browser'), 10_000, 'the other client to receive the browser\'s event');
+    await eventually(() => otherFrames.some((f) => f.event_id === 'from-browser'), 10_000, "the other client to receive the browser's event");
     expect(otherFrames.find((f) => f.event_id === 'from-browser')).toMatchObject({ source: 'chromium' });
     other.close();
 

@@ -22,7 +22,10 @@ function nodeLabel(node) {
   const ready = node.ready === 'True' ? 'Ready' : `not ready (${node.readyReason ?? node.ready})`;
   const lines = [node.id, `${ready} · ${node.replicas.ready}/${node.replicas.total} · ${node.bus}`];
   const f = node.figures;
-  if (f) lines.push(`${rate(f.eventsPerSecond)} ev/s · q ${count(f.queueDepth)} · DL ${count(f.deadLetters)}${f.openCircuits ? ` · ⚠ ${f.openCircuits}` : ''}`);
+  if (f)
+    lines.push(
+      `${rate(f.eventsPerSecond)} ev/s · q ${count(f.queueDepth)} · DL ${count(f.deadLetters)}${f.openCircuits ? ` · ⚠ ${f.openCircuits}` : ''}`,
+    );
   else if (node.scrape) lines.push(`metrics: ${node.scrape.detail ?? node.scrape.state}`);
   return lines.join('\n');
 }
@@ -271,10 +274,11 @@ function openDetails(id) {
   $('#details-title').textContent = id;
   $('#details-summary').textContent = 'loading…';
   clearInterval(detailsTimer);
-  const refresh = () => loadDetails(id).catch((error) => {
-    $('#details-error').hidden = false;
-    $('#details-error').textContent = `could not load: ${error.message}`;
-  });
+  const refresh = () =>
+    loadDetails(id).catch((error) => {
+      $('#details-error').hidden = false;
+      $('#details-error').textContent = `could not load: ${error.message}`;
+    });
   void refresh();
   detailsTimer = setInterval(refresh, DETAILS_REFRESH_MS);
 }

@@ -30,7 +30,9 @@ export interface TestBrowser {
 
 export async function launchBrowser(): Promise<TestBrowser> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`no Chromium at ${CHROMIUM}: run bash tools/setup/prepare.sh as root (it installs Debian's chromium), apt-get install chromium, or set CHROMIUM_PATH`);
+    throw new Error(
+      `no Chromium at ${CHROMIUM}: run bash tools/setup/prepare.sh as root (it installs Debian's chromium), apt-get install chromium, or set CHROMIUM_PATH`,
+    );
   }
   const profile = mkdtempSync(join(tmpdir(), 'tas-mcp-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {

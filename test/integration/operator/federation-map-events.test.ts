@@ -10,7 +10,7 @@ import { createServerEventsReader } from '../../../operator/federation-map/serve
 
 const kubeconfig = inject('kubeconfig');
 
-describe('the federation map\'s server Events (real API server)', () => {
+describe("the federation map's server Events (real API server)", () => {
   const clients = createKubeClients(loadKubeConfig({ path: kubeconfig }));
   let namespace: string;
   beforeAll(async () => {
@@ -21,24 +21,63 @@ describe('the federation map\'s server Events (real API server)', () => {
   });
 
   it('lists the Events about one McpServer, newest first, with their counts, up to the limit', async () => {
-    const recorder = new EventRecorder({ writer: createEventsApiWriter(clients.events), reportingController: 'mcp.tas.ai/gateway', reportingInstance: 'gw-0', qps: 50, burst: 50 });
-    const about = (kind: string, name: string) => ({ apiVersion: 'mcp.tas.ai/v1alpha1', kind, namespace, name, uid: `00000000-0000-0000-0000-00000000000${name.length}` });
-    for (let i = 0; i < 5; i++) recorder.record({ regarding: about('McpServer', 'alpha'), type: 'Normal', reason: 'EventDispatched', action: 'Dispatch', note: 'document.uploaded dispatched' });
+    const recorder = new EventRecorder({
+      writer: createEventsApiWriter(clients.events),
+      reportingController: 'mcp.tas.ai/gateway',
+      reportingInstance: 'gw-0',
+      qps: 50,
+      burst: 50,
+    });
+    const about = (kind: string, name: string) => ({
+      apiVersion: 'mcp.tas.ai/v1alpha1',
+      kind,
+      namespace,
+      name,
+      uid: `00000000-0000-0000-0000-00000000000${name.length}`,
+    });
+    for (let i = 0; i < 5; i++)
+      recorder.record({
+        regarding: about('McpServer', 'alpha'),
+        type: 'Normal',
+        reason: 'EventDispatched',
+        action: 'Dispatch',
+        note: 'document.uploaded dispatched',
+      });
     await waitUntil('the first Event written', async () => recorder.stats().pending + recorder.stats().inFlight === 0, 30_000, 50);
     await new Promise((resolve) => setTimeout(resolve, 1100)); // a later second for the next one
-    recorder.record({ regarding: about('McpServer', 'alpha'), type: 'Warning', reason: 'PeerUnreachable', action: 'Forward', note: 'team-b/beta unreachable' });
+    recorder.record({
+      regarding: about('McpServer', 'alpha'),
+      type: 'Warning',
+      reason: 'PeerUnreachable',
+      action: 'Forward',
+      note: 'team-b/beta unreachable',
+    });
     recorder.record({ regarding: about('McpServer', 'other'), type: 'Normal', reason: 'NotMine', action: 'Dispatch', note: 'about another server' });
-    recorder.record({ regarding: about('McpRoute', 'alpha'), type: 'Normal', reason: 'NotMineEither', action: 'Dispatch', note: 'about a route named alpha' });
+    recorder.record({
+      regarding: about('McpRoute', 'alpha'),
+      type: 'Normal',
+      reason: 'NotMineEither',
+      action: 'Dispatch',
+      note: 'about a route named alpha',
+    });
     await waitUntil('recorder flushed', async () => recorder.stats().pending + recorder.stats().inFlight === 0, 30_000, 50);
     await recorder.close(1000);
 
     const read = createServerEventsReader(clients.objects, { limit: 10, timeoutMs: 5000 });
     const events = await read(namespace, 'alpha');
     expect(events.map((e) => e.reason)).toEqual(['PeerUnreachable', 'EventDispatched']);
-    expect(events[0]).toMatchObject({ type: 'Warning', note: 'team-b/beta unreachable', count: 1, reportingController: 'mcp.tas.ai/gateway', action: 'Forward' });
+    expect(events[0]).toMatchObject({
+      type: 'Warning',
+      note: 'team-b/beta unreachable',
+      count: 1,
+      reportingController: 'mcp.tas.ai/gateway',
+      action: 'Forward',
+    });
     expect(events[1]!.count).toBe(5);
     expect(Date.parse(events[0]!.lastSeen)).toBeGreaterThan(Date.parse(events[1]!.lastSeen));
-    expect((await createServerEventsReader(clients.objects, { limit: 1, timeoutMs: 5000 })(namespace, 'alpha')).map((e) => e.reason)).toEqual(['PeerUnreachable']);
+    expect((await createServerEventsReader(clients.objects, { limit: 1, timeoutMs: 5000 })(namespace, 'alpha')).map((e) => e.reason)).toEqual([
+      'PeerUnreachable',
+    ]);
     expect(await read(namespace, 'nobody')).toEqual([]);
   });
 

@@ -67,7 +67,7 @@ describe('the map HTTP server', () => {
     expect((await instance.inject('/nothing-here')).statusCode).toBe(404);
   });
 
-  it('answers the graph as JSON, and one server\'s details; a bad or unknown name is 400 or 404', async () => {
+  it("answers the graph as JSON, and one server's details; a bad or unknown name is 400 or 404", async () => {
     const { instance, asked } = app();
     expect((await instance.inject('/api/graph')).json()).toEqual(graph);
     expect((await instance.inject('/api/servers/team-a/alpha')).json()).toEqual({ id: 'team-a/alpha', events: [] });

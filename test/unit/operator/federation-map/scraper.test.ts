@@ -6,7 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { McpServer } from '../../../../src/api/index.js';
 import { GatewayScraper } from '../../../../operator/federation-map/scraper.js';
 
-const server = (namespace: string, name: string): McpServer => ({ apiVersion: 'mcp.tas.ai/v1alpha1', kind: 'McpServer', metadata: { namespace, name }, spec: {} });
+const server = (namespace: string, name: string): McpServer => ({
+  apiVersion: 'mcp.tas.ai/v1alpha1',
+  kind: 'McpServer',
+  metadata: { namespace, name },
+  spec: {},
+});
 
 let accepted = 0;
 let delivered = 0;
@@ -127,7 +132,13 @@ describe('GatewayScraper', () => {
     });
     accepted = 3;
     await scraper.round();
-    expect(scraper.scrape('a/replicated')).toMatchObject({ state: 'partial', answered: 2, gateways: 3, detail: 'answered 503', node: { accepted: 6 } });
+    expect(scraper.scrape('a/replicated')).toMatchObject({
+      state: 'partial',
+      answered: 2,
+      gateways: 3,
+      detail: 'answered 503',
+      node: { accepted: 6 },
+    });
   });
 
   it('forgets servers that are gone', async () => {
