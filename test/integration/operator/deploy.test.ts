@@ -71,6 +71,8 @@ describe('config/', () => {
     };
     expect(can('patch', 'deployments', '-n', 'team-a')).toBe('yes');
     expect(can('get', 'secrets', '-n', 'team-a')).toBe('yes'); // the ones an McpServer names
+    expect(can('list', 'events.events.k8s.io', '-n', 'team-a')).toBe('yes'); // the federation map's server details
+    expect(cannot('watch', 'events.events.k8s.io', '-n', 'team-a')).toBe('no');
     expect(cannot('list', 'secrets', '-n', 'team-a')).toBe('no');
     expect(cannot('watch', 'secrets', '-n', 'team-a')).toBe('no');
     expect(cannot('delete', 'mcpservers', '-n', 'team-a')).toBe('no');
@@ -86,6 +88,7 @@ describe('config/', () => {
       LEADER_ELECTION_NAMESPACE: 'tas-mcp-system',
       POD_NAME: 'sa-operator',
       RETRY_PERIOD: '500ms',
+      MAP_PORT: '0',
     });
     kubectl('apply', '--server-side', '-k', join(PROJECT_ROOT, 'config/samples'));
 
@@ -106,6 +109,11 @@ describe('config/', () => {
     ] as const) {
       await waitUntil(`${name} accepted`, async () => condition(await k.getCustom('McpRoute', ns, name), 'Accepted')?.status === 'True', 30_000);
     }
+    // The federation map, run as the same ServiceAccount, may list a server's Events.
+    const details = (await (await fetch(`http://127.0.0.1:${operator.ports.mapPort}/api/servers/team-a/alpha`)).json()) as { id: string; eventsError?: string; conditions: unknown[] };
+    expect(details.id).toBe('team-a/alpha');
+    expect(details.conditions.length).toBeGreaterThan(0);
+    expect(details.eventsError).toBeUndefined();
     // An Argo EventBus, read with the ServiceAccount's rights: its URL reaches the gateway config.
     await putEventBus(kubeconfig, { metadata: { name: 'default', namespace: 'team-a' }, spec: { jetstream: {} }, status: installedJetStreamStatus('default', 'team-a') });
     await k.apply({ kind: 'McpServer', metadata: { name: 'on-argo', namespace: 'team-a' }, spec: { bus: { type: 'jetstream', jetstream: { argoEventBus: { name: 'default' } } } } });
