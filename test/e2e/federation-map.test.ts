@@ -80,6 +80,8 @@ describe('the federation map in a browser, on make run', () => {
     );
     expect(await serverCell('team-a/alpha', 'replicas')).toBe('1/1');
     expect(await serverCell('team-a/alpha', 'bus')).toBe('memory');
+    await until(async () => (await serverCell('team-c/gamma', 'replicas')) === '2/2', "gamma's two replicas ready");
+    expect(await serverCell('team-c/gamma', 'bus')).toBe('jetstream');
     await until(async () => (await serverCell('team-a/alpha', 'scrape')) === 'ok', "alpha's metrics read");
 
     expect(await page.locator(`#links tr[data-id="${ALPHA_TO_BETA}"]`).getAttribute('data-state')).toBe('resolved');
@@ -100,7 +102,11 @@ describe('the federation map in a browser, on make run', () => {
           .sort(),
       };
     });
-    expect(drawn).toEqual({ nodes: ['team-a/alpha', 'team-b/beta'], edges: [`${ALPHA_TO_BETA} resolved`, `${BETA_TO_ALPHA} resolved`] });
+    // team-c/gamma (two replicas on one JetStream log) has no peers: a node without edges.
+    expect(drawn).toEqual({
+      nodes: ['team-a/alpha', 'team-b/beta', 'team-c/gamma'],
+      edges: [`${ALPHA_TO_BETA} resolved`, `${BETA_TO_ALPHA} resolved`],
+    });
   });
 
   it('moves the counters when an event is posted, and marks the edge it travelled as moving', async () => {

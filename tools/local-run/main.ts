@@ -39,7 +39,8 @@ interface Addresses {
 function table(gateways: RunningGateway[], { kubeconfig, operatorHealth, mapPort, stateDir, natsUrls }: Addresses): string {
   const sorted = [...gateways].sort((a, b) => a.key.localeCompare(b.key) || a.replica - b.replica);
   const rows = sorted.map(
-    (g) => `  ${gatewayName(g).padEnd(18)} http://127.0.0.1:${g.ports.http}/mcp  grpc 127.0.0.1:${g.ports.grpc}  health http://127.0.0.1:${g.ports.health}/health`,
+    (g) =>
+      `  ${gatewayName(g).padEnd(18)} http://127.0.0.1:${g.ports.http}/mcp  grpc 127.0.0.1:${g.ports.grpc}  health http://127.0.0.1:${g.ports.health}/health`,
   );
   const first = sorted[0];
   const shared = sorted.filter((g) => g.replicas > 1);
@@ -126,7 +127,9 @@ async function main(): Promise<void> {
   configMaps.start();
 
   execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'apply', '--server-side', '-k', join(PROJECT_ROOT, 'config/samples')], { stdio: 'ignore' });
-  const samples = execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'get', 'mcpservers', '-A', '-o', 'name'], { encoding: 'utf8' }).trim().split('\n').length;
+  const samples = execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'get', 'mcpservers', '-A', '-o', 'name'], { encoding: 'utf8' })
+    .trim()
+    .split('\n').length;
   const deadline = Date.now() + 120_000;
   while (!(new Set(runner.list().map((g) => g.key)).size >= samples && runner.allReady())) {
     if (Date.now() > deadline) throw new Error(`gateways not ready in 120 s; logs in ${stateDir}`);
