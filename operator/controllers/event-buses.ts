@@ -9,8 +9,7 @@ import type { Controller, Runnable } from '../../src/kube/controller.js';
 import type { Informer } from '../../src/kube/informer.js';
 import type { ResourceDescriptor } from '../../src/kube/list-watch-source.js';
 import { requestFor, requestFromKey, requestKey } from '../../src/kube/request.js';
-import type { ArgoEventBus, EventBusLookup } from '../resolve/bus.js';
-import { referencedEventBusKeys } from '../resolve/bus.js';
+import { referencedEventBusKeys, type ArgoEventBus, type EventBusLookup } from '../resolve/bus.js';
 import { INDEX, type ControllerEnv } from './context.js';
 
 export const EVENT_BUS: ResourceDescriptor = { apiVersion: 'argoproj.io/v1alpha1', kind: 'EventBus', plural: 'eventbus', namespaced: true };

@@ -7,7 +7,7 @@ import { gatewayId } from '../render/gateway-config.js';
 import { selectorLabels } from '../render/names.js';
 import { mostReplicas } from '../render/scaling.js';
 import { desiredReplicas } from '../render/workload.js';
-import type { BusProblem, ResolvedBus } from '../resolve/bus.js';
+import type { SettledBus } from '../resolve/bus.js';
 import { serverEndpoints } from '../resolve/addresses.js';
 import type { ResolvedPeers } from '../resolve/peers.js';
 import { nextConditions, type ConditionInput } from '../status/conditions.js';
@@ -23,7 +23,7 @@ export interface StatusInputs {
   /** Referenced Secrets that do not exist (the pods cannot start without them). */
   missingSecrets?: string[];
   /** The event log, resolved; or why it cannot be (an Argo EventBus that is missing, ...). */
-  bus: { bus: ResolvedBus; problem?: undefined } | { problem: BusProblem; bus?: undefined };
+  bus: SettledBus;
   clusterDomain: string;
   now: Date;
 }

@@ -18,7 +18,7 @@ import type { Logger } from '../../src/observability/logger.js';
 import { apiServes } from '../../src/kube/discovery.js';
 import { renderServer, serverSecretMounts, type RenderedServer } from '../render/index.js';
 import { referencedSecrets } from '../render/secrets.js';
-import { referencedEventBusKeys, resolveBus, type BusProblem, type EventBusLookup, type ResolvedBus } from '../resolve/bus.js';
+import { referencedEventBusKeys, resolveBus, type EventBusLookup, type SettledBus } from '../resolve/bus.js';
 import { referencedPeerKeys, resolvePeers, type ResolvedPeers } from '../resolve/peers.js';
 import { attachedServerKeys, referencedTargetKeys, routesForServer, type RouteContext } from '../resolve/routes.js';
 import { MCP_SERVER, type ChildKind } from '../resources.js';
@@ -121,7 +121,7 @@ export interface McpServerReconcilerDeps {
 
 /** What a server's configuration depends on besides its own spec, as things stand now. */
 interface Observed {
-  bus: { bus: ResolvedBus; problem?: undefined } | { problem: BusProblem; bus?: undefined };
+  bus: SettledBus;
   peers: ResolvedPeers;
   routes: ReturnType<typeof routesForServer>;
   secretNames: string[];

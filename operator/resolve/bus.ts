@@ -3,8 +3,7 @@
 // spec is taken as given; an Argo Events EventBus is read from the cluster (its status publishes
 // the client URL and the access Secret, as Argo's own EventSources and Sensors read it). What
 // cannot be resolved is a problem reported in status, never a crash.
-import type { McpServer } from '../../src/api/index.js';
-import type { JetStreamSpec } from '../../src/api/index.js';
+import type { JetStreamSpec, McpServer } from '../../src/api/index.js';
 
 /** One key of a Secret in the server's namespace, to be mounted as a file. */
 export interface SecretFile {
@@ -41,6 +40,9 @@ export type BusResolution =
   | { problem: BusProblem; bus?: undefined; pending?: undefined }
   /** The EventBus cache is filling; look again shortly (nothing to report yet). */
   | { pending: true; bus?: undefined; problem?: undefined };
+
+/** A resolution with something to act on: the bus, or why there is none. */
+export type SettledBus = Exclude<BusResolution, { pending: true }>;
 
 type SecretKeySelector = { name?: string; key?: string };
 
