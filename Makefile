@@ -2,17 +2,18 @@
 SHELL := /bin/bash
 NODE ?= node
 PROFILE ?= api
+NATS_NODES ?= 1
 
 
 .PHONY: operator install deploy undeploy samples crds help setup build test test-unit test-e2e test-integration bench gateway run \
-        cluster-binaries cluster-up cluster-down kind-up clean
+        cluster-binaries cluster-up cluster-down nats-up nats-down kind-up clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-setup: ## install npm dependencies and build the control-plane binaries (cached)
+setup: ## install npm dependencies and build the binaries the tests need (control plane, nats-server, grpcurl; cached)
 	npm ci --no-audit --no-fund
-	bash test/cluster/build.sh
+	bash test/cluster/build.sh --all
 
 build: ## compile TypeScript to dist/
 	npx tsc -p tsconfig.json
@@ -57,14 +58,21 @@ undeploy: ## remove the operator (leaves the CRDs and your McpServers)
 samples: ## apply the sample McpServers and McpRoutes (two peered servers in team-a and team-b)
 	kubectl apply --server-side -k config/samples
 
-cluster-binaries: ## build (or reuse) etcd, kube-apiserver, controller-manager, scheduler, kwok
-	bash test/cluster/build.sh
+cluster-binaries: ## build (or reuse) every test/cluster component: control plane, nats-server, grpcurl
+	bash test/cluster/build.sh --all
 
 cluster-up: build cluster-binaries ## start a local control plane in the background (PROFILE=api|full)
 	$(NODE) dist/test/harness/cli.js up --profile $(PROFILE)
 
 cluster-down: build ## stop the local control plane started by cluster-up
 	$(NODE) dist/test/harness/cli.js down
+
+nats-up: build ## start a local JetStream server in the background (NATS_NODES=1|3); prints its URL last
+	bash test/cluster/build.sh nats >/dev/null
+	$(NODE) dist/test/harness/nats-cli.js up --nodes $(NATS_NODES)
+
+nats-down: build ## stop the JetStream server started by nats-up (removes its store)
+	$(NODE) dist/test/harness/nats-cli.js down
 
 kind-up: ## create a kind cluster and load the images (needs Docker; not available on the CI machine)
 	bash config/kind/up.sh

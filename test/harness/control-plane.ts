@@ -16,8 +16,12 @@ import { binDir, binPath } from './binaries.js';
 import { createPki, type Pki } from './pki.js';
 import { freePorts } from './ports.js';
 import {
-  isAlive, registerCleanup, signalGroup, sleep, startProcess, stopGroup, tail, type Managed,
+  isAlive, poll, registerCleanup, startProcess, stopGroup, waitFor, withPortRetry, type Managed,
 } from './proc.js';
+import {
+  newOwnedState, readState as readOwnedState, reapStale as reapStaleDirs, stopFromState, writeState,
+  type OwnedState, type ProcessInfo,
+} from './state-dir.js';
 
 export type Profile = 'api' | 'full';
 
@@ -36,12 +40,6 @@ export interface StartOptions {
   timeoutMs?: number;
 }
 
-export interface ProcessInfo {
-  name: string;
-  pid: number;
-  logPath: string;
-}
-
 export interface ControlPlane {
   profile: Profile;
   dir: string;
@@ -55,26 +53,17 @@ export interface ControlPlane {
   restartApiServer(): Promise<void>;
 }
 
-export interface StateFile {
+export interface StateFile extends OwnedState {
   profile: Profile;
-  dir: string;
   kubeconfigPath: string;
   server: string;
-  ownerPid: number | null;
-  /** Command line of the process that started it (for humans inspecting leftovers). */
-  ownerCommand: string;
-  persistent: boolean;
-  processes: ProcessInfo[];
-  startedAt: string;
 }
 
-export const STATE_FILE = 'state.json';
 const TEMP_PREFIX = 'tas-mcp-cp-';
 export const FAKE_NODE_NAME = 'kwok-node-0';
 const SERVICE_CIDR = '10.96.0.0/16';
 const SERVICE_IP = '10.96.0.1';
 const POD_CIDR = '10.244.0.0/16';
-const PORT_ATTEMPTS = 3;
 
 export async function startControlPlane(options: StartOptions = {}): Promise<ControlPlane> {
   const profile = options.profile ?? 'api';
@@ -95,15 +84,10 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
   mkdirSync(join(dir, 'logs'));
 
   const managed: Managed[] = [];
-  const state: StateFile = {
-    profile, dir, kubeconfigPath: join(dir, 'kubeconfig'), server: '', ownerPid: persistent ? null : process.pid,
-    ownerCommand: process.argv.slice(1).join(' ').slice(0, 300), persistent, processes: [], startedAt: new Date().toISOString(),
-  };
+  const state: StateFile = { ...newOwnedState(dir, persistent), profile, kubeconfigPath: join(dir, 'kubeconfig'), server: '' };
   const saveState = (): void => {
     state.processes = managed.map(({ name, pid, logPath }) => ({ name, pid, logPath }));
-    writeFileSync(join(dir, STATE_FILE), JSON.stringify(state, null, 2) + '\n');
-    // Plain pidfile (process-group leaders, one per line): kill -- -PID stops a group by hand.
-    writeFileSync(join(dir, 'pids'), state.processes.map((p) => `${p.pid}\n`).join(''));
+    writeState(state);
   };
   saveState();
   const unregister = registerCleanup(() => managed.map((m) => m.pid), dir);
@@ -311,60 +295,6 @@ async function startFullProfile(ctx: FullContext): Promise<void> {
   log(`kwok ready, node ${FAKE_NODE_NAME} Ready`);
 }
 
-/** Runs `attempt` up to PORT_ATTEMPTS times while its process dies because its port was taken meanwhile. */
-async function withPortRetry<T>(
-  name: string,
-  attempt: () => Promise<{ proc: Managed; value: T }>,
-  managed: Managed[],
-  saveState: () => void,
-): Promise<T> {
-  for (let i = 1; ; i++) {
-    const before = managed.length;
-    try {
-      return (await attempt()).value;
-    } catch (err) {
-      const started = managed.slice(before);
-      const collided = started.some((m) => /address already in use|bind: address/i.test(tail(m.logPath, 50)));
-      for (const m of started) await stopGroup(m.pid, 2_000, m.exited);
-      managed.splice(before);
-      saveState();
-      if (!collided || i >= PORT_ATTEMPTS) throw err;
-      // Another process grabbed the port between freePorts() and the bind: pick new ports.
-      process.stderr.write(`[control-plane] ${name}: port collision, retrying (${i}/${PORT_ATTEMPTS})\n`);
-    }
-  }
-}
-
-/** Polls `check` until it returns true; fails early (with the log tail) if `proc` exits. */
-async function waitFor(what: string, proc: Managed, deadline: number, check: () => Promise<boolean>): Promise<void> {
-  let lastError = '';
-  while (Date.now() < deadline) {
-    if (proc.hasExited()) {
-      throw new Error(`${proc.name} exited (${String(await proc.exited)}) while waiting for ${what}; log ${proc.logPath}:\n${tail(proc.logPath)}`);
-    }
-    try {
-      if (await check()) return;
-    } catch (err) {
-      lastError = (err as Error).message;
-    }
-    await sleep(200);
-  }
-  throw new Error(`timed out waiting for ${what} (${lastError}); log ${proc.logPath}:\n${tail(proc.logPath)}`);
-}
-
-async function poll(what: string, deadline: number, check: () => Promise<boolean>): Promise<void> {
-  let lastError = '';
-  while (Date.now() < deadline) {
-    try {
-      if (await check()) return;
-    } catch (err) {
-      lastError = (err as Error).message;
-    }
-    await sleep(200);
-  }
-  throw new Error(`timed out waiting for ${what} (${lastError})`);
-}
-
 function get(url: string, pki?: Pki, insecure = false): Promise<{ status: number; body: string }> {
   return new Promise((resolvePromise, reject) => {
     const u = new URL(url);
@@ -407,59 +337,14 @@ function envWithout(pattern: RegExp): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !pattern.test(k)));
 }
 
-/** Reads a state directory's state.json (undefined if absent or unreadable). */
+/** Reads a control plane's state.json (undefined if absent or unreadable). */
 export function readState(dir: string): StateFile | undefined {
-  try {
-    return JSON.parse(readFileSync(join(dir, STATE_FILE), 'utf8')) as StateFile;
-  } catch {
-    return undefined;
-  }
-}
-
-/** True if `pid` is alive and still one of ours (its command line mentions the state dir). */
-function belongsTo(pid: number, dir: string): boolean {
-  if (!isAlive(pid)) return false;
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
-  } catch {
-    return false;
-  }
-}
-
-/** Stops the processes recorded in a state directory (by another Node process, e.g. `cli.js down`). */
-export async function stopFromState(dir: string): Promise<number> {
-  const state = readState(dir);
-  let stoppedCount = 0;
-  if (state !== undefined) {
-    for (const p of [...state.processes].reverse()) {
-      if (belongsTo(p.pid, dir)) {
-        await stopGroup(p.pid, 5_000);
-        stoppedCount++;
-      } else {
-        signalGroup(p.pid, 'SIGKILL'); // a leftover group member, if any; harmless if none
-      }
-    }
-  }
-  rmSync(dir, { recursive: true, force: true });
-  return stoppedCount;
+  return readOwnedState<StateFile>(dir);
 }
 
 /** Kills and removes temp control planes whose owning process died without cleaning up. */
 export function reapStale(log: (message: string) => void = () => undefined): void {
-  let entries: string[];
-  try {
-    entries = readdirSync(tmpdir()).filter((e) => e.startsWith(TEMP_PREFIX));
-  } catch {
-    return;
-  }
-  for (const entry of entries) {
-    const dir = join(tmpdir(), entry);
-    const state = readState(dir);
-    if (state === undefined || state.persistent || state.ownerPid === null || isAlive(state.ownerPid)) continue;
-    for (const p of state.processes) if (belongsTo(p.pid, dir)) signalGroup(p.pid, 'SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-    log(`reaped stale control plane ${dir} (owner ${state.ownerPid} is gone)`);
-  }
+  reapStaleDirs(TEMP_PREFIX, 'control plane', log);
 }
 
-export { isAlive };
+export { isAlive, stopFromState, type ProcessInfo };

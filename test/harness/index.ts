@@ -1,4 +1,5 @@
-// Public API of the control-plane harness (see control-plane.ts and kube.ts).
+// Public API of the harness: the control plane (control-plane.ts, kube.ts), NATS servers (nats.ts) and the
+// binaries test/cluster/build.sh builds for them (binaries.ts).
 export {
   startControlPlane, stopFromState, isAlive, reapStale, readState, FAKE_NODE_NAME,
   type ControlPlane, type Profile, type StartOptions, type ProcessInfo, type StateFile,
@@ -7,5 +8,10 @@ export {
   installCrds, applyCrd, waitForCrd, createNamespace, deleteNamespace, kubeRequest, loadKubeConfig, waitUntil,
   type KubeconfigLike,
 } from './kube.js';
-export { binDir, binPath, pinnedKubernetesVersion, repoRoot, BINARIES } from './binaries.js';
+export {
+  startNats, reapStaleNats, type NatsServers, type NatsNode, type NatsAuth, type NatsTls, type StartNatsOptions,
+} from './nats.js';
+export {
+  binDir, binPath, componentBinDir, binDirVariable, pinnedKubernetesVersion, repoRoot,
+} from './binaries.js';
 export { freePort, freePorts } from './ports.js';

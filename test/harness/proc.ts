@@ -1,6 +1,6 @@
-// Process plumbing for the control-plane harness: child processes in their own
-// process group with their output in a log file, and a last-resort cleanup that kills every group still
-// registered when this process exits or is interrupted.
+// Process plumbing for the harness (control plane, NATS): child processes in their own process group
+// with their output in a log file, waits for readiness, and a last-resort cleanup that kills every
+// group still registered when this process exits or is interrupted.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 
@@ -98,7 +98,8 @@ export async function stopGroup(pid: number, graceMs = 5_000, exited?: Promise<u
   signalGroup(pid, 'SIGKILL');
 }
 
-function isZombie(pid: number): boolean {
+/** True for a process that has exited but was not yet reaped by its parent. */
+export function isZombie(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
@@ -117,6 +118,67 @@ export function tail(path: string, lines = 30): string {
   } catch {
     return '(no log)';
   }
+}
+
+// ---- waiting for readiness -----------------------------------------------------------------------
+
+const PORT_ATTEMPTS = 3;
+
+/**
+ * Runs `attempt` up to PORT_ATTEMPTS times while a process it started (pushed onto `managed`) dies
+ * because its port was taken meanwhile; the ones it started are stopped before the next try.
+ */
+export async function withPortRetry<T>(
+  name: string,
+  attempt: () => Promise<{ value: T }>,
+  managed: Managed[],
+  saveState: () => void,
+): Promise<T> {
+  for (let i = 1; ; i++) {
+    const before = managed.length;
+    try {
+      return (await attempt()).value;
+    } catch (err) {
+      const started = managed.slice(before);
+      const collided = started.some((m) => /address already in use|bind: address/i.test(tail(m.logPath, 50)));
+      for (const m of started) await stopGroup(m.pid, 2_000, m.exited);
+      managed.splice(before);
+      saveState();
+      if (!collided || i >= PORT_ATTEMPTS) throw err;
+      // Another process grabbed the port between freePorts() and the bind: pick new ports.
+      process.stderr.write(`[harness] ${name}: port collision, retrying (${i}/${PORT_ATTEMPTS})\n`);
+    }
+  }
+}
+
+/** Polls `check` until it returns true; fails early (with the log tail) if `proc` exits. */
+export async function waitFor(what: string, proc: Managed, deadline: number, check: () => Promise<boolean>): Promise<void> {
+  let lastError = '';
+  while (Date.now() < deadline) {
+    if (proc.hasExited()) {
+      throw new Error(`${proc.name} exited (${String(await proc.exited)}) while waiting for ${what}; log ${proc.logPath}:\n${tail(proc.logPath)}`);
+    }
+    try {
+      if (await check()) return;
+    } catch (err) {
+      lastError = (err as Error).message;
+    }
+    await sleep(200);
+  }
+  throw new Error(`timed out waiting for ${what} (${lastError}); log ${proc.logPath}:\n${tail(proc.logPath)}`);
+}
+
+export async function poll(what: string, deadline: number, check: () => Promise<boolean>): Promise<void> {
+  let lastError = '';
+  while (Date.now() < deadline) {
+    try {
+      if (await check()) return;
+    } catch (err) {
+      lastError = (err as Error).message;
+    }
+    await sleep(200);
+  }
+  throw new Error(`timed out waiting for ${what} (${lastError})`);
 }
 
 // ---- last-resort cleanup -------------------------------------------------------------------------
