@@ -24,7 +24,8 @@ export interface SubscriberReport {
   errorSamples: string[];
 }
 
-export type ProducerCommand = { cmd: 'run'; port: number; rate: number; durationMs: number } | { cmd: 'close' };
+/** `ports`: the events go to each in turn. */
+export type ProducerCommand = { cmd: 'run'; ports: number[]; rate: number; durationMs: number } | { cmd: 'close' };
 
 export interface ProducerReport {
   sent: number;
@@ -88,4 +89,28 @@ export type BatchProducerCommand =
 export interface BatchProducerReport extends ProducerReport {
   /** HTTP requests made (batches). */
   requests: number;
+}
+
+/** How the bare JetStream publisher (workers/jetstream-publisher.ts) publishes:
+ * `js-publish`: the client's own js.publish, `inFlight` awaited at once;
+ * `pipelined`: core publishes with a reply subject in one wildcard inbox, acks matched by
+ *   token, `inFlight` kept outstanding (the scheme the gateway uses, with nothing else around it);
+ * `gateway-publisher`: the gateway's own AckedPublisher and event codec, `inFlight` awaited at once. */
+export type PublishMode = 'js-publish' | 'pipelined' | 'gateway-publisher';
+
+export type PublisherCommand =
+  | { cmd: 'connect'; url: string }
+  | { cmd: 'run'; mode: PublishMode; inFlight: number; durationMs: number }
+  | { cmd: 'close' };
+
+export interface PublisherReport {
+  mode: PublishMode;
+  acked: number;
+  failed: number;
+  errorSamples: string[];
+  elapsedMs: number;
+  /** The worker's own CPU time over the run (user + system), seconds. */
+  cpuS: number;
+  /** Publish-to-acknowledgement latency (µs). */
+  latency: HistogramData;
 }
