@@ -32,7 +32,7 @@ function fileEnv(name: string): string | undefined {
 }
 
 const config = {
-  scenarios: (process.env.BENCH_SCENARIOS ?? 'http,fanout,memory,forwarding,operator').split(',').map((s) => s.trim()),
+  scenarios: (process.env.BENCH_SCENARIOS ?? 'http,jetstream,fanout,jetstream-fanout,memory,forwarding,operator').split(',').map((s) => s.trim()),
   http: {
     connections: numberEnv('BENCH_CONNECTIONS', 50),
     durationS: numberEnv('BENCH_HTTP_SECONDS', 5),
@@ -49,6 +49,8 @@ const config = {
     targetRatio: 0.5,
     p99MarginMs: 2,
     subscriberQueue: numberEnv('BENCH_SUBSCRIBER_QUEUE', 1_000_000),
+    latencyConnections: numberEnv('BENCH_LATENCY_CONNECTIONS', 1),
+    latencySeconds: numberEnv('BENCH_LATENCY_SECONDS', 3),
     publisherSeconds: numberEnv('BENCH_PUBLISH_SECONDS', 3),
     inFlight: {
       'js-publish': numberEnv('BENCH_JS_PUBLISH_IN_FLIGHT', 256),
@@ -69,8 +71,9 @@ const config = {
   jetstreamFanout: {
     streams: numberEnv('BENCH_STREAMS', 1000),
     channels: numberEnv('BENCH_CHANNELS', 10),
-    rates: (process.env.BENCH_JETSTREAM_FANOUT_RATES ?? '100,500,1000,2000').split(',').filter(Boolean).map(Number),
+    rates: (process.env.BENCH_JETSTREAM_FANOUT_RATES ?? '20,50,100').split(',').filter(Boolean).map(Number),
     durationS: numberEnv('BENCH_FANOUT_SECONDS', 5),
+    compareMain: fileEnv('BENCH_GATEWAY_B'),
   },
   memory: { streams: numberEnv('BENCH_STREAMS', 1000), channels: numberEnv('BENCH_CHANNELS', 10), settleMs: 3000 },
   forwarding: {

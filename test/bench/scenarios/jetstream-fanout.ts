@@ -17,6 +17,8 @@ export interface JetStreamFanoutOptions {
   channels: number;
   rates: number[];
   durationS: number;
+  /** Another build's dist/gateway/main.js: its two replicas (own stream) are measured too, against this build's. */
+  compareMain?: string | undefined;
 }
 
 /** Both replicas use it: one McpServer, one stream. */
@@ -29,26 +31,28 @@ export async function jetstreamFanout(options: JetStreamFanoutOptions, log: (lin
   const rigs: Rig[] = [];
   const shared: RateResult[] = [];
   const memory: RateResult[] = [];
+  const compared: RateResult[] = [];
   try {
     nats = await startBenchNats();
     log(`  nats-server ${nats.url} (pid ${nats.pid}, core ${CORES.store}); two replicas with GATEWAY_ID=${GATEWAY_ID} on core ${CORES.server}`);
-    for (let i = 0; i < 2; i++) {
-      gateways.push(await startGateway({ env: { BUS: 'jetstream', NATS_URL: nats.url, GATEWAY_ID, MAX_CONNECTIONS: maxConnections } }));
-    }
-    const [a, b] = gateways as [GatewayProcess, GatewayProcess];
-    const replicated = await startRig(
-      { replicas: [a, b], pids: [a.pid, b.pid], others: { nats: nats.pid }, stop: () => Promise.all([a.stop(), b.stop()]) },
-      'jetstream x2',
-      options,
-      log,
-    );
-    rigs.push(replicated);
+    const replicaPair = async (id: string, label: string, main?: string): Promise<Rig> => {
+      const env = { BUS: 'jetstream', NATS_URL: nats!.url, GATEWAY_ID: id, MAX_CONNECTIONS: maxConnections };
+      const [a, b] = [await startGateway({ env, main }), await startGateway({ env, main })];
+      gateways.push(a, b);
+      const rig = await startRig({ replicas: [a, b], pids: [a.pid, b.pid], others: { nats: nats!.pid }, stop: () => Promise.all([a.stop(), b.stop()]) }, label, options, log);
+      rigs.push(rig);
+      return rig;
+    };
+    const replicated = await replicaPair(GATEWAY_ID, 'jetstream x2');
+    const other = options.compareMain ? await replicaPair(`${GATEWAY_ID}-b`, 'jetstream x2 (B)', options.compareMain) : undefined;
+    if (other) log(`  jetstream x2 (B) = ${options.compareMain}`);
     const single = await startGateway({ env: { MAX_CONNECTIONS: maxConnections, GATEWAY_ID: 'bench/fanout-memory' } });
     gateways.push(single);
     const baseline = await startRig({ replicas: [single], pids: [single.pid], stop: () => single.stop() }, 'memory x1  ', options, log);
     rigs.push(baseline);
     for (const rate of options.rates) {
       shared.push(await replicated.measure(rate));
+      if (other) compared.push(await other.measure(rate));
       memory.push(await baseline.measure(rate));
     }
   } finally {
@@ -56,10 +60,10 @@ export async function jetstreamFanout(options: JetStreamFanoutOptions, log: (lin
     await Promise.all(gateways.map((gateway) => gateway.stop()));
     await nats?.stop();
   }
-  return { rows: rowsOf(shared, memory, options), raw: { streams: options.streams, channels: options.channels, jetstream: shared, memory } };
+  return { rows: rowsOf(shared, memory, compared, options), raw: { streams: options.streams, channels: options.channels, jetstream: shared, memory, compared } };
 }
 
-function rowsOf(shared: RateResult[], memory: RateResult[], options: JetStreamFanoutOptions): Row[] {
+function rowsOf(shared: RateResult[], memory: RateResult[], compared: RateResult[], options: JetStreamFanoutOptions): Row[] {
   const scenario = `jetstream fan-out x${options.streams}`;
   const rows: Row[] = [];
   const cpuText = (r: RateResult) => Object.entries(r.cpu).map(([n, c]) => `${n} ${(100 * c).toFixed(0)}%`).join(', ');
@@ -97,6 +101,18 @@ function rowsOf(shared: RateResult[], memory: RateResult[], options: JetStreamFa
       target: `${(r.serverMicrosPerDelivery / base.serverMicrosPerDelivery).toFixed(2)}x memory`,
       verdict: 'info',
     });
+    const b = compared[i];
+    if (b) {
+      rows.push({
+        scenario,
+        metric: `B: delivered / p99 / CPU per delivery @ ${r.rate} ev/s`,
+        value: `${b.delivered.toFixed(0)} ev/s, ${b.p99.toFixed(1)} ms, ${b.serverMicrosPerDelivery.toFixed(1)} µs`,
+        baseline: `${r.delivered.toFixed(0)} ev/s, ${r.p99.toFixed(1)} ms, ${r.serverMicrosPerDelivery.toFixed(1)} µs`,
+        target: `${(b.delivered / r.delivered).toFixed(2)}x delivered`,
+        verdict: b.complete ? 'info' : 'FAIL',
+        note: `B = BENCH_GATEWAY_B's two replicas, baseline = this build's, measured back to back; B: ${b.received}/${b.expected} deliveries, CPU ${cpuText(b)}`,
+      });
+    }
   }
   return rows;
 }
