@@ -5,24 +5,25 @@ PROFILE ?= api
 NATS_NODES ?= 1
 
 
-.PHONY: operator install deploy undeploy samples crds help setup build test test-unit test-e2e test-integration bench gateway run \
-        cluster-binaries cluster-up cluster-down nats-up nats-down kind-up clean
+.PHONY: operator install deploy undeploy samples crds help setup deps build test test-unit test-e2e test-integration bench gateway run \
+        cluster-binaries cluster-up cluster-down nats-up nats-down kind-up lint typecheck format clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-setup: ## install npm dependencies and build the binaries the tests need (control plane, nats-server, grpcurl; cached)
-	npm ci --no-audit --no-fund
-	bash test/cluster/build.sh --all
+setup: cluster-binaries build ## check prerequisites, install npm dependencies, build the cached binaries and dist/
 
-build: ## compile TypeScript to dist/
+deps: ## check Node, and run npm ci when node_modules is missing or stale (a no-op otherwise)
+	@bash tools/setup/prepare.sh --node-only
+
+build: deps ## compile TypeScript to dist/
 	npx tsc -p tsconfig.json
 
-test: build ## run the whole suite: unit, e2e, integration
+test: cluster-binaries build ## run the whole suite: unit, e2e, integration (first run on a fresh clone: installs and builds what is missing)
 	@mkdir -p .run
 	npx vitest run --reporter=default --reporter=json --outputFile.json=.run/test-report.json
 
-test-unit: ## unit tests only
+test-unit: deps ## unit tests only
 	npx vitest run --project unit
 
 test-e2e: build ## end-to-end tests with real gateway processes
@@ -31,7 +32,7 @@ test-e2e: build ## end-to-end tests with real gateway processes
 test-integration: build ## integration tests against a real kube-apiserver
 	npx vitest run --project integration
 
-crds: build ## regenerate crds/ from the API types in src/api
+crds: build ## regenerate crds/ (and charts/tas-mcp/crds) from the API types in src/api
 	$(NODE) dist/src/api/generate-crds.js
 
 bench: build ## benchmarks; prints a table of ratios against a baseline measured in the same run
@@ -40,8 +41,8 @@ bench: build ## benchmarks; prints a table of ratios against a baseline measured
 gateway: build ## start one gateway standalone, configured from the environment
 	$(NODE) dist/gateway/main.js
 
-run: build cluster-binaries ## the whole product locally: control plane, operator, samples, gateways as processes
-	$(NODE) dist/operator/local/main.js
+run: cluster-binaries build ## the whole product locally: control plane, operator, samples, gateways as processes
+	$(NODE) dist/tools/local-run/main.js
 
 operator: build ## run the operator in the foreground against the cluster KUBECONFIG names
 	$(NODE) dist/operator/main.js
@@ -58,10 +59,10 @@ undeploy: ## remove the operator (leaves the CRDs and your McpServers)
 samples: ## apply the sample McpServers and McpRoutes (two peered servers in team-a and team-b)
 	kubectl apply --server-side -k config/samples
 
-cluster-binaries: ## build (or reuse) every test/cluster component: control plane, nats-server, grpcurl
-	bash test/cluster/build.sh --all
+cluster-binaries: ## check prerequisites; build (or reuse) every test/cluster component: control plane, nats-server, grpcurl, argo-check, helm
+	@bash tools/setup/prepare.sh
 
-cluster-up: build cluster-binaries ## start a local control plane in the background (PROFILE=api|full)
+cluster-up: cluster-binaries build ## start a local control plane in the background (PROFILE=api|full)
 	$(NODE) dist/test/harness/cli.js up --profile $(PROFILE)
 
 cluster-down: build ## stop the local control plane started by cluster-up
@@ -76,6 +77,15 @@ nats-down: build ## stop the JetStream server started by nats-up (removes its st
 
 kind-up: ## create a kind cluster and load the images (needs Docker; not available on the CI machine)
 	bash config/kind/up.sh
+
+lint: deps ## ESLint (typescript-eslint, type-aware)
+	npm run lint
+
+typecheck: deps ## type-check everything without emitting
+	npx tsc -p tsconfig.json --noEmit
+
+format: deps ## format the tree with Prettier (not yet checked in CI)
+	npm run format
 
 clean: ## remove build output
 	rm -rf dist

@@ -218,6 +218,7 @@ function lifecycle(config: GatewayConfig, deps: GatewayDeps, parts: Parts): Gate
     const { host } = config.server;
     servers.http = await createHttpApp({
       ingest,
+      subscriptions,
       status,
       registry: metrics.registry,
       maxEventSize: config.limits.maxEventSize,
@@ -293,7 +294,7 @@ function lifecycle(config: GatewayConfig, deps: GatewayDeps, parts: Parts): Gate
     try {
       await app.listen({ host, port });
     } catch (error) {
-      throw new Error(`${name} server cannot listen on ${host}:${port}: ${(error as Error).message}`);
+      throw new Error(`${name} server cannot listen on ${host}:${port}: ${(error as Error).message}`, { cause: error });
     }
     const address = app.server.address();
     return typeof address === 'object' && address ? address.port : port;

@@ -199,7 +199,7 @@ export function createGatewayMetrics(sources: GatewayGaugeSources, registry = ne
     }),
     activeConnections: new Gauge({
       name: 'tas_mcp_active_connections',
-      help: 'Open connections; type="grpc_stream" counts gRPC streams against MAX_CONNECTIONS.',
+      help: 'Open streams by transport (grpc_stream, websocket); together they count against MAX_CONNECTIONS.',
       labelNames: ['type'],
       registers: [registry],
     }),

@@ -39,6 +39,8 @@ const settingsSchema = z.object({
   HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(8081),
   BIND_HOST: z.string().default('0.0.0.0'),
   WORKERS: z.coerce.number().int().min(1).max(64).default(4),
+  /** One reconcile's time; past it the reconcile is aborted and retried with backoff. */
+  RECONCILE_TIMEOUT: duration.default(60_000),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   EVENTS_QPS: z.coerce.number().min(0.1).max(1000).default(5),
   EVENTS_BURST: z.coerce.number().int().min(1).max(10_000).default(25),

@@ -14,3 +14,5 @@ function findProjectRoot(start: string): string {
 export const PROJECT_ROOT = findProjectRoot(dirname(fileURLToPath(import.meta.url)));
 export const PROTO_DIR = join(PROJECT_ROOT, 'proto');
 export const CRD_DIR = join(PROJECT_ROOT, 'crds');
+/** The Helm chart's CRDs: the same files as crds/ (without the kustomization), written by `make crds`. */
+export const CHART_CRD_DIR = join(PROJECT_ROOT, 'charts', 'tas-mcp', 'crds');

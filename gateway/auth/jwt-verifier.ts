@@ -24,7 +24,7 @@ function parseKeyFile(entries: SecretEntry[]): JWTVerifyGetKey {
     try {
       document = JSON.parse(entries[0]!.content);
     } catch (error) {
-      throw new Error(`not a valid JWKS document: ${(error as Error).message}`);
+      throw new Error(`not a valid JWKS document: ${(error as Error).message}`, { cause: error });
     }
     return createLocalJWKSet(document as Parameters<typeof createLocalJWKSet>[0]);
   }
@@ -32,7 +32,7 @@ function parseKeyFile(entries: SecretEntry[]): JWTVerifyGetKey {
     try {
       return { name: entry.name, key: createPublicKey(entry.content) };
     } catch (error) {
-      throw new Error(`${entry.name ?? 'key file'}: not a PEM public key or JWKS: ${(error as Error).message}`);
+      throw new Error(`${entry.name ?? 'key file'}: not a PEM public key or JWKS: ${(error as Error).message}`, { cause: error });
     }
   });
   if (pems.length === 0) throw new Error('holds no keys');

@@ -41,7 +41,7 @@ export interface ForwarderOptions {
   onCircuitOpened?: (target: string, lastError: string) => void;
   /** Signs an event as it leaves (federation signatures), after this gateway is on its path. */
   sign?: ((event: McpEvent) => McpEvent) | undefined;
-  createSender?: (target: Target, concurrency: number) => Sender;
+  createSender?: (target: Target, concurrency: number, retryOn: RetryPolicy['retryOn']) => Sender;
   /** How often held events are renewed with the log (below its acknowledgement wait). */
   holdIntervalMs?: number;
 }
@@ -62,10 +62,10 @@ export interface ForwardingStats {
   }[];
 }
 
-function defaultSender(target: Target, concurrency: number): Sender {
+function defaultSender(target: Target, concurrency: number, retryOn: RetryPolicy['retryOn']): Sender {
   return target.url.startsWith('grpc:')
-    ? createGrpcSender(target.url)
-    : createHttpSender({ url: target.url, format: target.format, maxSockets: concurrency });
+    ? createGrpcSender(target.url, retryOn)
+    : createHttpSender({ url: target.url, format: target.format, maxSockets: concurrency, retryOn });
 }
 
 function routeMatcher(match: GatewayConfig['routes'][number]['match']): (event: McpEvent) => boolean {
@@ -118,6 +118,7 @@ export class Forwarder {
       maxAttempts: forwarding.retry.maxAttempts,
       initialBackoffMs: forwarding.retry.initialBackoff,
       maxBackoffMs: forwarding.retry.maxBackoff,
+      retryOn: forwarding.retry.retryOn,
     };
     for (const target of forwarding.targets) add(PEERS_ROUTE, target, forwarding.timeout, baseRetry, () => true);
     for (const route of config.routes) {
@@ -125,6 +126,7 @@ export class Forwarder {
         maxAttempts: route.delivery.retry?.maxAttempts ?? baseRetry.maxAttempts,
         initialBackoffMs: route.delivery.retry?.initialBackoff ?? baseRetry.initialBackoffMs,
         maxBackoffMs: route.delivery.retry?.maxBackoff ?? baseRetry.maxBackoffMs,
+        retryOn: route.delivery.retry?.retryOn ?? baseRetry.retryOn,
       };
       const matches = routeMatcher(route.match);
       for (const target of route.targets) add(`route/${route.name}`, target, route.delivery.timeout ?? forwarding.timeout, retry, matches);
@@ -155,7 +157,7 @@ export class Forwarder {
     const delivery = new TargetDelivery({
       route,
       target,
-      sender: (this.options.createSender ?? defaultSender)(target, forwarding.concurrency),
+      sender: (this.options.createSender ?? defaultSender)(target, forwarding.concurrency, retry.retryOn),
       retry,
       timeoutMs,
       concurrency: forwarding.concurrency,

@@ -2,24 +2,14 @@
 import * as grpc from '@grpc/grpc-js';
 import { KEY_ID_KEY, type McpEvent } from '../../src/event/index.js';
 import { PEER_HEADER } from '../auth/caller.js';
+import type { RetryOnEntry } from '../../src/config/retry-on.js';
 import { packageDefinition } from '../ingress/grpc/protos.js';
+import { classifyAttempt, compileRetryOn } from './retry-policy.js';
 import type { Sender, SendResult } from './sender.js';
 
 const loaded = grpc.loadPackageDefinition(packageDefinition) as unknown as {
   mcp: { v1: { MCPService: grpc.ServiceClientConstructor } };
 };
-
-/** Statuses after which the same event may succeed later. */
-const RETRYABLE = new Set([
-  grpc.status.UNAVAILABLE,
-  grpc.status.DEADLINE_EXCEEDED,
-  grpc.status.RESOURCE_EXHAUSTED,
-  grpc.status.ABORTED,
-  grpc.status.INTERNAL,
-  grpc.status.UNKNOWN,
-  grpc.status.CANCELLED,
-  grpc.status.NOT_FOUND,
-]);
 
 type IngestEvent = (
   request: McpEvent,
@@ -28,8 +18,10 @@ type IngestEvent = (
   callback: (error: grpc.ServiceError | null) => void,
 ) => grpc.ClientUnaryCall;
 
-export function createGrpcSender(url: string): Sender {
+/** `retryOn`: the statuses worth another attempt; unset = the defaults. */
+export function createGrpcSender(url: string, retryOn?: readonly RetryOnEntry[]): Sender {
   const address = new URL(url).host;
+  const rules = compileRetryOn(retryOn);
   const client = new loaded.mcp.v1.MCPService(address, grpc.credentials.createInsecure(), {
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,
@@ -44,18 +36,18 @@ export function createGrpcSender(url: string): Sender {
         // A signed event is its own credential at a peer that requires them (see auth/caller.ts).
         if (keyId) metadata.set(PEER_HEADER, keyId);
         client.IngestEvent(event, metadata, { deadline: Date.now() + timeoutMs }, (error: grpc.ServiceError | null) => {
-          if (!error || error.code === grpc.status.ALREADY_EXISTS) {
-            resolve({ outcome: 'delivered', status: 'OK' });
+          if (!error) {
+            resolve(classifyAttempt({ protocol: 'grpc', status: 'OK' }, rules));
             return;
           }
           const status = grpc.status[error.code] ?? String(error.code);
-          const message = `gRPC ${status}: ${error.details}`;
-          if (!RETRYABLE.has(error.code)) {
-            resolve({ outcome: 'failed', status, error: message });
-            return;
-          }
           const retryAfter = Number(error.metadata?.get('retry-after')[0]);
-          resolve({ outcome: 'retry', status, error: message, ...(retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}) });
+          resolve(
+            classifyAttempt(
+              { protocol: 'grpc', status, error: `gRPC ${status}: ${error.details}`, retryAfterMs: retryAfter > 0 ? retryAfter * 1000 : undefined },
+              rules,
+            ),
+          );
         });
       });
     },

@@ -4,7 +4,8 @@ import http from 'node:http';
 import https from 'node:https';
 import { KEY_ID_KEY, toBinaryCloudEvent, type McpEvent } from '../../src/event/index.js';
 import { PEER_HEADER } from '../auth/caller.js';
-import { isRetryableHttpStatus, parseRetryAfter } from './retry-policy.js';
+import type { RetryOnEntry } from '../../src/config/retry-on.js';
+import { classifyAttempt, compileRetryOn, parseRetryAfter, type AttemptAnswer } from './retry-policy.js';
 import type { Sender, SendResult } from './sender.js';
 
 export interface HttpSenderOptions {
@@ -12,6 +13,8 @@ export interface HttpSenderOptions {
   format: 'mcp' | 'cloudevents';
   /** Connections kept to the target; the concurrency limit. */
   maxSockets: number;
+  /** Statuses worth another attempt; unset = the defaults. */
+  retryOn?: readonly RetryOnEntry[] | undefined;
 }
 
 /** Longest answer body we read, for the error message of a refusal. */
@@ -22,6 +25,7 @@ export function createHttpSender(options: HttpSenderOptions): Sender {
   if (options.format === 'mcp' && (url.pathname === '/' || url.pathname === '')) url.pathname = '/mcp';
   const client = url.protocol === 'https:' ? https : http;
   const agent = new client.Agent({ keepAlive: true, maxSockets: options.maxSockets, keepAliveMsecs: 30_000 });
+  const rules = compileRetryOn(options.retryOn);
 
   function encode(event: McpEvent): { headers: Record<string, string>; body: string } {
     if (options.format === 'cloudevents') return toBinaryCloudEvent(event);
@@ -36,11 +40,11 @@ export function createHttpSender(options: HttpSenderOptions): Sender {
       const { headers, body } = encode(event);
       return new Promise<SendResult>((resolve) => {
         let settled = false;
-        const settle = (result: SendResult) => {
+        const settle = (answer: AttemptAnswer) => {
           if (settled) return;
           settled = true;
           clearTimeout(timer);
-          resolve(result);
+          resolve(classifyAttempt(answer, rules));
         };
         const request = client.request(url, {
           method: 'POST',
@@ -49,7 +53,7 @@ export function createHttpSender(options: HttpSenderOptions): Sender {
         });
         const timer = setTimeout(() => {
           request.destroy(new Error(`no answer within ${timeoutMs} ms`));
-          settle({ outcome: 'retry', status: 'timeout', error: `no answer within ${timeoutMs} ms` });
+          settle({ protocol: 'none', status: 'timeout', error: `no answer within ${timeoutMs} ms` });
         }, timeoutMs);
         request.on('response', (response) => {
           const status = response.statusCode ?? 0;
@@ -60,21 +64,12 @@ export function createHttpSender(options: HttpSenderOptions): Sender {
           });
           response.on('error', () => {});
           response.on('end', () => {
-            if (status >= 200 && status < 300) {
-              settle({ outcome: 'delivered', status: String(status) });
-              return;
-            }
             const error = `HTTP ${status}${text ? `: ${text.slice(0, MAX_ERROR_BODY)}` : ''}`;
-            if (isRetryableHttpStatus(status)) {
-              const retryAfter = parseRetryAfter(response.headers['retry-after']);
-              settle({ outcome: 'retry', status: String(status), error, ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter }) });
-            } else {
-              settle({ outcome: 'failed', status: String(status), error });
-            }
+            settle({ protocol: 'http', status, error, retryAfterMs: parseRetryAfter(response.headers['retry-after']) });
           });
         });
         request.on('error', (error: NodeJS.ErrnoException) => {
-          settle({ outcome: 'retry', status: error.code ?? 'connection_error', error: error.message });
+          settle({ protocol: 'none', status: error.code ?? 'connection_error', error: error.message });
         });
         request.end(body);
       });

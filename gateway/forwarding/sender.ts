@@ -3,7 +3,7 @@ import type { McpEvent } from '../../src/event/index.js';
 
 export type SendResult =
   | { outcome: 'delivered'; status: string }
-  /** Worth another attempt (connection error, timeout, 5xx, 404, 408, 409, 429). */
+  /** Worth another attempt: no answer (connection error, timeout), or a status the retry rules name (retry-policy.ts). */
   | { outcome: 'retry'; status: string; error: string; retryAfterMs?: number }
   /** The target refused the event itself: retrying would not help. */
   | { outcome: 'failed'; status: string; error: string };

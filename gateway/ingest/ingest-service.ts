@@ -9,7 +9,7 @@ import type { AppendOutcome, EventLog } from '../log/event-log.js';
 import { ClientRateLimiter } from '../../src/limits/client-rate-limiter.js';
 import { TokenBucket } from '../../src/limits/token-bucket.js';
 
-export type IngestMethod = 'http' | 'grpc';
+export type IngestMethod = 'http' | 'grpc' | 'websocket';
 
 export type RefusalReason = 'buffer_full' | 'rate_limited' | 'unavailable';
 

@@ -33,7 +33,7 @@ export interface ResolvedRoute {
   name: string;
   match: { eventTypes: string[]; sources: string[]; metadata: Record<string, string> };
   targets: ResolvedTarget[];
-  delivery: { timeout?: string; retry?: { maxAttempts?: number; initialBackoff?: string; maxBackoff?: string } };
+  delivery: { timeout?: string; retry?: { maxAttempts?: number; initialBackoff?: string; maxBackoff?: string; retryOn?: (number | string)[] } };
 }
 
 export interface GatewayWiring {

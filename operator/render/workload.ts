@@ -2,7 +2,9 @@
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 import type { McpServer } from '../../src/api/index.js';
 import { GATEWAY_DEFAULTS } from '../../src/config/defaults.js';
+import { ConfigError } from '../../src/config/errors.js';
 import { parseDuration } from '../../src/config/units.js';
+import { QuantityError, canonicalResourceQuantity } from '../../src/kube/quantity.js';
 import { secretVolumes } from './secrets.js';
 import { CONFIG_FILE_NAME, CONFIG_MOUNT_PATH, RESTART_HASH_ANNOTATION, childNames, commonLabels, selectorLabels } from './names.js';
 
@@ -26,6 +28,29 @@ export function desiredReplicas(server: McpServer): number | undefined {
   return server.spec.replicas ?? 1;
 }
 
+/**
+ * spec.resources with every quantity in the API server's canonical form ("1000m" -> "1"), so the
+ * live Deployment matches what we render and a steady state sends nothing.
+ */
+export function canonicalResources(server: McpServer): { requests?: Record<string, string>; limits?: Record<string, string> } | undefined {
+  const resources = server.spec.resources;
+  if (!resources) return undefined;
+  const canonical = (field: 'requests' | 'limits') => {
+    const list = resources[field];
+    if (!list) return {};
+    const entries = Object.entries(list).map(([name, value]) => {
+      try {
+        return [name, canonicalResourceQuantity(value)] as const;
+      } catch (error) {
+        if (error instanceof QuantityError) throw new ConfigError(`spec.resources.${field}.${name}`, error.message);
+        throw error;
+      }
+    });
+    return { [field]: Object.fromEntries(entries) };
+  };
+  return { ...canonical('requests'), ...canonical('limits') };
+}
+
 export function renderDeployment(server: McpServer, options: WorkloadOptions): V1Deployment {
   const names = childNames(server);
   const port = ports(server);
@@ -33,6 +58,7 @@ export function renderDeployment(server: McpServer, options: WorkloadOptions): V
   const graceMs = parseDuration(server.spec.shutdown?.gracePeriod ?? GATEWAY_DEFAULTS.shutdownGracePeriodMs) ?? GATEWAY_DEFAULTS.shutdownGracePeriodMs;
   const replicas = desiredReplicas(server);
   const secrets = secretVolumes(server);
+  const resources = canonicalResources(server);
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -75,7 +101,7 @@ export function renderDeployment(server: McpServer, options: WorkloadOptions): V
               startupProbe: { httpGet: { path: '/health', port: 'health' }, periodSeconds: 2, failureThreshold: 30 },
               livenessProbe: { httpGet: { path: '/health', port: 'health' }, periodSeconds: 10, failureThreshold: 3 },
               readinessProbe: { httpGet: { path: '/ready', port: 'health' }, periodSeconds: 5, failureThreshold: 2 },
-              ...(server.spec.resources ? { resources: server.spec.resources as never } : {}),
+              ...(resources ? { resources } : {}),
               securityContext: {
                 allowPrivilegeEscalation: false,
                 readOnlyRootFilesystem: true,

@@ -1,5 +1,6 @@
 // Schema pieces shared by McpServer and McpRoute.
 import type { V1ObjectMeta } from '@kubernetes/client-node';
+import { DEFAULT_RETRY_ON, GRPC_STATUS_NAMES, MAX_RETRY_STATUS, MIN_RETRY_STATUS } from '../config/retry-on.js';
 import { s, type Infer } from './schema-builder.js';
 
 export const GROUP = 'mcp.tas.ai';
@@ -30,10 +31,28 @@ export const serverRefSchema = s.object({
 });
 export type ServerRef = Infer<typeof serverRefSchema>;
 
+/** One retryOn entry: an HTTP status, an HTTP status class, or a gRPC status name (src/config/retry-on.ts). */
+const retryOnEntry = s
+  .intOrString({ maxLength: 24 })
+  .rule(
+    // Membership in a list of constants, not a regular expression: inside an array, the API server
+    // prices a regex over a string of unknown length far above its CEL budget.
+    `type(self) == int ? (int(self) >= ${MIN_RETRY_STATUS} && int(self) <= ${MAX_RETRY_STATUS}) : string(self) in [${['3xx', '4xx', '5xx', ...GRPC_STATUS_NAMES].map((w) => `'${w}'`).join(', ')}]`,
+    `must be an HTTP status from ${MIN_RETRY_STATUS} to ${MAX_RETRY_STATUS} (400), a class ("4xx", "5xx") or a gRPC status name (UNAVAILABLE)`,
+  );
+
 export const retrySchema = s.object({
   maxAttempts: s.integer({ minimum: 1, maximum: 100 }).describe('Attempts in all, the first included.').opt(),
   initialBackoff: duration('Wait before the first retry; doubled each time with jitter.').opt(),
   maxBackoff: duration('Longest wait between attempts.').opt(),
+  retryOn: s
+    .array(retryOnEntry, { minItems: 1, maxItems: 32 })
+    .describe(
+      'Answers worth another attempt: HTTP statuses (400) and classes ("5xx") for http(s) targets, gRPC status names (UNAVAILABLE) ' +
+        'for grpc:// targets; a list naming none of a kind keeps that kind\'s default. No answer at all (connection refused, ' +
+        `timeout) is always retried. Default: ${DEFAULT_RETRY_ON.map((e) => JSON.stringify(e)).join(', ')}; a route without it takes its server's.`,
+    )
+    .opt(),
 });
 export type RetryPolicy = Infer<typeof retrySchema>;
 

@@ -36,6 +36,26 @@ function topLevelSchema(description: string, spec: JsonSchemaProps, status: Json
   };
 }
 
+/**
+ * kubectl explain prints the `type` of a field, and an int-or-string field of a CRD has none
+ * (the API server forbids it there), so it shows `<Object>`. Say it in the description instead,
+ * where explain shows it too; maps of them (resource lists) say so as well.
+ */
+export const INT_OR_STRING_NOTE = '(int-or-string: a whole number, or a string such as "1Mi")';
+
+function describeIntOrString(schema: JsonSchemaProps): JsonSchemaProps {
+  const out: JsonSchemaProps = { ...schema };
+  const values = schema.additionalProperties;
+  if (schema['x-kubernetes-int-or-string'] || values?.['x-kubernetes-int-or-string']) {
+    const subject = schema['x-kubernetes-int-or-string'] ? '' : 'Each value ';
+    out.description = [schema.description, `${subject}${INT_OR_STRING_NOTE}`.trim()].filter(Boolean).join(' ');
+  }
+  if (schema.properties) out.properties = Object.fromEntries(Object.entries(schema.properties).map(([k, v]) => [k, describeIntOrString(v)]));
+  if (schema.items) out.items = describeIntOrString(schema.items);
+  if (values) out.additionalProperties = describeIntOrString(values);
+  return out;
+}
+
 function crd(
   names: CrdNames,
   schema: JsonSchemaProps,
@@ -55,7 +75,7 @@ function crd(
           name: VERSION,
           served: true,
           storage: true,
-          schema: { openAPIV3Schema: schema },
+          schema: { openAPIV3Schema: describeIntOrString(schema) },
           subresources: { status: {}, ...(scale ? { scale } : {}) },
           additionalPrinterColumns: columns,
         },

@@ -1,12 +1,18 @@
-// Writes crds/ from the API definitions: `make crds`.
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+// Writes crds/ (and the same CRDs into the Helm chart, charts/tas-mcp/crds) from the API
+// definitions: `make crds`.
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CRD_DIR } from '../paths.js';
+import { CHART_CRD_DIR, CRD_DIR } from '../paths.js';
 import { renderCrdFiles } from './crds.js';
 
 const files = renderCrdFiles();
-for (const stale of readdirSync(CRD_DIR).filter((name) => name.endsWith('.yaml') && !files.has(name))) {
-  rmSync(join(CRD_DIR, stale));
+const chartFiles = new Map([...files].filter(([name]) => name !== 'kustomization.yaml'));
+for (const [dir, wanted] of [
+  [CRD_DIR, files],
+  [CHART_CRD_DIR, chartFiles],
+] as const) {
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
+  for (const stale of readdirSync(dir).filter((name) => name.endsWith('.yaml') && !wanted.has(name))) rmSync(join(dir, stale));
+  for (const [name, text] of wanted) writeFileSync(join(dir, name), text);
+  process.stdout.write(`wrote ${[...wanted.keys()].join(', ')} to ${dir}\n`);
 }
-for (const [name, text] of files) writeFileSync(join(CRD_DIR, name), text);
-process.stdout.write(`wrote ${[...files.keys()].join(', ')} to ${CRD_DIR}\n`);

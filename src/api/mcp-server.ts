@@ -145,8 +145,8 @@ export const mcpServerSpecSchema = s
       .opt(),
     resources: s
       .object({
-        requests: s.map(s.intOrString()).opt(),
-        limits: s.map(s.intOrString()).opt(),
+        requests: s.map(s.intOrString()).describe('Quantities by resource name, e.g. cpu: 250m, memory: 256Mi.').opt(),
+        limits: s.map(s.intOrString()).describe('Quantities by resource name, e.g. memory: 512Mi.').opt(),
       })
       .describe('Gateway container resources (corev1.ResourceRequirements).')
       .opt(),

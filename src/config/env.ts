@@ -26,6 +26,7 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { variable: 'FORWARD_MAX_ATTEMPTS', path: ['forwarding', 'retry', 'maxAttempts'], kind: 'integer' },
   { variable: 'FORWARD_INITIAL_BACKOFF', path: ['forwarding', 'retry', 'initialBackoff'], kind: 'text' },
   { variable: 'FORWARD_MAX_BACKOFF', path: ['forwarding', 'retry', 'maxBackoff'], kind: 'text' },
+  { variable: 'FORWARD_RETRY_ON', path: ['forwarding', 'retry', 'retryOn'], kind: 'list' },
   { variable: 'FORWARD_QUEUE_SIZE', path: ['forwarding', 'queueSize'], kind: 'integer' },
   { variable: 'FORWARD_CONCURRENCY', path: ['forwarding', 'concurrency'], kind: 'integer' },
   { variable: 'FORWARD_MAX_HOPS', path: ['forwarding', 'maxHops'], kind: 'integer' },

@@ -2,6 +2,7 @@
 // ConfigMap, and the gateway, which loads it. One schema, used by both sides.
 import { z } from 'zod';
 import { GATEWAY_DEFAULTS } from './defaults.js';
+import { DEFAULT_RETRY_ON, parseRetryOnEntry, RETRY_ON_HELP } from './retry-on.js';
 import { parseBytes, parseDuration } from './units.js';
 
 const port = z.number().int().min(1).max(65535);
@@ -60,11 +61,28 @@ const target = z
   })
   .refine((t) => t.format === 'mcp' || !t.url.startsWith('grpc:'), { message: 'cloudevents targets must be http(s) URLs' });
 
+/** Answers worth another attempt (src/config/retry-on.ts); connection errors and timeouts always are. */
+const retryOn = z
+  .array(
+    z.union([z.number(), z.string()]).transform((value, ctx) => {
+      const entry = parseRetryOnEntry(value);
+      if (entry === undefined) {
+        ctx.addIssue({ code: 'custom', message: `expected ${RETRY_ON_HELP}, got ${JSON.stringify(value)}` });
+        return z.NEVER;
+      }
+      return entry;
+    }),
+  )
+  .min(1, 'must name at least one status (leave retryOn out for the default)')
+  .max(32);
+
 const retry = z.strictObject({
   /** Attempts in all, the first included. */
   maxAttempts: z.number().int().min(1).max(100).optional(),
   initialBackoff: duration.optional(),
   maxBackoff: duration.optional(),
+  /** Unset: the server's forwarding.retry.retryOn. */
+  retryOn: retryOn.optional(),
 });
 
 const delivery = z.strictObject({
@@ -341,6 +359,7 @@ export const gatewayConfigSchema = z.strictObject({
           maxAttempts: z.number().int().min(1).max(100).default(GATEWAY_DEFAULTS.retryMaxAttempts),
           initialBackoff: duration.default(GATEWAY_DEFAULTS.retryInitialBackoffMs),
           maxBackoff: duration.default(GATEWAY_DEFAULTS.retryMaxBackoffMs),
+          retryOn: retryOn.default([...DEFAULT_RETRY_ON]),
         })
         .prefault({}),
       /** Events waiting for one target; overflow is dead-lettered. */

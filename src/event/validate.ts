@@ -27,6 +27,7 @@ class Rejection {
 }
 
 function fail(field: string, message: string): never {
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- control flow for bad input, caught below; no stack needed
   throw new Rejection('invalid', field, message);
 }
 
@@ -147,6 +148,7 @@ export function validateEvent(input: unknown, options: ValidateOptions, prefix =
     const event = isLegacyShape(record) ? fromLegacy(record, prefix, now) : fromFull(record, prefix, now);
     const size = eventSize(event);
     if (size > options.maxEventSize) {
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- as in fail()
       throw new Rejection('too_large', prefix === '' ? 'event' : prefix.replace(/\.$/, ''),
         `is ${size} bytes; the limit (MAX_EVENT_SIZE) is ${options.maxEventSize}`);
     }

@@ -15,7 +15,7 @@
 // object needs the schema's list-map keys (containers by name, ports by containerPort/protocol),
 // which the controller does not have without fetching OpenAPI.
 import { createHash } from 'node:crypto';
-import { PatchStrategy, type KubernetesObject, type V1OwnerReference } from '@kubernetes/client-node';
+import type { KubernetesObject, V1OwnerReference } from '@kubernetes/client-node';
 import type { KubeObjectClient } from './object-client.js';
 
 export const DESIRED_HASH_ANNOTATION = 'mcp.tas.ai/desired-hash';
@@ -24,6 +24,11 @@ export interface ApplierOptions {
   client: KubeObjectClient;
   /** The one field manager this controller writes under. */
   fieldManager: string;
+}
+
+export interface ApplyOptions {
+  /** Aborts the request (and refuses to send it once aborted). */
+  signal?: AbortSignal | undefined;
 }
 
 export interface ApplyResult<T> {
@@ -45,11 +50,10 @@ export class Applier {
    * Applies `desired` (force: we are the only intended writer of these fields), stamped with its
    * hash; skips the request when `live` (e.g. from the cache) already satisfies it.
    */
-  async apply<T extends KubernetesObject>(desired: T, live?: KubernetesObject | undefined): Promise<ApplyResult<T>> {
+  async apply<T extends KubernetesObject>(desired: T, live?: KubernetesObject | undefined, options: ApplyOptions = {}): Promise<ApplyResult<T>> {
     const stamped = withDesiredHash(desired);
     if (live && isSatisfiedBy(stamped, live)) return { object: live as T, applied: false };
-    // The generic patch sends StrategicMergePatch by default; SSA needs its own content type.
-    const object = await this.client.patch(stamped, undefined, undefined, this.fieldManager, true, PatchStrategy.ServerSideApply);
+    const object = await this.client.apply<T>(stamped, this.fieldManager, true, options.signal);
     return { object, applied: true };
   }
 
@@ -61,6 +65,7 @@ export class Applier {
     target: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string | undefined } },
     status: Record<string, unknown>,
     live?: KubernetesObject | undefined,
+    options: ApplyOptions = {},
   ): Promise<ApplyResult<T>> {
     const body = {
       apiVersion: target.apiVersion,
@@ -69,7 +74,7 @@ export class Applier {
       status,
     };
     if (live && containsFields((live as { status?: unknown }).status, status)) return { object: live as T, applied: false };
-    const object = await this.client.applySubresource<T>(body, 'status', this.fieldManager, true);
+    const object = await this.client.applySubresource<T>(body, 'status', this.fieldManager, true, options.signal);
     return { object, applied: true };
   }
 }

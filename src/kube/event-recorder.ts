@@ -35,6 +35,8 @@ export interface EventRecord {
   note?: string;
   /** Labels on the Event object, for selection (e.g. by an Argo `resource` EventSource). */
   labels?: Record<string, string>;
+  /** Annotations on the Event object (e.g. exact values that labels can only carry mapped). */
+  annotations?: Record<string, string>;
   /**
    * What makes two notes "the same" for aggregation; defaults to the note itself. Give a stable
    * key when the note carries per-occurrence detail (ids, counts) that should not split a series.
@@ -386,7 +388,12 @@ export class EventRecorder {
     const event: EventsV1Event = {
       apiVersion: 'events.k8s.io/v1',
       kind: 'Event',
-      metadata: { name: state.eventName!, namespace: state.namespace, ...(template.labels ? { labels: { ...template.labels } } : {}) },
+      metadata: {
+        name: state.eventName!,
+        namespace: state.namespace,
+        ...(template.labels ? { labels: { ...template.labels } } : {}),
+        ...(template.annotations ? { annotations: { ...template.annotations } } : {}),
+      },
       eventTime: microTime(firstAt),
       reportingController: this.reportingController,
       reportingInstance: this.reportingInstance,
@@ -442,10 +449,11 @@ export function truncateUtf8(text: string, maxBytes: number): string {
   return text.slice(0, end);
 }
 
-/** What makes two occurrences one series. Labels are sorted so their order does not matter. */
+const sortedEntries = (map: Record<string, string> | undefined) => (map ? Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) : []);
+
+/** What makes two occurrences one series. Labels and annotations are sorted so their order does not matter. */
 export function aggregationKey(event: EventRecord): string {
   const { regarding } = event;
-  const labels = event.labels ? Object.entries(event.labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) : [];
   return JSON.stringify([
     regarding.apiVersion ?? '',
     regarding.kind ?? '',
@@ -456,7 +464,8 @@ export function aggregationKey(event: EventRecord): string {
     event.type,
     event.reason,
     event.action,
-    labels,
+    sortedEntries(event.labels),
+    sortedEntries(event.annotations),
     event.noteKey ?? event.note ?? '',
   ]);
 }

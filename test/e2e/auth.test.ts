@@ -8,7 +8,7 @@ import { packageDefinition } from '../../gateway/ingress/grpc/protos.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type GatewayProcess } from './support/gateway-process.js';
 import { collect, legacyClient, mcpClient, metadataOf, unary, unaryWith, waitFor } from './support/grpc-clients.js';
-import { SecretDir, jwks, randomKey, signingKey, token, type SigningKey } from './support/secrets.js';
+import { SecretDir, jwks, randomKey, signingKey, token, type SigningKey } from '../support/secrets.js';
 import { eventually, metric, testEvent } from './support/traffic.js';
 
 const argoGeneric = grpc.loadPackageDefinition(packageDefinition) as unknown as { generic: { Eventing: grpc.ServiceClientConstructor } };
@@ -225,7 +225,19 @@ describe('JWT bearer tokens', () => {
         headers: { 'content-type': 'application/json', authorization: `Bearer ${a}` },
         body: JSON.stringify([testEvent('t-2'), testEvent('t-3', 'x', { metadata: { tenant_id: 'tenant-b' } })]),
       });
-      expect(batch.status).toBe(403);
+      // Each event on its own: the caller's own is taken, the other tenant's refused by name.
+      expect(batch.status).toBe(200);
+      expect(await batch.json()).toMatchObject({
+        accepted: 1,
+        rejected: 1,
+        results: [{ event_id: 't-2', status: 'accepted' }, { event_id: 't-3', status: 'rejected', error: 'tenant_mismatch' }],
+      });
+      const onlyOthers = await fetch(`${gateway.httpUrl}/api/v1/events/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${a}` },
+        body: JSON.stringify([testEvent('t-3b', 'x', { metadata: { tenant_id: 'tenant-b' } })]),
+      });
+      expect(onlyOthers.status).toBe(403);
 
       const client = mcpClient(gateway.grpcAddress);
       clients.push(client);

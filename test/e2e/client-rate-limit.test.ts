@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startGateway, type GatewayProcess } from './support/gateway-process.js';
 import { mcpClient, metadataOf, unaryWith } from './support/grpc-clients.js';
-import { SecretDir, randomKey } from './support/secrets.js';
+import { SecretDir, randomKey } from '../support/secrets.js';
 import { metric, testEvent } from './support/traffic.js';
 
 const secrets = new SecretDir();

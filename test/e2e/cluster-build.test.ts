@@ -118,7 +118,7 @@ describe('test/cluster/build.sh components', () => {
     expect(result.status).toBe(0);
     const lines = result.stdout.trim().split('\n');
     expect(lines).toEqual(expect.arrayContaining([
-      'control-plane kube-apiserver', 'control-plane etcd', 'control-plane kwok', 'nats nats-server', 'grpcurl grpcurl',
+      'control-plane kube-apiserver', 'control-plane etcd', 'control-plane kwok', 'nats nats-server', 'grpcurl grpcurl', 'argo argo-check',
     ]));
   });
 });

@@ -19,7 +19,9 @@ function client() {
   return created;
 }
 
+let spawnedAt = 0;
 beforeAll(async () => {
+  spawnedAt = Date.now();
   gateway = await startGateway({ env: { HISTORY_SIZE: '1000' } });
 });
 afterEach(() => {
@@ -188,7 +190,10 @@ describe('health, metrics, reflection', () => {
     );
     expect(health).toMatchObject({ healthy: true, status: 'healthy' });
     expect(health.details).toMatchObject({ grpc_server: 'running', http_server: 'running', event_queue: 'healthy' });
+    // Whole seconds since this gateway process started: not more than we have waited since spawning it.
+    expect(Number.isInteger(health.uptime)).toBe(true);
     expect(health.uptime).toBeGreaterThanOrEqual(0);
+    expect(health.uptime).toBeLessThanOrEqual(Math.ceil((Date.now() - spawnedAt) / 1000));
   });
 
   it('GetMetrics counts events, errors and open streams', async () => {

@@ -10,7 +10,7 @@ import { eventually } from './support/traffic.js';
 
 describe('make run', () => {
   it('runs the product locally and stops cleanly on SIGINT', async () => {
-    const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist/operator/local/main.js')], {
+    const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist/tools/local-run/main.js')], {
       env: { ...process.env, LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -8,7 +8,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { signEvent } from '../../src/event/index.js';
 import { reservePorts, startGateway, type GatewayProcess } from './support/gateway-process.js';
 import { mcpClient, metadataOf, unaryWith } from './support/grpc-clients.js';
-import { SecretDir, randomKey } from './support/secrets.js';
+import { SecretDir, randomKey } from '../support/secrets.js';
 import { deadLetters, eventually, metric, testEvent } from './support/traffic.js';
 
 const secrets = new SecretDir();

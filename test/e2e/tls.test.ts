@@ -9,7 +9,7 @@ import { packageDefinition } from '../../gateway/ingress/grpc/protos.js';
 import { startGateway, type GatewayProcess } from './support/gateway-process.js';
 import { unary } from './support/grpc-clients.js';
 import { issue, makeCa, replaceFile, type Pem } from './support/pki.js';
-import { SecretDir } from './support/secrets.js';
+import { SecretDir } from '../support/secrets.js';
 import { eventually, testEvent } from './support/traffic.js';
 
 const loaded = grpc.loadPackageDefinition(packageDefinition) as unknown as { mcp: { v1: { MCPService: grpc.ServiceClientConstructor } } };

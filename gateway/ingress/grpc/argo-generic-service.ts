@@ -76,7 +76,11 @@ export function cursorKey(name: string, tenant: string | undefined): string {
 }
 
 export function createArgoGenericService(deps: { subscriptions: Subscriptions; cursors: CursorStore; log: LogSource }): grpc.UntypedServiceImplementation {
-  const StartEventSource: grpc.handleServerStreamingCall<EventSourceRequest, unknown> = async (call) => {
+  // grpc-js ignores a handler's promise: an unexpected throw must still end the call.
+  const StartEventSource: grpc.handleServerStreamingCall<EventSourceRequest, unknown> = (call) => {
+    startEventSource(call).catch((error: unknown) => call.emit('error', { code: status.INTERNAL, details: (error as Error).message }));
+  };
+  const startEventSource = async (call: grpc.ServerWritableStream<EventSourceRequest, unknown>): Promise<void> => {
     const config = parseGenericConfig(call.request.config ?? Buffer.alloc(0));
     if ('error' in config) {
       call.emit('error', { code: status.INVALID_ARGUMENT, details: config.error });

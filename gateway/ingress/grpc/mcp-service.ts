@@ -26,7 +26,7 @@ interface StreamEventsRequest {
 export function createMcpService(deps: McpServiceDeps): grpc.UntypedServiceImplementation {
   const { ingest, subscriptions, status } = deps;
 
-  const IngestEvent: grpc.handleUnaryCall<unknown, unknown> = async (call, callback) => {
+  const ingestEvent = async (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>): Promise<void> => {
     const outcome = await ingest.ingest(call.request, 'grpc', { caller: callerOf(call) });
     if (isFailure(outcome)) {
       const failure = outcomeToStatus(outcome);
@@ -40,6 +40,10 @@ export function createMcpService(deps: McpServiceDeps): grpc.UntypedServiceImple
       timestamp: Date.now(),
       status: outcome.status,
     });
+  };
+  // grpc-js ignores a handler's promise: an unexpected throw must still answer the call.
+  const IngestEvent: grpc.handleUnaryCall<unknown, unknown> = (call, callback) => {
+    ingestEvent(call, callback).catch((error: unknown) => callback({ code: grpc.status.INTERNAL, details: (error as Error).message }));
   };
 
   const StreamEvents: grpc.handleServerStreamingCall<StreamEventsRequest, unknown> = (call) => {

@@ -11,11 +11,16 @@ import type { AuthFailureReason } from '../../auth/caller.js';
 import { authHook, requireUnboundCaller } from './auth-hook.js';
 import { jsonBodiesOnly } from './body-parsing.js';
 import { readPair, watchHttpsCertificates, type TlsFiles } from '../../tls/server-tls.js';
+import fastifyWebsocket from '@fastify/websocket';
 import { dlqRoutes } from './dlq-routes.js';
 import { eventRoutes } from './events-routes.js';
+import { WS_PROTOCOL } from './websocket-protocol.js';
+import { webSocketRoutes } from './websocket-routes.js';
+import type { Subscriptions } from '../../subscribers/subscriptions.js';
 
 export interface HttpAppOptions {
   ingest: IngestService;
+  subscriptions: Subscriptions;
   status: GatewayStatus;
   registry: Registry;
   maxEventSize: number;
@@ -70,6 +75,13 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
   }
   jsonBodiesOnly(app);
   app.decorateRequest('caller', null as never);
+  await app.register(fastifyWebsocket, {
+    options: {
+      maxPayload: eventBodyLimit(options.maxEventSize),
+      // Answer with our subprotocol when offered (a browser that sends a `bearer.<token>` beside it needs one chosen).
+      handleProtocols: (protocols) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
+    },
+  });
   // Everything but health and metrics needs credentials (when auth is on).
   await app.register(async (guarded) => {
     guarded.addHook('onRequest', authHook(options.authenticator, options.onAuthFailure));
@@ -79,6 +91,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
       batchBodyLimit: options.maxBatchBytes,
       maxBatchSize: options.maxBatchSize,
     });
+    await guarded.register(webSocketRoutes, { ingest: options.ingest, subscriptions: options.subscriptions });
     await guarded.register(async (admin) => {
       admin.addHook('preHandler', requireUnboundCaller);
       await admin.register(dlqRoutes, { deadLetters: options.deadLetters, forwarder: options.forwarder });

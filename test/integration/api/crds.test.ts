@@ -74,6 +74,8 @@ describe('McpServer and McpRoute CRDs', () => {
     ['min over max replicas', { autoscaling: { minReplicas: 5, maxReplicas: 3 } }, 'minReplicas must not exceed maxReplicas'],
     ['a malformed duration', { history: { retention: 'soon' } }, 'spec.history.retention'],
     ['a peer URL of another scheme', { peers: [{ url: 'ftp://x' }] }, 'spec.peers[0].url'],
+    ['a retryOn status that is a delivery', { forwarding: { retry: { retryOn: [200] } } }, 'must be an HTTP status from 300 to 599'],
+    ['a retryOn word that is no gRPC status', { forwarding: { retry: { retryOn: ['5xx', 'sometimes'] } } }, 'spec.forwarding.retry.retryOn[1]'],
   ])('refuse %s', async (_case, spec, message) => {
     expect(await refusal(server('bad', spec))).toContain(message);
   });
@@ -85,6 +87,22 @@ describe('McpServer and McpRoute CRDs', () => {
     expect(await refusal(route({ serverRef: { name: 'a' }, match: { eventTypes: ['doc*.x'] }, targets: [{ url: 'http://x' }] }))).toContain(
       'spec.match.eventTypes[0]',
     );
+  });
+
+  it('take retryOn as HTTP statuses, classes and gRPC names, on servers and routes', async () => {
+    const created = (await clients.customObjects.createNamespacedCustomObject({
+      group: 'mcp.tas.ai',
+      version: 'v1alpha1',
+      namespace,
+      plural: 'mcproutes',
+      body: {
+        apiVersion: 'mcp.tas.ai/v1alpha1',
+        kind: 'McpRoute',
+        metadata: { name: 'retry-on', namespace },
+        spec: { serverRef: { name: 'alpha' }, targets: [{ url: 'http://argo:12000/mcp', format: 'cloudevents' }], delivery: { retry: { retryOn: [400, '5xx', 'UNAVAILABLE'] } } },
+      },
+    })) as { spec: Record<string, any> };
+    expect(created.spec.delivery.retry.retryOn).toEqual([400, '5xx', 'UNAVAILABLE']);
   });
 
   it('accept the McpRoute of config/argo (server-side dry run)', () => {
@@ -101,6 +119,13 @@ describe('McpServer and McpRoute CRDs', () => {
   it('are explained by kubectl from the schema', () => {
     const text = execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'explain', 'mcpservers.spec.limits.maxEventSize'], { encoding: 'utf8' });
     expect(text).toContain('Largest accepted event (MAX_EVENT_SIZE)');
+    // kubectl prints <Object> for any CRD int-or-string field (it has no type there); the
+    // description says what it takes.
+    const explain = (path: string) => execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'explain', path], { encoding: 'utf8' }).replace(/\s+/g, ' ');
+    expect(explain('mcpservers.spec.limits')).toContain(
+      'maxEventSize <Object> Largest accepted event (MAX_EVENT_SIZE). (int-or-string: a whole number, or a string such as "1Mi")',
+    );
+    expect(explain('mcpservers.spec.resources')).toMatch(/requests <map\[string\]Object> Quantities by resource name, [^<]*Each value \(int-or-string:/);
     const columns = execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'get', 'mcps', '-n', namespace], { encoding: 'utf8' });
     expect(columns.split('\n')[0]).toMatch(/NAME\s+READY\s+REPLICAS\s+ENDPOINT\s+PEERS\s+AGE/);
   });

@@ -125,7 +125,7 @@ describe('McpRoute', () => {
 
   it('folds valid routes into the server config and refuses invalid ones in their own status', async () => {
     await k.apply(server('theta', {}));
-    await k.apply(route('docs', { serverRef: { name: 'theta' }, match: { eventTypes: ['document.*'] }, targets: [{ url: 'http://argo:12000/mcp', format: 'cloudevents' }], priority: 10 }));
+    await k.apply(route('docs', { serverRef: { name: 'theta' }, match: { eventTypes: ['document.*'] }, targets: [{ url: 'http://argo:12000/mcp', format: 'cloudevents' }], delivery: { retry: { retryOn: [400, '5xx'] } }, priority: 10 }));
     await k.apply(route('to-alpha', { serverRef: { name: 'theta' }, targets: [{ serverRef: { name: 'alpha' } }] }));
     await k.apply(route('orphan', { serverRef: { name: 'no-such-server' }, targets: [{ url: 'http://x:1' }] }));
     await k.apply(route('dangling', { serverRef: { name: 'theta' }, targets: [{ serverRef: { name: 'no-such-target' } }] }));
@@ -145,6 +145,7 @@ describe('McpRoute', () => {
       return config?.routes?.length === 2 ? config.routes : undefined;
     }, 20_000);
     expect(routes.map((r: { name: string }) => r.name)).toEqual([`${ns}/docs`, `${ns}/to-alpha`]);
+    expect(routes[0].delivery).toEqual({ retry: { retryOn: [400, '5xx'] } });
     expect(routes[1].targets).toEqual([{ url: `http://alpha.${ns}.svc.cluster.local:8080`, id: `${ns}/alpha`, format: 'mcp' }]);
     await waitUntil('attachedRoutes', async () => (await k.getCustom('McpServer', ns, 'theta'))?.status?.attachedRoutes === 2, 20_000);
   });

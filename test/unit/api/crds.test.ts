@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mcpRouteCrd, mcpServerCrd, renderCrdFiles } from '../../../src/api/index.js';
 import type { JsonSchemaProps } from '../../../src/api/schema-builder.js';
-import { CRD_DIR } from '../../../src/paths.js';
+import { CHART_CRD_DIR, CRD_DIR } from '../../../src/paths.js';
 
 describe('crds/', () => {
   it('matches what src/api generates (run `make crds` after changing the API)', () => {
@@ -12,6 +12,13 @@ describe('crds/', () => {
     const onDisk = readdirSync(CRD_DIR).filter((name) => name.endsWith('.yaml'));
     expect(onDisk.sort()).toEqual([...generated.keys()].sort());
     for (const [name, text] of generated) expect(readFileSync(join(CRD_DIR, name), 'utf8'), name).toBe(text);
+  });
+
+  it('are the Helm chart\'s CRDs too (charts/tas-mcp/crds, without the kustomization)', () => {
+    const generated = renderCrdFiles();
+    generated.delete('kustomization.yaml');
+    expect(readdirSync(CHART_CRD_DIR).sort()).toEqual([...generated.keys()].sort());
+    for (const [name, text] of generated) expect(readFileSync(join(CHART_CRD_DIR, name), 'utf8'), name).toBe(text);
   });
 });
 
@@ -36,6 +43,26 @@ describe('the CRD schemas', () => {
     ['McpRoute', mcpRouteCrd],
   ])('%s is structural', (_kind, definition) => {
     expect(structuralProblems(definition.spec.versions[0]!.schema.openAPIV3Schema, '')).toEqual([]);
+  });
+
+  it('says int-or-string in the description of every int-or-string field (kubectl explain shows no type for them)', () => {
+    const unsaid: string[] = [];
+    const walk = (schema: JsonSchemaProps, path: string): void => {
+      if (schema['x-kubernetes-int-or-string'] && !schema.description?.includes('int-or-string')) unsaid.push(path);
+      for (const [key, child] of Object.entries(schema.properties ?? {})) walk(child, `${path}.${key}`);
+      if (schema.items) walk(schema.items, `${path}[]`);
+      if (schema.additionalProperties) walk(schema.additionalProperties, `${path}{}`);
+    };
+    let seen = 0;
+    for (const definition of [mcpServerCrd, mcpRouteCrd]) {
+      const root = definition.spec.versions[0]!.schema.openAPIV3Schema;
+      walk(root, definition.spec.names.kind);
+      seen += JSON.stringify(root).split('"x-kubernetes-int-or-string":true').length - 1;
+    }
+    expect(seen).toBeGreaterThanOrEqual(3); // maxEventSize, resources.requests and .limits values
+    expect(unsaid).toEqual([]);
+    const limits = mcpServerCrd.spec.versions[0]!.schema.openAPIV3Schema.properties!.spec!.properties!.limits!.properties!;
+    expect(limits.maxEventSize!['x-kubernetes-int-or-string']).toBe(true);
   });
 
   it('McpServer has the status and scale subresources, printer columns and short name', () => {

@@ -90,6 +90,27 @@ describe('loadConfig', () => {
     );
   });
 
+  it('takes retryOn for the server and per route: statuses, classes and gRPC names, defaulting to today\'s rules', () => {
+    expect(loadConfig({ env: {} }).forwarding.retry.retryOn).toEqual([
+      '5xx', 404, 408, 409, 429, 'CANCELLED', 'UNKNOWN', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'RESOURCE_EXHAUSTED', 'ABORTED', 'INTERNAL', 'UNAVAILABLE',
+    ]);
+    expect(loadConfig({ env: { FORWARD_RETRY_ON: '400, 5XX, unavailable' } }).forwarding.retry.retryOn).toEqual([400, '5xx', 'UNAVAILABLE']);
+    const config = parseConfig({ routes: [{ name: 'argo', targets: ['http://argo:12000'], delivery: { retry: { retryOn: [400, '5xx'] } } }] });
+    expect(config.routes[0]!.delivery.retry).toEqual({ retryOn: [400, '5xx'] });
+    expect(parseConfig({ routes: [{ name: 'r', targets: ['http://x:1'] }] }).routes[0]!.delivery.retry).toBeUndefined();
+  });
+
+  it('names the retryOn entry it cannot read, and where', () => {
+    expect(errorOf(() => parseConfig({ forwarding: { retry: { retryOn: [200] } } })).message).toMatch(
+      /forwarding\.retry\.retryOn\.0: expected an HTTP status from 300 to 599 .*got 200/,
+    );
+    expect(errorOf(() => parseConfig({ routes: [{ name: 'r', targets: ['http://x:1'], delivery: { retry: { retryOn: ['5xx', 'sometimes'] } } }] })).message).toMatch(
+      /routes\.0\.delivery\.retry\.retryOn\.1: .*got "sometimes"/,
+    );
+    expect(errorOf(() => parseConfig({ forwarding: { retry: { retryOn: [] } } })).message).toMatch(/retryOn: must name at least one status/);
+    expect(errorOf(() => loadConfig({ env: { FORWARD_RETRY_ON: '400,2xx' } })).message).toMatch(/FORWARD_RETRY_ON.*"2xx"/);
+  });
+
   it('parseConfig takes the operator-rendered object with sizes and durations as text', () => {
     const config = parseConfig({ limits: { maxEventSize: '1Mi', rateLimit: { eventsPerSecond: 100 } }, shutdown: { gracePeriod: '20s' } });
     expect(config.limits.maxEventSize).toBe(1_048_576);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Registry } from 'prom-client';
 import { createControllerMetrics } from '../../../src/kube/controller-metrics.js';
 import { WorkQueue } from '../../../src/kube/work-queue.js';
@@ -20,7 +20,9 @@ describe('controller metrics', () => {
     metrics.observeQueue(queue);
     queue.add('a/b');
     queue.start();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The failed run is retried after its 1 ms backoff; wait for the queue to finish both runs.
+    await vi.waitFor(() => expect(calls).toBe(2));
+    await queue.shutDownWithDrain(1000);
     const text = await registry.metrics();
     expect(text).toContain('controller_runtime_reconcile_total{controller="mcpserver",result="error"} 1');
     expect(text).toContain('controller_runtime_reconcile_total{controller="mcpserver",result="success"} 1');
@@ -28,6 +30,5 @@ describe('controller metrics', () => {
     expect(text).toContain('workqueue_retries_total{name="mcpserver"} 1');
     expect(text).toContain('workqueue_depth{name="mcpserver"} 0');
     expect(text).toContain('workqueue_longest_running_processor_seconds{name="mcpserver"} 0');
-    queue.shutDown();
   });
 });

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { Controller, ownerKeyMapper, referencingKeysMapper } from '../../../src/kube/controller.js';
+import { Controller, ReconcileTimeoutError, ownerRequestMapper, referencingRequestMapper } from '../../../src/kube/controller.js';
+import { requestKey, type Request } from '../../../src/kube/request.js';
 import { Informer } from '../../../src/kube/informer.js';
 import { FakeSource, server, type Server } from './fake-list-watch-source.js';
 
@@ -26,22 +27,23 @@ describe('Controller', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
-  function setup(reconcile: (key: string) => Promise<{ requeueAfter?: number } | void>) {
+  function setup(reconcile: (request: Request, signal: AbortSignal) => Promise<{ requeueAfter?: number } | void>, reconcileTimeoutMs?: number) {
     const servers = new FakeSource();
     const configMaps = new FakeSource<KubernetesObject>();
     const serverInformer = new Informer<Server>({ resource: serverResource, source: servers, random: () => 0 });
     const configMapInformer = new Informer<KubernetesObject>({ resource: configMapResource, source: configMaps, random: () => 0 });
     serverInformer.addIndex('peers', (o) => (o.spec?.peers ?? []).map((p) => `${p.namespace}/${p.name}`));
     const processed = vi.fn();
-    const controller = new Controller({ name: 'mcpserver', reconcile, workers: 2, metrics: { processed } })
-      .watch(serverInformer, (o) => [`${o.metadata!.namespace}/${o.metadata!.name}`, ...referencingKeysMapper(serverInformer, 'peers')(o)])
-      .watchOwned(configMapInformer, serverResource);
+    const controller = new Controller({ name: 'mcpserver', reconcile, workers: 2, metrics: { processed }, ...(reconcileTimeoutMs ? { reconcileTimeoutMs } : {}) })
+      .for(serverInformer)
+      .watches(serverInformer, referencingRequestMapper(serverInformer, 'peers'))
+      .owns(serverResource, configMapInformer);
     return { servers, configMaps, serverInformer, configMapInformer, controller, processed };
   }
 
   it('reconciles only after every cache synced, once per key', async () => {
     const reconciled: string[] = [];
-    const { servers, configMaps, controller } = setup(async (key) => void reconciled.push(key));
+    const { servers, configMaps, controller } = setup(async (request) => void reconciled.push(requestKey(request)));
     servers.items.set(undefined, [server('a', 'one', '1'), server('a', 'two', '2')]);
     let openConfigMaps!: () => void;
     configMaps.listGate = new Promise((resolve) => (openConfigMaps = resolve));
@@ -57,7 +59,7 @@ describe('Controller', () => {
 
   it('maps owned objects to their owner and referenced servers to the servers referencing them', async () => {
     const reconciled: string[] = [];
-    const { servers, configMaps, controller } = setup(async (key) => void reconciled.push(key));
+    const { servers, configMaps, controller } = setup(async (request) => void reconciled.push(requestKey(request)));
     servers.items.set(undefined, [server('a', 'edge', '1', ['b/hub']), server('b', 'hub', '2')]);
     await controller.start();
     await vi.advanceTimersByTimeAsync(0);
@@ -116,8 +118,38 @@ describe('Controller', () => {
     await expect(stopping).resolves.toBe(true);
   });
 
-  it('ownerKeyMapper compares the owner group, not its version', () => {
-    const mapper = ownerKeyMapper({ apiVersion: 'mcp.tas.ai/v1beta1', kind: 'McpServer' });
-    expect(mapper(configMap('ns', 'c', '1', { kind: 'McpServer', name: 'gw' }))).toEqual(['ns/gw']);
+  it('aborts the signal of a reconcile that runs past its timeout, and retries it', async () => {
+    const reasons: unknown[] = [];
+    let calls = 0;
+    const { servers, controller, processed } = setup(
+      (_request, signal) =>
+        new Promise<void>((resolve, reject) => {
+          calls++;
+          if (calls > 1) return resolve();
+          signal.addEventListener('abort', () => {
+            reasons.push(signal.reason);
+            reject(signal.reason);
+          });
+        }),
+      1_000,
+    );
+    servers.items.set(undefined, [server('a', 'slow', '1')]);
+    await controller.start();
+    await vi.advanceTimersByTimeAsync(999);
+    expect(reasons).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]).toBeInstanceOf(ReconcileTimeoutError);
+    expect((reasons[0] as ReconcileTimeoutError).request).toEqual({ namespace: 'a', name: 'slow' });
+    await vi.advanceTimersByTimeAsync(5); // the first retry's backoff
+    expect(calls).toBe(2);
+    expect(processed.mock.calls.map((c) => c[2])).toEqual(['error', 'success']);
+    await controller.stop();
+  });
+
+  it('ownerRequestMapper compares the owner group, not its version', () => {
+    const mapper = ownerRequestMapper({ apiVersion: 'mcp.tas.ai/v1beta1', kind: 'McpServer' });
+    expect(mapper(configMap('ns', 'c', '1', { kind: 'McpServer', name: 'gw' }))).toEqual([{ namespace: 'ns', name: 'gw' }]);
+    expect(mapper(configMap('ns', 'c', '1', { kind: 'Deployment', name: 'gw' }))).toEqual([]);
   });
 });

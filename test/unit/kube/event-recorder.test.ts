@@ -6,7 +6,7 @@ import { EventRecorder, truncateUtf8, type EventRecord, type EventWriter } from 
 class FakeEventWriter implements EventWriter {
   readonly events = new Map<string, EventsV1Event>();
   readonly writeTimes: number[] = [];
-  failNext: unknown[] = [];
+  failNext: Error[] = [];
 
   /** Writes that succeed on the "server" but answer with an error (a timeout, say). */
   ambiguousNext = 0;
@@ -58,13 +58,14 @@ describe('EventRecorder', () => {
   it('creates an Event with the required fields, MicroTime eventTime and the caller labels', async () => {
     const writer = new FakeEventWriter();
     const recorder = new EventRecorder({ writer, reportingController: 'mcp.tas.ai/operator', reportingInstance: 'op-0' });
-    expect(recorder.record({ regarding, type: 'Warning', reason: 'ReconcileFailed', action: 'Reconcile', note: 'boom', labels: { a: 'b' } })).toBe(true);
+    const annotations = { 'mcp.tas.ai/event-type': 'urn:x/y' };
+    expect(recorder.record({ regarding, type: 'Warning', reason: 'ReconcileFailed', action: 'Reconcile', note: 'boom', labels: { a: 'b' }, annotations })).toBe(true);
     await vi.advanceTimersByTimeAsync(0);
     const [event] = [...writer.events.values()];
     expect(event).toMatchObject({
       apiVersion: 'events.k8s.io/v1',
       kind: 'Event',
-      metadata: { namespace: 'team-a', labels: { a: 'b' } },
+      metadata: { namespace: 'team-a', labels: { a: 'b' }, annotations },
       eventTime: '2026-11-21T12:00:00.000000Z',
       reportingController: 'mcp.tas.ai/operator',
       reportingInstance: 'op-0',
@@ -76,6 +77,20 @@ describe('EventRecorder', () => {
     });
     expect(event!.metadata!.name).toMatch(/^gw\.[0-9a-f]+$/);
     expect(event!.series).toBeUndefined();
+  });
+
+  it('keeps records with different annotations in different Events (an Event\'s annotations are fixed when it is made)', async () => {
+    const writer = new FakeEventWriter();
+    const recorder = new EventRecorder({ writer, reportingController: 'c', reportingInstance: 'i' });
+    const base = { regarding, type: 'Normal' as const, reason: 'EventDispatched', action: 'Dispatch', noteKey: 'same', labels: { t: 'x' } };
+    recorder.record({ ...base, annotations: { t: 'x:1' } });
+    recorder.record({ ...base, annotations: { t: 'x:2' } });
+    recorder.record({ ...base, annotations: { t: 'x:1' } });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect([...writer.events.values()].map((e) => [e.metadata!.annotations!.t, e.series?.count ?? 1]).sort()).toEqual([
+      ['x:1', 2],
+      ['x:2', 1],
+    ]);
   });
 
   it('keeps API writes within qps/burst under 5,000 records/s for 10 s, and the counts exact', async () => {

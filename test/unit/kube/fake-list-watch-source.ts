@@ -27,7 +27,7 @@ export class FakeSource<T extends KubernetesObject = Server> implements ListWatc
   resourceVersion = '10';
   lists: (string | undefined)[] = [];
   watches: OpenWatch[] = [];
-  listFailures: unknown[] = [];
+  listFailures: Error[] = [];
   /** When set, list() waits for this promise. */
   listGate: Promise<void> | undefined;
   watchGate: Promise<void> | undefined;

@@ -97,4 +97,22 @@ describe('Forwarder', () => {
     await settle();
     expect(sent.map((s) => [s.target, s.event.event_id])).toEqual([['b', 'e1']]);
   });
+
+  it('gives each sender the retry rules of its route, or the server\'s, and rebuilds a delivery when they change', () => {
+    const rules = new Map<string, unknown>();
+    const createSender = (target: Target, _concurrency: number, retryOn: unknown): Sender => {
+      rules.set(target.id, retryOn);
+      return { send: async () => ({ outcome: 'delivered', status: '200' }), close() {} };
+    };
+    const log = new MemoryLog({ bufferSize: 100, history: { size: 100, retentionMs: 60_000 }, dedupe: { size: 100, ttlMs: 60_000 } });
+    const forwarder = new Forwarder({ selfId: 'self', logger, log, deadLetters: new MemoryDeadLetters(10), createSender });
+    const config = (routeRetryOn?: unknown[]) => ({
+      forwarding: { targets: [{ url: 'http://peer:1', id: 'peer' }], retry: { retryOn: ['5xx', 429] } },
+      routes: [{ name: 'argo', targets: [{ url: 'http://argo:12000/mcp', id: 'argo', format: 'cloudevents' }], delivery: routeRetryOn ? { retry: { retryOn: routeRetryOn } } : {} }],
+    });
+    forwarder.configure(parseConfig(config()));
+    expect(Object.fromEntries(rules)).toEqual({ peer: ['5xx', 429], argo: ['5xx', 429] });
+    forwarder.configure(parseConfig(config(['400', '5XX'])));
+    expect(rules.get('argo')).toEqual([400, '5xx']);
+  });
 });

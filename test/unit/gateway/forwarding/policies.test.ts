@@ -1,12 +1,44 @@
 import { describe, expect, it } from 'vitest';
 import { CircuitBreaker } from '../../../../gateway/forwarding/circuit-breaker.js';
 import { RecentIds } from '../../../../gateway/log/recent-ids.js';
-import { backoffMs, isRetryableHttpStatus, parseRetryAfter } from '../../../../gateway/forwarding/retry-policy.js';
+import { backoffMs, classifyAttempt, compileRetryOn, parseRetryAfter, type AttemptAnswer } from '../../../../gateway/forwarding/retry-policy.js';
+
+const http = (status: number, retryAfterMs?: number): AttemptAnswer => ({ protocol: 'http', status, error: `HTTP ${status}`, retryAfterMs });
+const grpc = (status: string): AttemptAnswer => ({ protocol: 'grpc', status, error: `gRPC ${status}` });
+const outcomes = (answers: AttemptAnswer[], retryOn?: Parameters<typeof compileRetryOn>[0]) =>
+  answers.map((a) => classifyAttempt(a, compileRetryOn(retryOn)).outcome);
 
 describe('retry policy', () => {
-  it('retries connection-level and transient statuses only', () => {
-    expect([500, 502, 503, 504, 404, 408, 409, 429].every(isRetryableHttpStatus)).toBe(true);
-    expect([400, 401, 403, 413, 415, 422].some(isRetryableHttpStatus)).toBe(false);
+  it('by default retries what it always did: no answer, 5xx, 404, 408, 409, 429, and transient gRPC statuses', () => {
+    expect(outcomes([500, 502, 503, 504, 404, 408, 409, 429].map((s) => http(s)))).toEqual(Array(8).fill('retry'));
+    expect(outcomes([400, 401, 403, 413, 415, 422].map((s) => http(s)))).toEqual(Array(6).fill('failed'));
+    expect(outcomes([200, 202, 204].map((s) => http(s)))).toEqual(Array(3).fill('delivered'));
+    expect(outcomes(['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED', 'ABORTED', 'INTERNAL', 'UNKNOWN', 'CANCELLED', 'NOT_FOUND'].map(grpc))).toEqual(Array(8).fill('retry'));
+    expect(outcomes(['INVALID_ARGUMENT', 'PERMISSION_DENIED', 'UNAUTHENTICATED', 'UNIMPLEMENTED', 'FAILED_PRECONDITION'].map(grpc))).toEqual(Array(5).fill('failed'));
+    expect(outcomes([grpc('OK'), grpc('ALREADY_EXISTS')])).toEqual(['delivered', 'delivered']);
+    expect(outcomes([{ protocol: 'none', status: 'ECONNREFUSED', error: 'refused' }, { protocol: 'none', status: 'timeout', error: 'late' }])).toEqual(['retry', 'retry']);
+  });
+
+  it('retries exactly the statuses and classes a retryOn list names, keeping the raw status', () => {
+    const rules = compileRetryOn([400, '5xx']);
+    expect(classifyAttempt(http(400), rules)).toEqual({ outcome: 'retry', status: '400', error: 'HTTP 400' });
+    expect(classifyAttempt(http(503, 2000), rules)).toEqual({ outcome: 'retry', status: '503', error: 'HTTP 503', retryAfterMs: 2000 });
+    expect(classifyAttempt(http(429), rules)).toEqual({ outcome: 'failed', status: '429', error: 'HTTP 429' }); // not named any more
+    expect(classifyAttempt(http(404), rules).outcome).toBe('failed');
+    expect(outcomes([http(401), http(403), http(499)], ['4xx'])).toEqual(['retry', 'retry', 'retry']);
+    expect(outcomes([http(500)], ['4xx'])).toEqual(['failed']);
+  });
+
+  it('still retries no answer at all, whatever the list says (for gRPC: UNAVAILABLE and DEADLINE_EXCEEDED)', () => {
+    const rules = compileRetryOn([400, 'RESOURCE_EXHAUSTED']);
+    expect(classifyAttempt({ protocol: 'none', status: 'ECONNRESET', error: 'reset' }, rules)).toEqual({ outcome: 'retry', status: 'ECONNRESET', error: 'reset' });
+    expect(outcomes([grpc('UNAVAILABLE'), grpc('DEADLINE_EXCEEDED'), grpc('RESOURCE_EXHAUSTED'), grpc('INTERNAL')], [400, 'RESOURCE_EXHAUSTED'])).toEqual(['retry', 'retry', 'retry', 'failed']);
+  });
+
+  it('keeps the default of the kind (HTTP or gRPC) a list does not name', () => {
+    expect(outcomes([grpc('INTERNAL'), grpc('INVALID_ARGUMENT')], [400])).toEqual(['retry', 'failed']);
+    expect(outcomes([http(503), http(400)], ['INVALID_ARGUMENT'])).toEqual(['retry', 'failed']);
+    expect(outcomes([grpc('INVALID_ARGUMENT')], ['INVALID_ARGUMENT'])).toEqual(['retry']);
   });
 
   it('backs off exponentially with full jitter, capped', () => {

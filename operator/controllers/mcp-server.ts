@@ -1,0 +1,203 @@
+// The McpServer controller: its wiring (what it reconciles, owns and watches, and the indexes
+// those need) and its reconcile. Reconciling one McpServer: observe what it depends on (peers,
+// routes, Secrets), render the children, apply what differs (server-side apply, one field manager,
+// controller owner reference), remove optional children whose spec field is gone, report status
+// and record the condition changes as Events. Level-based: it reads everything from the caches and
+// writes nothing when the cluster already matches.
+import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
+import type { McpRoute, McpServer } from '../../src/api/index.js';
+import { ConfigError } from '../../src/config/index.js';
+import { Applier, controllerOf, controllerOwnerReference } from '../../src/kube/apply.js';
+import { isNotFound } from '../../src/kube/client.js';
+import { Controller, onlyStatusChanged } from '../../src/kube/controller.js';
+import type { EventRecorder } from '../../src/kube/event-recorder.js';
+import type { Informer } from '../../src/kube/informer.js';
+import type { KubeObjectClient } from '../../src/kube/object-client.js';
+import { requestFor, requestFromKey, requestKey, type Request } from '../../src/kube/request.js';
+import type { Logger } from '../../src/observability/logger.js';
+import { renderServer, type RenderedServer } from '../render/index.js';
+import { referencedSecrets } from '../render/secrets.js';
+import { referencedPeerKeys, resolvePeers, type ResolvedPeers } from '../resolve/peers.js';
+import { attachedServerKeys, referencedTargetKeys, routesForServer, type RouteContext } from '../resolve/routes.js';
+import { MCP_SERVER, type ChildKind } from '../resources.js';
+import { conditionEvents } from '../status/conditions.js';
+import { INDEX, childInformers, routeContext, routeInformer, serverInformer, type ControllerEnv } from './context.js';
+import { serverStatus } from './mcp-server-status.js';
+
+/** resourceVersion of each Secret, or undefined where it does not exist. */
+export type SecretVersions = (namespace: string, names: string[], signal: AbortSignal) => Promise<Record<string, string | undefined>>;
+
+export interface McpServerControllerOptions {
+  workers: number;
+  secretVersions: SecretVersions;
+  /** How often a server that references Secrets is looked at again: the operator may only `get`
+   * Secrets (watching them all would cache every Secret in the cluster), so it polls its own. */
+  secretRecheckMs: number;
+  defaultImage: string;
+}
+
+export function setUpMcpServerController(env: ControllerEnv, options: McpServerControllerOptions): Controller {
+  const servers = serverInformer(env);
+  const routes = routeInformer(env);
+  const children = childInformers(env);
+  env.informers.index(servers, INDEX.serversByPeer, referencedPeerKeys);
+  env.informers.index(routes, INDEX.routesByTarget, referencedTargetKeys);
+  const context = routeContext(servers, env.clusterDomain);
+  const attachedServers = (route: McpRoute): Request[] => attachedServerKeys(route, context).map(requestFromKey);
+
+  return (
+    new Controller({
+      name: 'mcpserver',
+      workers: options.workers,
+      reconcileTimeoutMs: env.reconcileTimeoutMs,
+      metrics: env.metrics,
+      logger: env.logger,
+      reconcile: createMcpServerReconciler({
+        servers,
+        routes,
+        children,
+        routeContext: context,
+        applier: env.applier,
+        objects: env.objects,
+        recorder: env.recorder,
+        secretVersions: options.secretVersions,
+        secretRecheckMs: options.secretRecheckMs,
+        defaultImage: options.defaultImage,
+        clusterDomain: env.clusterDomain,
+        logger: env.logger,
+        ...(env.now ? { now: env.now } : {}),
+      }),
+    })
+      .for(servers, { ignoreUpdate: onlyStatusChanged })
+      .owns({ apiVersion: MCP_SERVER.apiVersion, kind: MCP_SERVER.kind }, ...Object.values(children))
+      // A server changed: the servers peering with it, and the servers whose routes target it.
+      .watches(
+        servers,
+        (server) => {
+          const key = requestKey(requestFor(server));
+          return [...servers.keysByIndex(INDEX.serversByPeer, key).map(requestFromKey), ...routes.byIndex(INDEX.routesByTarget, key).flatMap(attachedServers)];
+        },
+        { ignoreUpdate: onlyStatusChanged },
+      )
+      // A route changed: the servers it attaches to (for an update, before and after).
+      .watches(routes, attachedServers, { ignoreUpdate: onlyStatusChanged })
+  );
+}
+
+export interface McpServerReconcilerDeps {
+  servers: Informer<McpServer>;
+  routes: Informer<McpRoute>;
+  children: Record<ChildKind, Informer<KubernetesObject>>;
+  routeContext: RouteContext;
+  applier: Applier;
+  objects: KubeObjectClient;
+  recorder: EventRecorder;
+  secretVersions: SecretVersions;
+  secretRecheckMs: number;
+  defaultImage: string;
+  clusterDomain: string;
+  logger: Logger;
+  now?: () => Date;
+}
+
+/** What a server's configuration depends on besides its own spec, as things stand now. */
+interface Observed {
+  peers: ResolvedPeers;
+  routes: ReturnType<typeof routesForServer>;
+  secretNames: string[];
+  secretVersions: Record<string, string>;
+  missingSecrets: string[];
+}
+
+type Rendering = { rendered: RenderedServer; error?: undefined } | { rendered?: undefined; error: string };
+
+export function createMcpServerReconciler(deps: McpServerReconcilerDeps) {
+  const now = deps.now ?? (() => new Date());
+
+  async function observe(server: McpServer, request: Request, signal: AbortSignal): Promise<Observed> {
+    const namespace = request.namespace ?? 'default';
+    const secretNames = referencedSecrets(server);
+    const versions = secretNames.length > 0 ? await deps.secretVersions(namespace, secretNames, signal) : {};
+    return {
+      peers: resolvePeers(server, deps.routeContext.lookup, deps.clusterDomain),
+      routes: routesForServer(requestKey(request), deps.routes.list(request.namespace), deps.routeContext),
+      secretNames,
+      secretVersions: Object.fromEntries(Object.entries(versions).filter((entry): entry is [string, string] => entry[1] !== undefined)),
+      missingSecrets: secretNames.filter((name) => versions[name] === undefined),
+    };
+  }
+
+  function render(server: McpServer, observed: Observed): Rendering {
+    try {
+      return {
+        rendered: renderServer(server, {
+          defaultImage: deps.defaultImage,
+          peers: observed.peers.targets,
+          routes: observed.routes.rendered,
+          secretVersions: observed.secretVersions,
+        }),
+      };
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      return { error: error.message };
+    }
+  }
+
+  /** Applies the children that differ and deletes optional ones that must not exist; returns the writes made. */
+  async function applyChildren(server: McpServer, rendered: RenderedServer, signal: AbortSignal): Promise<number> {
+    const namespace = server.metadata.namespace;
+    const owner = controllerOwnerReference(server as unknown as KubernetesObject);
+    let writes = 0;
+    for (const child of rendered.objects) {
+      child.metadata = { ...child.metadata, ownerReferences: [owner] };
+      const live = deps.children[child.kind as ChildKind].get(namespace, child.metadata.name!);
+      if ((await deps.applier.apply(child, live, { signal })).applied) writes++;
+    }
+    for (const absent of rendered.absent) {
+      const live = deps.children[absent.kind as ChildKind].get(namespace, absent.name);
+      if (live && controllerOf(live)?.uid === server.metadata.uid) {
+        signal.throwIfAborted();
+        await deps.objects.delete(live).catch((error: unknown) => {
+          if (!isNotFound(error)) throw error;
+        });
+        writes++;
+      }
+    }
+    return writes;
+  }
+
+  return async function reconcile(request: Request, signal: AbortSignal): Promise<{ requeueAfter?: number } | void> {
+    const server = deps.servers.get(request.namespace, request.name);
+    // Gone, or going: its children carry owner references, and garbage collection removes them.
+    if (!server || server.metadata.deletionTimestamp) return;
+    const log = deps.logger.child({ mcpserver: requestKey(request) });
+
+    const observed = await observe(server, request, signal);
+    const { rendered, error: renderError } = render(server, observed);
+    if (rendered) {
+      const writes = await applyChildren(server, rendered, signal);
+      if (writes > 0) log.info({ writes, configHash: rendered.config.configHash }, 'children applied');
+    }
+
+    const status = serverStatus({
+      server,
+      deployment: deps.children.Deployment.get(request.namespace, request.name) as V1Deployment | undefined,
+      peers: observed.peers,
+      attachedRoutes: observed.routes.attached,
+      configHash: rendered?.config.configHash ?? server.status?.configHash,
+      renderError,
+      missingSecrets: observed.missingSecrets,
+      clusterDomain: deps.clusterDomain,
+      now: now(),
+    });
+    await deps.applier.applyStatus(server, status as Record<string, unknown>, server as unknown as KubernetesObject, { signal });
+    for (const event of conditionEvents(server.status?.conditions, status.conditions ?? [])) {
+      deps.recorder.record({
+        regarding: { apiVersion: server.apiVersion, kind: server.kind, name: request.name, namespace: request.namespace, uid: server.metadata.uid },
+        action: 'Reconcile',
+        ...event,
+      });
+    }
+    return observed.secretNames.length > 0 ? { requeueAfter: deps.secretRecheckMs } : undefined;
+  };
+}

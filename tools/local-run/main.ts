@@ -1,0 +1,115 @@
+// `make run`: the whole product on this machine, no cluster needed. A development tool (it
+// uses the test harness), not part of the product or its images. Starts a local Kubernetes
+// control plane (etcd + kube-apiserver, built by test/cluster), installs the CRDs, runs the
+// operator, applies config/samples, and runs each gateway the operator renders as a local
+// process. Prints the endpoints, then runs until Ctrl-C.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { installCrds, startControlPlane } from '../../test/harness/index.js';
+import { createKubeClients, loadKubeConfig } from '../../src/kube/client.js';
+import { Informer, withoutManagedFields } from '../../src/kube/informer.js';
+import { createApiListWatchSource } from '../../src/kube/list-watch-source.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { CRD_DIR, PROJECT_ROOT } from '../../src/paths.js';
+import { createOperator } from '../../operator/operator.js';
+import { MANAGED_BY } from '../../operator/render/names.js';
+import { CHILD_RESOURCES } from '../../operator/resources.js';
+import { loadOperatorSettings } from '../../operator/settings.js';
+import { GatewayRunner, type RunningGateway } from './gateway-runner.js';
+
+const logger = createLogger({ name: 'tas-mcp-run', level: (process.env.LOG_LEVEL as 'info') ?? 'info' });
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+function table(gateways: RunningGateway[], kubeconfig: string, operatorHealth: number): string {
+  const rows = gateways
+    .sort((a, b) => a.key.localeCompare(b.key))
+    .map((g) => `  ${g.key.padEnd(16)} http://127.0.0.1:${g.ports.http}/mcp  grpc 127.0.0.1:${g.ports.grpc}  health http://127.0.0.1:${g.ports.health}/health`);
+  const first = gateways[0];
+  return [
+    '',
+    'TAS MCP is running locally.',
+    `  kubeconfig        ${kubeconfig}`,
+    `  operator          http://127.0.0.1:${operatorHealth}/metrics`,
+    '  gateways:',
+    ...rows,
+    '',
+    'Try:',
+    `  kubectl --kubeconfig ${kubeconfig} get mcpservers,mcproutes -A`,
+    first
+      ? `  curl -X POST http://127.0.0.1:${first.ports.http}/mcp -H 'content-type: application/json' -d '{"id":"ctx-001","data":"{\\"agent\\":\\"assistant\\"}"}'`
+      : '',
+    '',
+    'Ctrl-C stops everything.',
+    'TAS MCP ready',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'tas-mcp-run-'));
+  say('starting a local control plane (etcd + kube-apiserver)...');
+  const plane = await startControlPlane({ profile: 'api', log: (m) => logger.debug(m) });
+  const kubeconfig = plane.kubeconfigPath;
+  await installCrds(kubeconfig, CRD_DIR);
+
+  const kubeConfig = loadKubeConfig({ path: kubeconfig });
+  const settings = loadOperatorSettings({ LEADER_ELECT: 'false', HEALTH_PORT: '0', BIND_HOST: '127.0.0.1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' });
+  const operator = createOperator(settings, { kubeConfig, logger, onLostLeadership: () => {} });
+  const { healthPort } = await operator.start();
+
+  const clients = createKubeClients(kubeConfig);
+  const informer = (resource: (typeof CHILD_RESOURCES)['Deployment' | 'ConfigMap']) =>
+    new Informer<KubernetesObject>({
+      resource,
+      source: createApiListWatchSource(kubeConfig, clients.objects, resource),
+      labelSelector: `app.kubernetes.io/managed-by=${MANAGED_BY}`,
+      transform: withoutManagedFields,
+      logger,
+    });
+  const deployments = informer(CHILD_RESOURCES.Deployment);
+  const configMaps = informer(CHILD_RESOURCES.ConfigMap);
+  const runner = new GatewayRunner({
+    deployments,
+    configMaps,
+    objects: clients.objects,
+    gatewayMain: join(PROJECT_ROOT, 'dist/gateway/main.js'),
+    stateDir,
+    logger,
+    env: { KUBECONFIG: kubeconfig },
+  });
+  deployments.start();
+  configMaps.start();
+
+  execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'apply', '--server-side', '-k', join(PROJECT_ROOT, 'config/samples')], { stdio: 'ignore' });
+  const deadline = Date.now() + 90_000;
+  while (!(runner.list().length >= 2 && runner.list().every((g) => g.ready))) {
+    if (Date.now() > deadline) throw new Error(`gateways not ready in 90 s; logs in ${stateDir}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  say(table(runner.list(), kubeconfig, healthPort));
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`\n${signal}: stopping gateways, operator and control plane...`);
+    await runner.stop();
+    deployments.stop();
+    configMaps.stop();
+    await operator.stop();
+    await plane.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+    say('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  logger.fatal({ err: error }, 'make run failed');
+  logger.flush();
+  process.exit(1);
+});
