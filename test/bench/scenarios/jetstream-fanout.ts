@@ -39,7 +39,12 @@ export async function jetstreamFanout(options: JetStreamFanoutOptions, log: (lin
       const env = { BUS: 'jetstream', NATS_URL: nats!.url, GATEWAY_ID: id, MAX_CONNECTIONS: maxConnections };
       const [a, b] = [await startGateway({ env, main }), await startGateway({ env, main })];
       gateways.push(a, b);
-      const rig = await startRig({ replicas: [a, b], pids: [a.pid, b.pid], others: { nats: nats!.pid }, stop: () => Promise.all([a.stop(), b.stop()]) }, label, options, log);
+      const rig = await startRig(
+        { replicas: [a, b], pids: [a.pid, b.pid], others: { nats: nats!.pid }, stop: () => Promise.all([a.stop(), b.stop()]) },
+        label,
+        options,
+        log,
+      );
       rigs.push(rig);
       return rig;
     };
@@ -60,13 +65,19 @@ export async function jetstreamFanout(options: JetStreamFanoutOptions, log: (lin
     await Promise.all(gateways.map((gateway) => gateway.stop()));
     await nats?.stop();
   }
-  return { rows: rowsOf(shared, memory, compared, options), raw: { streams: options.streams, channels: options.channels, jetstream: shared, memory, compared } };
+  return {
+    rows: rowsOf(shared, memory, compared, options),
+    raw: { streams: options.streams, channels: options.channels, jetstream: shared, memory, compared },
+  };
 }
 
 function rowsOf(shared: RateResult[], memory: RateResult[], compared: RateResult[], options: JetStreamFanoutOptions): Row[] {
   const scenario = `jetstream fan-out x${options.streams}`;
   const rows: Row[] = [];
-  const cpuText = (r: RateResult) => Object.entries(r.cpu).map(([n, c]) => `${n} ${(100 * c).toFixed(0)}%`).join(', ');
+  const cpuText = (r: RateResult) =>
+    Object.entries(r.cpu)
+      .map(([n, c]) => `${n} ${(100 * c).toFixed(0)}%`)
+      .join(', ');
   for (const [i, r] of shared.entries()) {
     const base = memory[i]!;
     rows.push({

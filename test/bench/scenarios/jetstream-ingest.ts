@@ -93,7 +93,9 @@ const pct = (seconds: number, over: number) => `${((100 * seconds) / over).toFix
 export async function jetstreamIngest(options: JetStreamIngestOptions, log: (line: string) => void): Promise<{ rows: Row[]; raw: object }> {
   const nats = await startBenchNats();
   const sides: Side[] = [];
-  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF, '--cpu-prof-name', 'bare-publisher.cpuprofile'] : [];
+  const profile = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF, '--cpu-prof-name', 'bare-publisher.cpuprofile']
+    : [];
   const publisher = spawnNodeWorker('workers/jetstream-publisher.js', CORES.server, {}, profile);
   const publisherRuns: Record<PublishMode, PublisherRun[]> = { 'js-publish': [], pipelined: [], 'gateway-publisher': [] };
   try {
@@ -109,11 +111,26 @@ export async function jetstreamIngest(options: JetStreamIngestOptions, log: (lin
       const env: Record<string, string> = { SUBSCRIBER_QUEUE_SIZE: String(options.subscriberQueue), GATEWAY_ID: `bench-ingest-${i}` };
       if (bus === 'jetstream') Object.assign(env, { BUS: 'jetstream', NATS_URL: nats.url });
       const gateway = await startGateway({ env, main });
-      sides.push({ label, bus, gateway, subscriber: await startSubscribers(gateway, 1, 1), url: `http://127.0.0.1:${gateway.http}/api/v1/events`, runs: [], lightRuns: [], ok: 0, catchUpMs: [] });
+      sides.push({
+        label,
+        bus,
+        gateway,
+        subscriber: await startSubscribers(gateway, 1, 1),
+        url: `http://127.0.0.1:${gateway.http}/api/v1/events`,
+        runs: [],
+        lightRuns: [],
+        ok: 0,
+        catchUpMs: [],
+      });
     }
     if (options.compareMain) log(`  jetstream (B) = ${options.compareMain}`);
     const catchUp = (side: Side) =>
-      waitFor('the subscriber to catch up', async () => (await side.subscriber.report()).received >= (await side.gateway.accepted()), 30_000, 50).catch(() => undefined);
+      waitFor(
+        'the subscriber to catch up',
+        async () => (await side.subscriber.report()).received >= (await side.gateway.accepted()),
+        30_000,
+        50,
+      ).catch(() => undefined);
 
     for (let round = 1; round <= options.rounds; round++) {
       for (const side of sides) {
@@ -134,10 +151,18 @@ export async function jetstreamIngest(options: JetStreamIngestOptions, log: (lin
       }
       for (const mode of MODES) {
         const inFlight = options.inFlight[mode];
-        await request<PublisherReport>(publisher, { cmd: 'run', mode, inFlight, durationMs: options.warmupS * 1000 }, options.warmupS * 1000 + 60_000);
+        await request<PublisherReport>(
+          publisher,
+          { cmd: 'run', mode, inFlight, durationMs: options.warmupS * 1000 },
+          options.warmupS * 1000 + 60_000,
+        );
         const natsBefore = cpuSeconds(nats.pid);
         const machine = machineWindow();
-        const report = await request<PublisherReport>(publisher, { cmd: 'run', mode, inFlight, durationMs: options.publisherSeconds * 1000 }, options.publisherSeconds * 1000 + 60_000);
+        const report = await request<PublisherReport>(
+          publisher,
+          { cmd: 'run', mode, inFlight, durationMs: options.publisherSeconds * 1000 },
+          options.publisherSeconds * 1000 + 60_000,
+        );
         const natsCpuS = cpuSeconds(nats.pid) - natsBefore;
         const run: PublisherRun = { ...report, natsCpuS, otherCores: machine(natsCpuS + report.cpuS).otherCores };
         publisherRuns[mode].push(run);
@@ -156,7 +181,10 @@ export async function jetstreamIngest(options: JetStreamIngestOptions, log: (lin
     const delivery = await Promise.all(
       sides.map(async (side) => ({ report: await side.subscriber.report(), accepted: await side.gateway.accepted() })),
     );
-    return { rows: rowsOf(sides, publisherRuns, delivery, options), raw: { sides: sides.map(({ label, runs, ok }) => ({ label, runs, ok })), publisherRuns } };
+    return {
+      rows: rowsOf(sides, publisherRuns, delivery, options),
+      raw: { sides: sides.map(({ label, runs, ok }) => ({ label, runs, ok })), publisherRuns },
+    };
   } finally {
     await Promise.all(sides.map((side) => side.subscriber.close()));
     await Promise.all(sides.map((side) => side.gateway.stop()));
@@ -212,7 +240,10 @@ function rowsOf(
   const ratio = median(ratios);
   const p99Deltas = jsSide.runs.map((r, i) => r.p99Ms - memorySide.runs[i]!.p99Ms);
   const p99Delta = median(p99Deltas);
-  const bare = Object.fromEntries(MODES.map((mode) => [mode, publisherSummary(publisherRuns[mode])])) as Record<PublishMode, ReturnType<typeof publisherSummary>>;
+  const bare = Object.fromEntries(MODES.map((mode) => [mode, publisherSummary(publisherRuns[mode])])) as Record<
+    PublishMode,
+    ReturnType<typeof publisherSummary>
+  >;
   const inFlightSlack = options.connections * options.rounds * 2;
   const rows: Row[] = [
     {
@@ -225,7 +256,16 @@ function rowsOf(
       verdict: ratio >= options.targetRatio ? 'PASS' : 'FAIL',
       note: `POST /api/v1/events, ${options.connections} connections, ${options.durationS} s x ${options.rounds} rounds (after ${options.warmupS} s warm-up), ${jsSide.runs[0]!.tool}; one nats-server, file storage, R1; values are means over rounds, the ratio is the median of per-round ratios ${ratios.map((r) => r.toFixed(2)).join(', ')}; the client core (load generator + nats-server + subscriber) was ${(100 * j.clientCoreShare).toFixed(0)}% busy in the jetstream runs, ${(100 * m.clientCoreShare).toFixed(0)}% in the memory runs`,
     },
-    { scenario, metric: 'latency p50, jetstream vs memory', value: j.p50, unit: 'ms', baseline: m.p50, target: `+${(j.p50 - m.p50).toFixed(2)} ms`, verdict: 'info', note: `at ${options.connections} connections the gateways are saturated, so latency includes the queue: ${options.connections} / throughput on average` },
+    {
+      scenario,
+      metric: 'latency p50, jetstream vs memory',
+      value: j.p50,
+      unit: 'ms',
+      baseline: m.p50,
+      target: `+${(j.p50 - m.p50).toFixed(2)} ms`,
+      verdict: 'info',
+      note: `at ${options.connections} connections the gateways are saturated, so latency includes the queue: ${options.connections} / throughput on average`,
+    },
     {
       scenario,
       metric: 'latency p99, jetstream vs memory',
@@ -305,13 +345,51 @@ function rowsOf(
     const compareRatios = compareSide.runs.map((r, i) => r.requestsPerSecond / jsSide.runs[i]!.requestsPerSecond);
     const note = 'B = BENCH_GATEWAY_B; baseline = this build, measured in the same rounds';
     rows.push(
-      { scenario, metric: 'B: throughput vs this build', value: c.rps, unit: 'req/s', baseline: j.rps, target: `${median(compareRatios).toFixed(2)}x`, verdict: 'info', note: `${note}; per-round ratios ${compareRatios.map((r) => r.toFixed(2)).join(', ')}` },
-      { scenario, metric: 'B: gateway CPU per accepted event', value: c.gatewayMicros, unit: 'µs', baseline: j.gatewayMicros, target: `${(c.gatewayMicros / j.gatewayMicros).toFixed(2)}x`, verdict: 'info' },
-      { scenario, metric: 'B: nats-server CPU per accepted event', value: c.natsMicros, unit: 'µs', baseline: j.natsMicros, target: `${(c.natsMicros / j.natsMicros).toFixed(2)}x`, verdict: 'info' },
-      { scenario, metric: 'B: latency p50 / p99', value: `${c.p50.toFixed(2)} / ${c.p99.toFixed(2)} ms`, baseline: `${j.p50.toFixed(2)} / ${j.p99.toFixed(2)} ms`, verdict: 'info' },
+      {
+        scenario,
+        metric: 'B: throughput vs this build',
+        value: c.rps,
+        unit: 'req/s',
+        baseline: j.rps,
+        target: `${median(compareRatios).toFixed(2)}x`,
+        verdict: 'info',
+        note: `${note}; per-round ratios ${compareRatios.map((r) => r.toFixed(2)).join(', ')}`,
+      },
+      {
+        scenario,
+        metric: 'B: gateway CPU per accepted event',
+        value: c.gatewayMicros,
+        unit: 'µs',
+        baseline: j.gatewayMicros,
+        target: `${(c.gatewayMicros / j.gatewayMicros).toFixed(2)}x`,
+        verdict: 'info',
+      },
+      {
+        scenario,
+        metric: 'B: nats-server CPU per accepted event',
+        value: c.natsMicros,
+        unit: 'µs',
+        baseline: j.natsMicros,
+        target: `${(c.natsMicros / j.natsMicros).toFixed(2)}x`,
+        verdict: 'info',
+      },
+      {
+        scenario,
+        metric: 'B: latency p50 / p99',
+        value: `${c.p50.toFixed(2)} / ${c.p99.toFixed(2)} ms`,
+        baseline: `${j.p50.toFixed(2)} / ${j.p99.toFixed(2)} ms`,
+        verdict: 'info',
+      },
     );
   }
-  rows.push({ scenario, metric: 'non-2xx / errors (jetstream, memory)', value: j.failed, baseline: m.failed, target: '0', verdict: j.failed === 0 && m.failed === 0 && sides.every((side) => summarize(side.runs).failed === 0) ? 'PASS' : 'FAIL' });
+  rows.push({
+    scenario,
+    metric: 'non-2xx / errors (jetstream, memory)',
+    value: j.failed,
+    baseline: m.failed,
+    target: '0',
+    verdict: j.failed === 0 && m.failed === 0 && sides.every((side) => summarize(side.runs).failed === 0) ? 'PASS' : 'FAIL',
+  });
   sides.forEach((side, i) => {
     const { report, accepted } = delivery[i]!;
     const ok = report.received === accepted && report.received >= side.ok && report.received - side.ok <= inFlightSlack && report.errors === 0;

@@ -103,7 +103,10 @@ async function pipelined(tally: Tally, inFlight: number, end: number, tag: strin
       if (sent === undefined) return;
       sentAt.delete(key);
       tally.latency.record(monotonicMicros() - sent);
-      const ack = msg.data.length > 0 ? (JSON.parse(decoder.decode(msg.data)) as { seq?: number; duplicate?: boolean; error?: { description?: string } }) : undefined;
+      const ack =
+        msg.data.length > 0
+          ? (JSON.parse(decoder.decode(msg.data)) as { seq?: number; duplicate?: boolean; error?: { description?: string } })
+          : undefined;
       if (ack?.error || typeof ack?.seq !== 'number' || ack.duplicate) fail(tally, JSON.stringify(ack ?? { status: msg.headers?.code }));
       else tally.acked++;
       if (monotonicMicros() < end) publishOne();
@@ -152,7 +155,15 @@ async function run(mode: PublishMode, inFlight: number, durationMs: number): Pro
   await MODES[mode](tally, inFlight, started + durationMs * 1000, `bare-${process.pid}-${++runs}-${mode}`);
   const elapsedMs = (monotonicMicros() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
-  return { mode, acked: tally.acked, failed: tally.failed, errorSamples: tally.errorSamples, elapsedMs, cpuS: (cpu.user + cpu.system) / 1e6, latency: tally.latency.toJSON() };
+  return {
+    mode,
+    acked: tally.acked,
+    failed: tally.failed,
+    errorSamples: tally.errorSamples,
+    elapsedMs,
+    cpuS: (cpu.user + cpu.system) / 1e6,
+    latency: tally.latency.toJSON(),
+  };
 }
 
 serve(async (message) => {

@@ -38,7 +38,10 @@ describe('PageCache', () => {
     const cache = new PageCache(s.load, { maxPages: 4, ttlMs: 1000 });
     await cache.read(6, 4);
     await cache.read(6, 8);
-    expect(s.loads).toEqual([[5, 4], [1, 8]]);
+    expect(s.loads).toEqual([
+      [5, 4],
+      [1, 8],
+    ]);
   });
 
   it('does not keep the page at the end of the log (it still grows): the next read sees what was added', async () => {
@@ -48,7 +51,10 @@ describe('PageCache', () => {
     s.grow(8);
     expect(positions(await cache.read(5, 4))).toEqual([5, 6, 7, 8]);
     expect(await cache.read(5, 4).then(positions)).toEqual([5, 6, 7, 8]);
-    expect(s.loads).toEqual([[5, 4], [5, 4]]);
+    expect(s.loads).toEqual([
+      [5, 4],
+      [5, 4],
+    ]);
     expect(cache.size).toBe(1);
   });
 
@@ -85,7 +91,10 @@ describe('PageCache', () => {
     await cache.read(2, 4);
     now = 2000;
     await Promise.all([cache.read(3, 4), cache.read(4, 4)]);
-    expect(s.loads).toEqual([[1, 4], [1, 4]]);
+    expect(s.loads).toEqual([
+      [1, 4],
+      [1, 4],
+    ]);
   });
 
   it('expire() forgets pages older than ttlMs and keeps the others', async () => {
@@ -114,7 +123,17 @@ describe('PageCache', () => {
   });
 
   it('keeps entries that are not events in their place', async () => {
-    const cache = new PageCache<string>(async () => [{ position: 1, value: 'e1' }, { position: 2, value: undefined }, { position: 3, value: 'e3' }], { maxPages: 1, ttlMs: 1000 });
-    expect(await cache.read(2, 3)).toEqual([{ position: 2, value: undefined }, { position: 3, value: 'e3' }]);
+    const cache = new PageCache<string>(
+      async () => [
+        { position: 1, value: 'e1' },
+        { position: 2, value: undefined },
+        { position: 3, value: 'e3' },
+      ],
+      { maxPages: 1, ttlMs: 1000 },
+    );
+    expect(await cache.read(2, 3)).toEqual([
+      { position: 2, value: undefined },
+      { position: 3, value: 'e3' },
+    ]);
   });
 });

@@ -78,7 +78,11 @@ describe('AckedPublisher', () => {
     void publisher.publish('s', bytes('2'), hdrs('2'));
     void publisher.publish('s', bytes('3'), hdrs('3'));
     await new Promise((resolve) => setImmediate(resolve));
-    expect(sent.map((s) => [s.payload, s.turn])).toEqual([['1', 1], ['2', 2], ['3', 2]]);
+    expect(sent.map((s) => [s.payload, s.turn])).toEqual([
+      ['1', 1],
+      ['2', 2],
+      ['3', 2],
+    ]);
     publisher.close();
   });
 
