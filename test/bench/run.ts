@@ -111,6 +111,8 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const raw: Record<string, object> = {};
   const failures: string[] = [];
+  /** Seconds each scenario took, for the README's estimate of a whole run. */
+  const durations: Record<string, number> = {};
   const scenarios: [string, string, (l: typeof log) => Promise<{ rows: Row[]; raw: object }>][] = [
     ['http', 'HTTP ingest vs bare fastify', (l) => httpIngest(config.http, l)],
     ['jetstream', 'HTTP ingest with the JetStream log vs the memory log and a bare JetStream publisher', (l) => jetstreamIngest(config.jetstream, l)],
@@ -123,6 +125,7 @@ async function main(): Promise<void> {
   for (const [key, title, scenario] of scenarios) {
     if (!config.scenarios.includes(key)) continue;
     log(`\n== ${title}`);
+    const scenarioStarted = Date.now();
     try {
       const result = await scenario(log);
       rows.push(...result.rows);
@@ -132,12 +135,14 @@ async function main(): Promise<void> {
       log(`  scenario failed: ${(error as Error).stack ?? String(error)}`);
       rows.push({ scenario: key, metric: 'scenario', value: 'error', verdict: 'FAIL', note: (error as Error).message.split('\n')[0] });
     }
+    durations[key] = Math.round((Date.now() - scenarioStarted) / 1000);
+    log(`  (${key}: ${durations[key]} s)`);
   }
 
   log(`\n${renderTable(rows)}\n`);
   const elapsedS = (Date.now() - started) / 1000;
   const out = join(PROJECT_ROOT, 'test/bench/results/latest.json');
-  writeJson(out, { at: new Date().toISOString(), node: process.version, pinned: PINNING, loadTool: tool, elapsedS, config, rows, raw });
+  writeJson(out, { at: new Date().toISOString(), node: process.version, pinned: PINNING, loadTool: tool, elapsedS, durations, config, rows, raw });
   log(`results: ${out} (${elapsedS.toFixed(0)} s)`);
   const failed = rows.some((r) => r.verdict === 'FAIL');
   if (failures.length > 0 || (failed && process.env.BENCH_STRICT === '1')) process.exitCode = 1;
