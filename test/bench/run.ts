@@ -49,8 +49,8 @@ const config = {
     targetRatio: 0.5,
     p99MarginMs: 2,
     subscriberQueue: numberEnv('BENCH_SUBSCRIBER_QUEUE', 1_000_000),
-    latencyConnections: numberEnv('BENCH_LATENCY_CONNECTIONS', 1),
-    latencySeconds: numberEnv('BENCH_LATENCY_SECONDS', 3),
+    latencyRate: numberEnv('BENCH_LATENCY_RATE', 1000),
+    latencySeconds: numberEnv('BENCH_LATENCY_SECONDS', 4),
     publisherSeconds: numberEnv('BENCH_PUBLISH_SECONDS', 3),
     inFlight: {
       'js-publish': numberEnv('BENCH_JS_PUBLISH_IN_FLIGHT', 256),

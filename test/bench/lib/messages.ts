@@ -80,15 +80,22 @@ export function serve(handle: (message: { cmd: string } & Record<string, unknown
 
 /** The HTTP batch producer (workers/batch-producer.ts): `paced` sends one batch per ~1 ms tick
  * holding the events due by then (open loop); `flood` keeps `concurrency` batches of
- * `batchSize` in flight for the whole duration. */
+ * `batchSize` in flight for the whole duration; `single` posts one event per request, open loop
+ * at `rate`, and measures each request's latency. */
 export type BatchProducerCommand =
   | { cmd: 'paced'; url: string; rate: number; durationMs: number; maxBatch: number }
   | { cmd: 'flood'; url: string; durationMs: number; batchSize: number; concurrency: number }
+  | { cmd: 'single'; url: string; rate: number; durationMs: number }
   | { cmd: 'close' };
 
 export interface BatchProducerReport extends ProducerReport {
   /** HTTP requests made (batches). */
   requests: number;
+}
+
+/** `single`: one event per POST /api/v1/events at a fixed offered rate, with each request's latency (µs). */
+export interface SingleProducerReport extends BatchProducerReport {
+  latency: HistogramData;
 }
 
 /** How the bare JetStream publisher (workers/jetstream-publisher.ts) publishes:

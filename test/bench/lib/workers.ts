@@ -1,6 +1,6 @@
 // Parent-side handles on the worker processes (subscribers, producer), both on the client core.
 import type { ChildProcess } from 'node:child_process';
-import { request, type BatchProducerReport, type ProducerReport, type SubscriberReport } from './messages.js';
+import { request, type BatchProducerReport, type ProducerReport, type SingleProducerReport, type SubscriberReport } from './messages.js';
 import { CORES, spawnNodeWorker, stop, waitFor } from './processes.js';
 
 export interface SubscriberWorker {
@@ -76,6 +76,8 @@ export interface BatchProducerWorker {
   paced(url: string, rate: number, durationMs: number, maxBatch: number): Promise<BatchProducerReport>;
   /** As fast as the gateway takes them: `concurrency` requests of `batchSize` events in flight. */
   flood(url: string, durationMs: number, batchSize: number, concurrency: number): Promise<BatchProducerReport>;
+  /** One event per request, open loop at `rate` requests/s, with each request's latency. */
+  single(url: string, rate: number, durationMs: number): Promise<SingleProducerReport>;
   close(): Promise<void>;
 }
 
@@ -85,6 +87,7 @@ export function startBatchProducer(): BatchProducerWorker {
     child,
     paced: (url, rate, durationMs, maxBatch) => request(child, { cmd: 'paced', url, rate, durationMs, maxBatch }, durationMs + 120_000),
     flood: (url, durationMs, batchSize, concurrency) => request(child, { cmd: 'flood', url, durationMs, batchSize, concurrency }, durationMs + 120_000),
+    single: (url, rate, durationMs) => request(child, { cmd: 'single', url, rate, durationMs }, durationMs + 120_000),
     close: async () => {
       await request(child, { cmd: 'close' }).catch(() => undefined);
       await stop(child, 3000);
