@@ -17,7 +17,7 @@ import { createMcpService } from './ingress/grpc/mcp-service.js';
 import { ARGO_GENERIC_SERVICE, LEGACY_EVENTING_SERVICE, MCP_SERVICE } from './ingress/grpc/protos.js';
 import { createGrpcServer, type GrpcServer } from './ingress/grpc/server.js';
 import { createHealthApp, createHttpApp } from './ingress/http/app.js';
-import { createEventLog, type LogParts } from './log/create-log.js';
+import { createEventLog, type LogParts } from './log-parts.js';
 import type { EventLog } from './log/event-log.js';
 import { createGatewayMetrics, ingestMetrics, type GatewayMetrics } from './metrics.js';
 import { forwardingObserver, subscriptionObserver, type ForwardingReports } from './observers.js';
@@ -230,6 +230,8 @@ function lifecycle(config: GatewayConfig, deps: GatewayDeps, parts: Parts): Gate
       forwarder,
       authenticator,
       onAuthFailure: (reason) => metrics.authFailures.inc({ ingress: 'http', reason }),
+      onRejectedBody: (reason) => ingest.countRejectedBody('http', reason),
+      cors: { allowedOrigins: config.server.cors.allowedOrigins, maxAgeMs: config.server.cors.maxAge },
       tls: tlsFiles && {
         files: tlsFiles,
         onError: (message) => log.error({ error: message }, 'TLS certificate not reloaded'),

@@ -267,6 +267,17 @@ export const gatewayConfigSchema = z.strictObject({
       httpPort: port.default(GATEWAY_DEFAULTS.httpPort),
       grpcPort: port.default(GATEWAY_DEFAULTS.grpcPort),
       healthPort: port.default(GATEWAY_DEFAULTS.healthPort),
+      /** CORS for browser clients on the HTTP port; off (no CORS headers) while no origin is listed. */
+      cors: z
+        .strictObject({
+          /** Origins allowed to call the HTTP API from a browser (`https://app.example:8443`), or `*` for any. */
+          allowedOrigins: z
+            .array(z.string().regex(/^(\*|https?:\/\/[^\s/]+)$/, 'expected * or an origin such as https://app.example (scheme, host, optional port; no path)'))
+            .default([]),
+          /** How long a browser may cache a preflight answer. */
+          maxAge: duration.pipe(z.number().int().min(0)).default(GATEWAY_DEFAULTS.corsMaxAgeMs),
+        })
+        .prefault({}),
     })
     .prefault({}),
   limits: z

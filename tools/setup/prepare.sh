@@ -4,7 +4,7 @@
 #      long work: Node >= 20.19 with npm, Go >= 1.26, openssl, kubectl;
 #   2. npm ci when node_modules is missing or was installed from another package-lock.json;
 #   3. (unless --node-only) every binary the tests and `make run` start (`test/cluster/build.sh --all`:
-#      etcd, kube-apiserver, ..., nats-server, grpcurl, helm), built from Go modules and cached under
+#      etcd, kube-apiserver, ..., nats-server, grpcurl, helm, ghz, buf, the Go client), built from Go modules and cached under
 #      ~/.cache/tas-mcp, each component on its own.
 # Used by `make run`, `make test` and `make setup`; safe to run again at any time.
 set -euo pipefail

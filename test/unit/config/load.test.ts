@@ -26,9 +26,9 @@ function errorOf(fn: () => unknown): ConfigError {
 describe('loadConfig', () => {
   it('has the seed defaults with no file and no environment', () => {
     const config = loadConfig({ env: {} });
-    expect(config.server).toEqual({ host: '0.0.0.0', httpPort: 8080, grpcPort: 50051, healthPort: 8082 });
+    expect(config.server).toEqual({ host: '0.0.0.0', httpPort: 8080, grpcPort: 50051, healthPort: 8082, cors: { allowedOrigins: [], maxAge: 600_000 } });
     expect(config.logLevel).toBe('info');
-    expect(config.limits).toMatchObject({ maxEventSize: 1_048_576, bufferSize: 1000, maxConnections: 100 });
+    expect(config.limits).toMatchObject({ maxEventSize: 1_048_576, bufferSize: 5000, maxBatchSize: 1000, maxConnections: 100 });
     expect(config.forwarding).toMatchObject({ targets: [], timeout: 30_000, retry: { maxAttempts: 5 }, maxHops: 8 });
     expect(config.routes).toEqual([]);
   });
