@@ -17,7 +17,9 @@ export interface JetStreamFanoutOptions {
   channels: number;
   rates: number[];
   durationS: number;
-  /** Another build's dist/gateway/main.js: its two replicas (own stream) are measured too, against this build's. */
+  /** Replicas on the stream (the subscribers are split evenly between them); 2 by default. */
+  replicas: number;
+  /** Another build's dist/gateway/main.js: as many replicas of it (own stream) are measured too, against this build's. */
   compareMain?: string | undefined;
 }
 
@@ -34,13 +36,16 @@ export async function jetstreamFanout(options: JetStreamFanoutOptions, log: (lin
   const compared: RateResult[] = [];
   try {
     nats = await startBenchNats();
-    log(`  nats-server ${nats.url} (pid ${nats.pid}, core ${CORES.store}); two replicas with GATEWAY_ID=${GATEWAY_ID} on core ${CORES.server}`);
-    const replicaPair = async (id: string, label: string, main?: string): Promise<Rig> => {
+    log(
+      `  nats-server ${nats.url} (pid ${nats.pid}, core ${CORES.store}); ${options.replicas} replica(s) with GATEWAY_ID=${GATEWAY_ID} on core ${CORES.server}`,
+    );
+    const replicaSet = async (id: string, label: string, main?: string): Promise<Rig> => {
       const env = { BUS: 'jetstream', NATS_URL: nats!.url, GATEWAY_ID: id, MAX_CONNECTIONS: maxConnections };
-      const [a, b] = [await startGateway({ env, main }), await startGateway({ env, main })];
-      gateways.push(a, b);
+      const set: GatewayProcess[] = [];
+      for (let i = 0; i < options.replicas; i++) set.push(await startGateway({ env, main }));
+      gateways.push(...set);
       const rig = await startRig(
-        { replicas: [a, b], pids: [a.pid, b.pid], others: { nats: nats!.pid }, stop: () => Promise.all([a.stop(), b.stop()]) },
+        { replicas: set, pids: set.map((g) => g.pid), others: { nats: nats!.pid }, stop: () => Promise.all(set.map((g) => g.stop())) },
         label,
         options,
         log,
@@ -48,9 +53,10 @@ export async function jetstreamFanout(options: JetStreamFanoutOptions, log: (lin
       rigs.push(rig);
       return rig;
     };
-    const replicated = await replicaPair(GATEWAY_ID, 'jetstream x2');
-    const other = options.compareMain ? await replicaPair(`${GATEWAY_ID}-b`, 'jetstream x2 (B)', options.compareMain) : undefined;
-    if (other) log(`  jetstream x2 (B) = ${options.compareMain}`);
+    const label = `jetstream x${options.replicas}`;
+    const replicated = await replicaSet(GATEWAY_ID, label);
+    const other = options.compareMain ? await replicaSet(`${GATEWAY_ID}-b`, `${label} (B)`, options.compareMain) : undefined;
+    if (other) log(`  ${label} (B) = ${options.compareMain}`);
     const single = await startGateway({ env: { MAX_CONNECTIONS: maxConnections, GATEWAY_ID: 'bench/fanout-memory' } });
     gateways.push(single);
     const baseline = await startRig({ replicas: [single], pids: [single.pid], stop: () => single.stop() }, 'memory x1  ', options, log);
@@ -82,7 +88,7 @@ function rowsOf(shared: RateResult[], memory: RateResult[], compared: RateResult
     const base = memory[i]!;
     rows.push({
       scenario,
-      metric: `delivered @ ${r.rate} ev/s, 2 replicas vs memory`,
+      metric: `delivered @ ${r.rate} ev/s, ${options.replicas} replicas vs memory`,
       value: r.delivered,
       unit: 'ev/s',
       baseline: base.delivered,
@@ -90,12 +96,12 @@ function rowsOf(shared: RateResult[], memory: RateResult[], compared: RateResult
       verdict: r.complete ? 'info' : 'FAIL',
       note:
         `${r.received}/${r.expected} deliveries of ${r.ingested} events${r.refused ? ` (${r.refused} refused: ${r.refusal})` : ''}; per stream ${r.minPerStream}..${r.maxPerStream}; ` +
-        `${r.cutOff} streams cut off${r.streamError ? ` (${r.streamError})` : ''}; CPU ${cpuText(r)} (server = both replicas); ${r.machine}; ` +
+        `${r.cutOff} streams cut off${r.streamError ? ` (${r.streamError})` : ''}; CPU ${cpuText(r)} (server = all replicas); ${r.machine}; ` +
         `memory: ${base.received}/${base.expected}${base.complete ? '' : ' INCOMPLETE'}, ${base.cutOff} cut off, CPU ${cpuText(base)}`,
     });
     rows.push({
       scenario,
-      metric: `latency p99 @ ${r.rate} ev/s, 2 replicas vs memory`,
+      metric: `latency p99 @ ${r.rate} ev/s, ${options.replicas} replicas vs memory`,
       value: r.p99,
       unit: 'ms',
       baseline: base.p99,
@@ -121,7 +127,7 @@ function rowsOf(shared: RateResult[], memory: RateResult[], compared: RateResult
         baseline: `${r.delivered.toFixed(0)} ev/s, ${r.p99.toFixed(1)} ms, ${r.serverMicrosPerDelivery.toFixed(1)} µs`,
         target: `${(b.delivered / r.delivered).toFixed(2)}x delivered`,
         verdict: b.complete ? 'info' : 'FAIL',
-        note: `B = BENCH_GATEWAY_B's two replicas, baseline = this build's, measured back to back; B: ${b.received}/${b.expected} deliveries, CPU ${cpuText(b)}`,
+        note: `B = BENCH_GATEWAY_B's replicas, baseline = this build's, measured back to back; B: ${b.received}/${b.expected} deliveries, CPU ${cpuText(b)}`,
       });
     }
   }
