@@ -292,7 +292,7 @@ export class JetStreamLog implements EventLog {
       case 'duplicate':
         return { status: 'duplicate' };
       case 'error': {
-        const full = /resources|storage|maximum (bytes|messages)/i.test(result.description);
+        const full = isStoreFull(result.code, result.description);
         return {
           status: 'refused',
           reason: full ? 'full' : 'unavailable',
@@ -475,6 +475,15 @@ class DurableConsumer {
       giveBack: () => message.nak(),
     });
   }
+}
+
+/** JetStream's answers that mean "no room now" (429, retry later) rather than "cannot store" (503):
+ * insufficient resources, storage or memory exceeded, and a store failure for the stream's limits. */
+const STORE_FULL_CODES = new Set([10023, 10028, 10047]);
+const STREAM_STORE_FAILED = 10077;
+
+export function isStoreFull(code: number, description: string): boolean {
+  return STORE_FULL_CODES.has(code) || (code === STREAM_STORE_FAILED && /maximum (bytes|messages)/i.test(description));
 }
 
 function sleep(ms: number): Promise<void> {
