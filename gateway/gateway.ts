@@ -216,13 +216,14 @@ function lifecycle(config: GatewayConfig, deps: GatewayDeps, parts: Parts): Gate
     await eventLog.start();
     eventLog.onConnectionChange((connected) => servers.grpc?.setServing(connected && status.phase === 'ready'));
     const { host } = config.server;
+    // A batch that could never fit the buffer would be refused forever as "full, retry later".
+    const maxBatchSize = Math.min(config.limits.maxBatchSize, config.limits.bufferSize);
     servers.http = await createHttpApp({
       ingest,
       status,
       registry: metrics.registry,
       maxEventSize: config.limits.maxEventSize,
-      // A batch that could never fit the buffer would be refused forever as "full, retry later".
-      maxBatchSize: Math.min(config.limits.maxBatchSize, config.limits.bufferSize),
+      maxBatchSize,
       maxBatchBytes: config.limits.maxBatchBytes,
       requestTimeoutMs: config.limits.requestTimeout,
       deadLetters: logParts.deadLetters,
@@ -243,10 +244,11 @@ function lifecycle(config: GatewayConfig, deps: GatewayDeps, parts: Parts): Gate
       host,
       port: config.server.grpcPort,
       maxEventSize: config.limits.maxEventSize,
+      maxBatchBytes: config.limits.maxBatchBytes,
       credentials: tlsFiles && grpcServerCredentials(tlsFiles),
       services: {
         // GetHealth and GetMetrics stay open, like /health and /metrics.
-        mcp: guardService(MCP_SERVICE, createMcpService({ ingest, subscriptions, status }), {
+        mcp: guardService(MCP_SERVICE, createMcpService({ ingest, subscriptions, status, maxBatchSize }), {
           authenticator,
           open: ['GetHealth', 'GetMetrics'],
           onFailure: onGrpcAuthFailure,

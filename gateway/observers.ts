@@ -52,9 +52,12 @@ export function forwardingObserver(metrics: GatewayMetrics, log: Logger, reports
       log.warn({ target, lastError }, 'forwarding target failing: circuit opened');
       reports().peerUnreachable?.(target, lastError);
     },
-    onAttempt(target: string, outcome: string, seconds: number) {
-      metrics.forwardDuration.observe({ target }, seconds);
+    onAttempt(target: string, outcome: string) {
       metrics.forwardAttempts.inc({ target, result: outcome });
+    },
+    onRequest(target: string, events: number, seconds: number) {
+      metrics.forwardDuration.observe({ target }, seconds);
+      metrics.forwardBatchEvents.observe({ target }, events);
     },
   };
 }

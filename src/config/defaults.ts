@@ -21,6 +21,8 @@ export const GATEWAY_DEFAULTS = {
   retryMaxBackoffMs: 30_000,
   targetQueueSize: 10_000,
   targetConcurrency: 16,
+  forwardBatchMaxEvents: 100,
+  forwardBatchMaxBytes: 1024 * 1024,
   maxHops: 8,
   breakerFailureThreshold: 5,
   breakerCooldownMs: 5_000,
