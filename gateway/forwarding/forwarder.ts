@@ -38,9 +38,12 @@ export interface SenderSettings {
   maxEvents: number;
 }
 
-/** One way events reach a target: the peer list, or one route. */
+type RouteMatch = GatewayConfig['routes'][number]['match'];
+
+/** One way events reach a target: the peer list (no match: every event), or one route. */
 interface Lane {
   route: string;
+  match?: RouteMatch | undefined;
   matches: (event: McpEvent) => boolean;
   policy: CompiledPolicy;
 }
@@ -77,6 +80,8 @@ export interface ForwarderOptions {
 export interface TargetStats {
   /** The routes (and `peers`) that lead to it, comma-separated. */
   route: string;
+  /** Each of them with what it matches (none: every event). */
+  lanes: { route: string; match?: RouteMatch | undefined }[];
   target: string;
   url: string;
   format: string;
@@ -88,6 +93,8 @@ export interface TargetStats {
   inFlight: number;
   capacity: number;
   circuit: string;
+  /** Requests that failed in a row (what opens the circuit). */
+  failuresInARow: number;
   requests: number;
   requestSeconds: number;
   lastError: string | undefined;
@@ -166,10 +173,10 @@ export class Forwarder {
     const forwarding = config.forwarding;
     this.maxHops = forwarding.maxHops;
     const wanted = new Map<string, { target: Target; lanes: Lane[] }>();
-    const add = (route: string, target: Target, policy: DeliveryPolicy, matches: (event: McpEvent) => boolean) => {
+    const add = (route: string, target: Target, policy: DeliveryPolicy, match?: RouteMatch) => {
       const key = targetKey(target);
       const entry = wanted.get(key) ?? { target, lanes: [] };
-      entry.lanes.push({ route, matches, policy: compilePolicy(policy) });
+      entry.lanes.push({ route, match, matches: match ? routeMatcher(match) : () => true, policy: compilePolicy(policy) });
       wanted.set(key, entry);
     };
     const baseRetry = {
@@ -178,7 +185,7 @@ export class Forwarder {
       maxBackoffMs: forwarding.retry.maxBackoff,
       retryOn: forwarding.retry.retryOn,
     };
-    for (const target of forwarding.targets) add(PEERS_ROUTE, target, { timeoutMs: forwarding.timeout, retry: baseRetry }, () => true);
+    for (const target of forwarding.targets) add(PEERS_ROUTE, target, { timeoutMs: forwarding.timeout, retry: baseRetry });
     for (const route of config.routes) {
       const policy: DeliveryPolicy = {
         timeoutMs: route.delivery.timeout ?? forwarding.timeout,
@@ -189,8 +196,7 @@ export class Forwarder {
           retryOn: route.delivery.retry?.retryOn ?? baseRetry.retryOn,
         },
       };
-      const matches = routeMatcher(route.match);
-      for (const target of route.targets) add(`route/${route.name}`, target, policy, matches);
+      for (const target of route.targets) add(`route/${route.name}`, target, policy, route.match);
     }
 
     const existing = new Map(this.groups.map((g) => [g.key, g] as const));
@@ -359,6 +365,7 @@ export class Forwarder {
       skippedHopLimit: this.skippedHopLimit,
       targets: this.groups.map(({ delivery: d, lanes }) => ({
         route: lanes.map((l) => l.route).join(','),
+        lanes: lanes.map(({ route, match }) => ({ route, match })),
         target: d.target.id,
         url: d.target.url,
         format: d.target.format,
@@ -370,6 +377,7 @@ export class Forwarder {
         inFlight: d.inFlight,
         capacity: d.capacity,
         circuit: d.breaker.state,
+        failuresInARow: d.breaker.failuresInARow,
         requests: d.requests,
         requestSeconds: d.requestSeconds,
         lastError: d.lastError,

@@ -6,6 +6,7 @@ import type { IngestService } from '../../ingest/ingest-service.js';
 import type { GatewayStatus } from '../../status.js';
 import type { DeadLetters } from '../../forwarding/dead-letters.js';
 import type { Forwarder } from '../../forwarding/forwarder.js';
+import type { RuntimeTargets } from '../../forwarding/runtime-targets.js';
 import type { Authenticator } from '../../auth/authenticator.js';
 import type { AuthFailureReason } from '../../auth/caller.js';
 import { authHook, requireUnboundCaller } from './auth-hook.js';
@@ -13,6 +14,7 @@ import { jsonBodiesOnly } from './body-parsing.js';
 import { readPair, watchHttpsCertificates, type TlsFiles } from '../../tls/server-tls.js';
 import { dlqRoutes } from './dlq-routes.js';
 import { eventRoutes } from './events-routes.js';
+import { forwardingRoutes } from './forwarding-routes.js';
 
 export interface HttpAppOptions {
   ingest: IngestService;
@@ -25,6 +27,8 @@ export interface HttpAppOptions {
   requestTimeoutMs: number;
   deadLetters: DeadLetters;
   forwarder: Forwarder;
+  /** Targets as the forwarding API changes them. */
+  targets: RuntimeTargets;
   authenticator: Authenticator;
   onAuthFailure: (reason: AuthFailureReason) => void;
   /** Serve HTTPS from these files (re-read when they change). */
@@ -82,6 +86,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     await guarded.register(async (admin) => {
       admin.addHook('preHandler', requireUnboundCaller);
       await admin.register(dlqRoutes, { deadLetters: options.deadLetters, forwarder: options.forwarder });
+      await admin.register(forwardingRoutes, { deadLetters: options.deadLetters, forwarder: options.forwarder, targets: options.targets });
     });
   });
   await app.register(healthRoutes, { status: options.status, registry: options.registry });
