@@ -2,7 +2,8 @@
 // a dead-letter sink): records what it receives and answers as the test scripts it to. It speaks
 // the batch route as our gateways do (POST /api/v1/events/batch, answered per event), so a
 // script answers each event, batched or not; `batchRoute: false` makes it a receiver without one (404).
-import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 
 export interface Received {
@@ -65,6 +66,8 @@ export const BATCH_PATH = '/api/v1/events/batch';
 export interface ReceiverOptions {
   /** Answer the batch route per event (true, the default) or 404 it, as a receiver without one. */
   batchRoute?: boolean;
+  /** Serve HTTPS with this certificate; with `ca`, require client certificates it signed (mutual TLS). */
+  tls?: { cert: Buffer; key: Buffer; ca?: Buffer };
 }
 
 export async function startReceiver(answer: Receiver['answer'] = () => ({ status: 200 }), port = 0, receiverOptions: ReceiverOptions = {}): Promise<Receiver> {
@@ -149,12 +152,16 @@ export async function startReceiver(answer: Receiver['answer'] = () => ({ status
 
   const listen = () =>
     new Promise<void>((resolve, reject) => {
-      server = createServer((request, response) => {
+      const onRequest = (request: IncomingMessage, response: ServerResponse) => {
         let body = '';
         request.setEncoding('utf8');
         request.on('data', (chunk: string) => (body += chunk));
         request.on('end', () => handle(body, request.url ?? '/', request.headers, response));
-      });
+      };
+      const { tls } = options;
+      server = tls
+        ? createHttpsServer({ cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}) }, onRequest)
+        : createServer(onRequest);
       server.keepAliveTimeout = 60_000;
       server.on('connection', (socket) => {
         sockets.add(socket);
@@ -164,7 +171,7 @@ export async function startReceiver(answer: Receiver['answer'] = () => ({ status
       server.listen(receiver.port, '127.0.0.1', () => {
         const address = server.address();
         receiver.port = typeof address === 'object' && address ? address.port : receiver.port;
-        receiver.url = `http://127.0.0.1:${receiver.port}`;
+        receiver.url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${receiver.port}`;
         resolve();
       });
     });
