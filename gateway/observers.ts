@@ -52,8 +52,8 @@ export function forwardingObserver(metrics: GatewayMetrics, log: Logger, reports
       log.warn({ target, lastError }, 'forwarding target failing: circuit opened');
       reports().peerUnreachable?.(target, lastError);
     },
-    onAttempt(target: string, outcome: string) {
-      metrics.forwardAttempts.inc({ target, result: outcome });
+    onAttempt(target: string, outcome: string, count: number) {
+      metrics.forwardAttempts.inc({ target, result: outcome }, count);
     },
     onRequest(target: string, events: number, seconds: number) {
       metrics.forwardDuration.observe({ target }, seconds);

@@ -67,7 +67,7 @@ export interface ForwarderOptions {
   deadLetters: DeadLetters;
   /** Told of every dead letter after it is stored (sink, metrics). */
   onDeadLetter?: (letter: DeadLetter) => void;
-  onAttempt?: (target: string, outcome: AttemptResult) => void;
+  onAttempt?: (target: string, outcome: AttemptResult, count: number) => void;
   onRequest?: (target: string, events: number, seconds: number) => void;
   onCircuitOpened?: (target: string, lastError: string) => void;
   /** Signs an event as it leaves (federation signatures), after this gateway is on its path. */
@@ -258,7 +258,7 @@ export class Forwarder {
         this.options.onDeadLetter?.(stored);
         return undefined;
       },
-      onAttempt: (outcome) => this.options.onAttempt?.(id(), outcome),
+      onAttempt: (outcome, count) => this.options.onAttempt?.(id(), outcome, count),
       onRequest: (events, seconds) => this.options.onRequest?.(id(), events, seconds),
       onCircuitOpened: (lastError) => this.options.onCircuitOpened?.(id(), lastError),
     });

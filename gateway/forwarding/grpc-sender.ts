@@ -4,7 +4,7 @@
 // gateways) gets IngestEvent per event instead, remembered for this target and tried again after a
 // while. A peer that takes smaller batches says so (OUT_OF_RANGE with x-mcp-max-batch).
 import * as grpc from '@grpc/grpc-js';
-import { KEY_ID_KEY } from '../../src/event/index.js';
+import { KEY_ID_KEY, type McpEvent } from '../../src/event/index.js';
 import { PEER_HEADER } from '../auth/caller.js';
 import { packageDefinition } from '../ingress/grpc/protos.js';
 import { itemAnswer, type BatchItem } from './batch-answers.js';
@@ -13,20 +13,60 @@ import type { Outgoing } from './outgoing.js';
 import type { AttemptAnswer } from './retry-policy.js';
 import { answerAll, type Sender } from './sender.js';
 
-const loaded = grpc.loadPackageDefinition(packageDefinition) as unknown as {
-  mcp: { v1: { MCPService: grpc.ServiceClientConstructor } };
-};
+const service = packageDefinition['mcp.v1.MCPService'] as grpc.ServiceDefinition;
+/** An event as an mcp.v1.IngestEventRequest, encoded once per event (Outgoing keeps it) whatever the targets and retries. */
+const encodeRequest = service.IngestEvent!.requestSerialize as (event: McpEvent) => Buffer;
+const passBuffer = (bytes: Buffer) => bytes;
+/** The client's view: requests arrive already encoded (an event's bytes, or a batch framed from them). */
+const McpServiceClient = grpc.makeGenericClientConstructor(
+  {
+    ...service,
+    IngestEvent: { ...service.IngestEvent!, requestSerialize: passBuffer },
+    IngestEventBatch: { ...service.IngestEventBatch!, requestSerialize: passBuffer },
+  },
+  'MCPService',
+);
 
-type Unary<Request, Response> = (
-  request: Request,
+type Unary<Response> = (
+  request: Buffer,
   metadata: grpc.Metadata,
   options: grpc.CallOptions,
   callback: (error: grpc.ServiceError | null, response?: Response) => void,
 ) => grpc.ClientUnaryCall;
 
 interface McpClient extends grpc.Client {
-  IngestEvent: Unary<unknown, unknown>;
-  IngestEventBatch: Unary<{ events: unknown[] }, { results: BatchItem[] }>;
+  IngestEvent: Unary<unknown>;
+  IngestEventBatch: Unary<{ results: BatchItem[]; accepted: number; duplicates: number }>;
+}
+
+/** IngestEventBatchRequest bytes: each event's encoding as field 1 (`repeated IngestEventRequest events = 1`). */
+function frameBatch(events: readonly Outgoing[]): Buffer {
+  const parts = events.map((o) => o.protobuf(encodeRequest));
+  let size = 0;
+  for (const part of parts) size += 1 + varintLength(part.length) + part.length;
+  const out = Buffer.allocUnsafe(size);
+  let offset = 0;
+  for (const part of parts) {
+    out[offset++] = 0x0a; // field 1, length-delimited
+    for (let length = part.length; ; length >>>= 7) {
+      if (length < 0x80) {
+        out[offset++] = length;
+        break;
+      }
+      out[offset++] = (length & 0x7f) | 0x80;
+    }
+    offset += part.copy(out, offset);
+  }
+  return out;
+}
+
+function varintLength(value: number): number {
+  let bytes = 1;
+  while (value >= 0x80) {
+    value >>>= 7;
+    bytes++;
+  }
+  return bytes;
 }
 
 export interface GrpcSenderOptions {
@@ -61,7 +101,7 @@ export function createGrpcSender(options: GrpcSenderOptions): Sender {
   const address = new URL(options.url).host;
   const now = options.now ?? Date.now;
   const reprobeMs = options.reprobeMs ?? DEFAULT_REPROBE_MS;
-  const client = new loaded.mcp.v1.MCPService(address, credentials(options), {
+  const client = new McpServiceClient(address, credentials(options), {
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,
     'grpc.use_local_subchannel_pool': 1,
@@ -83,7 +123,7 @@ export function createGrpcSender(options: GrpcSenderOptions): Sender {
 
   function sendOne(outgoing: Outgoing, timeoutMs: number): Promise<AttemptAnswer> {
     return new Promise((resolve) => {
-      client.IngestEvent(outgoing.event, metadataFor([outgoing]), { deadline: Date.now() + timeoutMs }, (error) => {
+      client.IngestEvent(outgoing.protobuf(encodeRequest), metadataFor([outgoing]), { deadline: Date.now() + timeoutMs }, (error) => {
         resolve(error ? failure(error) : { protocol: 'grpc', status: 'OK' });
       });
     });
@@ -91,8 +131,12 @@ export function createGrpcSender(options: GrpcSenderOptions): Sender {
 
   function sendBatch(events: readonly Outgoing[], timeoutMs: number): Promise<AttemptAnswer[]> {
     return new Promise((resolve) => {
-      const request = { events: events.map((o) => o.event) };
-      client.IngestEventBatch(request, metadataFor(events), { deadline: Date.now() + timeoutMs }, (error, response) => {
+      client.IngestEventBatch(frameBatch(events), metadataFor(events), { deadline: Date.now() + timeoutMs }, (error, response) => {
+        // No results: every event was taken (the receiver leaves them out then).
+        if (!error && response && response.results.length === 0 && response.accepted + response.duplicates === events.length) {
+          resolve(answerAll(events, DELIVERED));
+          return;
+        }
         if (!error && response && response.results.length === events.length) {
           resolve(response.results.map((item) => grpcItem(itemAnswer(item))));
           return;
@@ -139,6 +183,8 @@ export function createGrpcSender(options: GrpcSenderOptions): Sender {
     },
   };
 }
+
+const DELIVERED: AttemptAnswer = { protocol: 'grpc', status: 'OK' };
 
 /** A per-event answer of a gRPC batch, in gRPC's words where the event would have had a gRPC status alone. */
 function grpcItem(answer: AttemptAnswer): AttemptAnswer {

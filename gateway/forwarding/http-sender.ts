@@ -57,6 +57,13 @@ function wholeAnswer(outcome: PostOutcome): AttemptAnswer {
   return { protocol: 'http', status: outcome.status, error: `HTTP ${outcome.status}${body ? `: ${body}` : ''}`, retryAfterMs: parseRetryAfter(outcome.retryAfter) };
 }
 
+/** The batch limit a 413 names: ours ("a batch holds 1 to 100 events"), the Go reference's ("max 1000"). */
+function statedLimit(body: string): number | undefined {
+  const match = /a batch holds 1 to (\d+) events|\(max (\d+)\)/.exec(body);
+  const limit = match ? Number(match[1] ?? match[2]) : NaN;
+  return limit > 0 ? limit : undefined;
+}
+
 function legacyBody(event: McpEvent): string {
   return JSON.stringify({ id: event.event_id, data: event.data });
 }
@@ -107,7 +114,7 @@ export function createHttpSender(options: HttpSenderOptions): Sender {
       return sendSingles(events, timeoutMs);
     }
     if (outcome.status === 413 && events.length > 1) {
-      batchCap = Math.max(1, Math.floor(events.length / 2));
+      batchCap = Math.max(1, Math.min(events.length - 1, statedLimit(outcome.body) ?? Math.floor(events.length / 2)));
       return send(events, timeoutMs);
     }
     // CloudEvents batches are answered as a whole; ours per event (also when none was taken).

@@ -18,7 +18,7 @@ import { CircuitBreaker } from './circuit-breaker.js';
 import type { DeadLetterReason, NewDeadLetter } from './dead-letters.js';
 import type { CompiledPolicy } from './delivery-policy.js';
 import type { Outgoing } from './outgoing.js';
-import { backoffMs, classifyAttempt, type SendResult } from './retry-policy.js';
+import { backoffMs, classifyAttempt, type AttemptAnswer, type RetryRules, type SendResult } from './retry-policy.js';
 import type { Sender } from './sender.js';
 import type { Target } from './target.js';
 
@@ -40,6 +40,11 @@ interface Pending {
 
 export type AttemptResult = SendResult['outcome'];
 
+const NO_ANSWER: AttemptAnswer = { protocol: 'none', status: 'no_answer', error: 'the sender gave no answer for this event' };
+
+/** Requests that go with whatever is queued; more go only with full batches. */
+const EAGER_REQUESTS = 2;
+
 /** What a reload may change without losing what the delivery holds. */
 export interface DeliverySettings {
   target: Target;
@@ -56,8 +61,8 @@ export interface TargetDeliveryOptions extends DeliverySettings {
   sender: Sender;
   /** Stores a dead letter; a promise that rejects leaves the event to the log (it is returned, not settled). */
   deadLetter: (letter: NewDeadLetter) => void | Promise<unknown>;
-  /** Each event's attempt outcome. */
-  onAttempt?: (result: AttemptResult) => void;
+  /** Attempts of events by outcome (`count` events at once: a request's events are counted together). */
+  onAttempt?: (result: AttemptResult, count: number) => void;
   /** Each request: how many events it carried and how long it took. */
   onRequest?: (events: number, seconds: number) => void;
   /** The target failed often enough for its circuit to open (not told again while it stays open). */
@@ -101,6 +106,8 @@ export class TargetDelivery {
   private holdTimer: NodeJS.Timeout | undefined;
   /** Dead letters being stored: still held until the store answers. */
   private storing = 0;
+  /** Bytes of the events queued (ready or due for a retry): what the next batches would carry. */
+  private queuedBytes = 0;
   /** Events in requests now, and the requests. */
   private sending = 0;
   private active = 0;
@@ -147,7 +154,11 @@ export class TargetDelivery {
       const queued: Pending[] = [];
       for (let p = this.ready.shift(); p; p = this.ready.shift()) queued.push(p);
       this.ready = new BoundedQueue(settings.capacity);
-      for (const pending of queued) if (!this.ready.push(pending)) this.toDeadLetters(pending, 'queue_full');
+      for (const pending of queued) {
+        if (this.ready.push(pending)) continue;
+        this.queuedBytes -= pending.outgoing.bytes;
+        this.toDeadLetters(pending, 'queue_full');
+      }
     }
     if (sender) {
       const old = this.sender;
@@ -177,6 +188,7 @@ export class TargetDelivery {
       this.toDeadLetters(pending, 'queue_full');
       return;
     }
+    this.queuedBytes += outgoing.bytes;
     this.expiryTimer ??= setInterval(() => this.expire(), this.options.expiryCheckMs ?? 1000).unref();
     this.pump();
   }
@@ -218,6 +230,9 @@ export class TargetDelivery {
 
   private pump(): void {
     while (!this.closed && this.active < this.settings.concurrency && (this.retryReady.length > 0 || this.ready.length > 0)) {
+      // The first requests go with whatever is queued (low latency); beyond them only full batches
+      // go, and the rest waits for an answer, so a busy target gets fewer, fuller requests.
+      if (this.active >= EAGER_REQUESTS && !this.fullBatchQueued()) return;
       if (!this.breaker.allow()) {
         this.wakeAfterBreaker();
         return;
@@ -244,15 +259,23 @@ export class TargetDelivery {
     const now = this.now();
     const due = (p: Pending) => now >= p.expiresAt;
     const expired: Pending[] = [];
+    const unqueue = (p: Pending) => {
+      this.queuedBytes -= p.outgoing.bytes;
+      expired.push(p);
+    };
     if (this.ready.length > 0 && this.someIn(this.ready, due)) {
       const kept: Pending[] = [];
-      for (let p = this.ready.shift(); p; p = this.ready.shift()) (due(p) ? expired : kept).push(p);
+      for (let p = this.ready.shift(); p; p = this.ready.shift()) {
+        if (due(p)) unqueue(p);
+        else kept.push(p);
+      }
       for (const p of kept) this.ready.push(p);
     }
-    for (let i = this.retryReady.length - 1; i >= 0; i--) if (due(this.retryReady[i]!)) expired.push(...this.retryReady.splice(i, 1));
+    for (let i = this.retryReady.length - 1; i >= 0; i--) if (due(this.retryReady[i]!)) unqueue(this.retryReady.splice(i, 1)[0]!);
     for (const p of this.parked) {
       if (!due(p)) continue;
       clearTimeout(p.timer);
+      p.timer = undefined;
       this.parked.delete(p);
       expired.push(p);
     }
@@ -273,6 +296,10 @@ export class TargetDelivery {
     return false;
   }
 
+  private fullBatchQueued(): boolean {
+    return this.ready.length + this.retryReady.length >= this.sender.maxEvents || this.queuedBytes >= this.settings.maxBatchBytes;
+  }
+
   /** As many queued events as the sender takes and the byte bound allows (retries first), at least one. */
   private takeBatch(): Pending[] {
     const max = Math.max(1, this.sender.maxEvents);
@@ -290,6 +317,7 @@ export class TargetDelivery {
       bytes += next.outgoing.bytes;
       batch.push(next);
     }
+    this.queuedBytes -= bytes;
     return batch;
   }
 
@@ -307,7 +335,14 @@ export class TargetDelivery {
         batch.map((p) => p.outgoing),
         timeoutMs,
       );
-      results = batch.map((pending, i) => classifyAttempt(answers[i] ?? { protocol: 'none', status: 'no_answer', error: 'the sender gave no answer for this event' }, pending.policy.rules));
+      // Senders reuse one answer object for events answered alike: judged once per policy.
+      let last: { answer: AttemptAnswer; rules: RetryRules; result: SendResult } | undefined;
+      results = batch.map((pending, i) => {
+        const answer = answers[i] ?? NO_ANSWER;
+        if (last?.answer === answer && last.rules === pending.policy.rules) return last.result;
+        last = { answer, rules: pending.policy.rules, result: classifyAttempt(answer, pending.policy.rules) };
+        return last.result;
+      });
     } catch (error) {
       results = batch.map(() => ({ outcome: 'retry' as const, status: 'error', error: (error as Error).message }));
     }
@@ -319,9 +354,9 @@ export class TargetDelivery {
     this.requestSeconds += seconds;
     this.options.onRequest?.(batch.length, seconds);
     this.judgeTarget(results);
+    this.countAttempts(results);
     batch.forEach((pending, i) => {
       const result = results[i]!;
-      this.options.onAttempt?.(result.outcome);
       if (this.closed) {
         // close() ran while this request was out: its outcome decides, nothing else may follow.
         if (result.outcome === 'delivered') this.markDelivered(pending);
@@ -332,6 +367,13 @@ export class TargetDelivery {
     });
     this.pump();
     this.notifyIfIdle();
+  }
+
+  private countAttempts(results: SendResult[]): void {
+    if (!this.options.onAttempt) return;
+    const counts = { delivered: 0, retry: 0, failed: 0 };
+    for (const result of results) counts[result.outcome]++;
+    for (const [outcome, count] of Object.entries(counts) as [AttemptResult, number][]) if (count > 0) this.options.onAttempt(outcome, count);
   }
 
   /** The circuit judges requests: one whose every event is to be retried is a failure of the target. */
@@ -378,6 +420,7 @@ export class TargetDelivery {
       pending.timer = undefined;
       this.parked.delete(pending);
       this.retryReady.push(pending);
+      this.queuedBytes += pending.outgoing.bytes;
       this.pump();
     }, wait);
   }

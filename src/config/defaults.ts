@@ -21,7 +21,7 @@ export const GATEWAY_DEFAULTS = {
   retryMaxBackoffMs: 30_000,
   targetQueueSize: 10_000,
   targetConcurrency: 16,
-  forwardBatchMaxEvents: 100,
+  forwardBatchMaxEvents: 500,
   forwardBatchMaxBytes: 1024 * 1024,
   maxHops: 8,
   breakerFailureThreshold: 5,

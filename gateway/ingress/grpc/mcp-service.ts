@@ -66,7 +66,8 @@ export function createMcpService(deps: McpServiceDeps): grpc.UntypedServiceImple
     const outcomes = await ingest.ingestBatch(events, 'grpc', { caller: callerOf(call) });
     const results = outcomes.map((outcome, i) => batchItemResult(outcome, events[i]));
     const { accepted, duplicates, rejected, refused } = batchCounts(results);
-    callback(null, { results, accepted, duplicates, rejected, refused });
+    // Every event taken: the counts say so, and the results are left out (a sender reads less).
+    callback(null, { results: accepted + duplicates === events.length ? [] : results, accepted, duplicates, rejected, refused });
   };
   const IngestEventBatch: grpc.handleUnaryCall<{ events: unknown[] }, unknown> = (call, callback) => {
     ingestEventBatch(call, callback).catch((error: unknown) => callback({ code: grpc.status.INTERNAL, details: (error as Error).message }));

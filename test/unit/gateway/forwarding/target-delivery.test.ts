@@ -105,13 +105,48 @@ describe('TargetDelivery', () => {
 
   it('sizes batches by what is queued, the sender\'s limit and bytes, never waiting to fill one', async () => {
     const sender = scriptedSender({}, 3);
-    const big = 'x'.repeat(600);
-    const { target } = delivery(sender, { concurrency: 1, capacity: 100, maxBatchBytes: 1500 });
+    const big = 'x'.repeat(300);
+    const { target } = delivery(sender, { concurrency: 1, capacity: 100, maxBatchBytes: 1600 });
     target.enqueue(out('first'), policy(), 'peers');
     for (const id of ['a', 'b', 'c', 'd']) target.enqueue(out(id), policy(), 'peers');
     for (const id of ['big1', 'big2', 'big3']) target.enqueue(out(id, JSON.stringify(big)), policy(), 'peers');
     await target.idle(1000);
     expect(sender.requests).toEqual([['first'], ['a', 'b', 'c'], ['d', 'big1', 'big2'], ['big3']]);
+  });
+
+  it('sends what is queued right away on the first two requests out; beyond them, only full batches', async () => {
+    const answers: (() => void)[] = [];
+    const requests: string[][] = [];
+    const sender: Sender = {
+      mode: 'batch',
+      maxEvents: 3,
+      send: (events) =>
+        new Promise((resolve) => {
+          requests.push(events.map((o) => o.event.event_id));
+          answers.push(() => resolve(events.map(() => ok)));
+        }),
+      close() {},
+    };
+    const { target } = delivery(sender, { concurrency: 8, capacity: 100 });
+    target.enqueue(out('a'), policy(), 'peers');
+    target.enqueue(out('b'), policy(), 'peers');
+    target.enqueue(out('c'), policy(), 'peers');
+    target.enqueue(out('d'), policy(), 'peers');
+    expect(requests).toEqual([['a'], ['b']]);
+    target.enqueue(out('e'), policy(), 'peers');
+    expect(requests).toEqual([['a'], ['b'], ['c', 'd', 'e']]);
+    // Three out: f waits for a batch to fill, or for fewer than two requests to be out.
+    target.enqueue(out('f'), policy(), 'peers');
+    expect(requests).toHaveLength(3);
+    answers.shift()!();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(requests).toHaveLength(3);
+    answers.shift()!();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(requests.at(-1)).toEqual(['f']);
+    for (const answer of answers.splice(0)) answer();
+    expect(await target.idle(1000)).toBe(true);
+    expect(target.delivered).toBe(6);
   });
 
   it('sends one event larger than the byte bound alone', async () => {
