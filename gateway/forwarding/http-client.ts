@@ -1,8 +1,7 @@
-// POSTs to one forwarding target over pooled keep-alive connections (node:http / node:https),
-// each with a deadline; the answer's body is read up to a bound. Errors are answers too: a
-// connection that fails or a deadline that passes resolves, never rejects.
-import http from 'node:http';
-import https from 'node:https';
+// POSTs to one forwarding target over keep-alive connections (undici's Pool: chosen on
+// measurement, see README), each with a deadline; the answer's body is read up to a bound.
+// Errors are answers too: a connection that fails or a deadline that passes resolves, never rejects.
+import { Pool } from 'undici';
 import { describeTlsError, type ClientTls } from './client-tls.js';
 
 export interface PostResult {
@@ -27,57 +26,41 @@ export interface HttpClientOptions {
   tls?: ClientTls | undefined;
 }
 
+class Deadline extends Error {
+  readonly code = 'timeout';
+}
+
 export function createHttpClient(options: HttpClientOptions): HttpClient {
-  const origin = new URL(options.origin);
-  const secure = origin.protocol === 'https:';
-  const transport = secure ? https : http;
-  const agent = secure
-    ? new https.Agent({ keepAlive: true, maxSockets: options.connections, keepAliveMsecs: 30_000, ...options.tls })
-    : new http.Agent({ keepAlive: true, maxSockets: options.connections, keepAliveMsecs: 30_000 });
+  const pool = new Pool(options.origin, {
+    connections: options.connections,
+    keepAliveTimeout: 30_000,
+    ...(options.tls ? { connect: { ...options.tls } } : {}),
+  });
 
   return {
-    post(path, headers, body, timeoutMs, maxBody) {
-      return new Promise<PostOutcome>((resolve) => {
-        let settled = false;
-        const settle = (outcome: PostOutcome) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          resolve(outcome);
-        };
-        const request = transport.request({
-          protocol: origin.protocol,
-          hostname: origin.hostname,
-          port: origin.port,
-          path,
-          method: 'POST',
-          agent,
-          headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-        });
-        const timer = setTimeout(() => {
-          request.destroy(new Error(`no answer within ${timeoutMs} ms`));
-          settle({ failed: true, code: 'timeout', error: `no answer within ${timeoutMs} ms` });
-        }, timeoutMs);
-        request.on('response', (response) => {
-          let text = '';
-          response.setEncoding('utf8');
-          response.on('data', (chunk: string) => {
-            if (text.length < maxBody) text += chunk;
-          });
-          response.on('error', () => {});
-          response.on('end', () => {
-            const retryAfter = response.headers['retry-after'];
-            settle({ status: response.statusCode ?? 0, retryAfter, body: text.slice(0, maxBody) });
-          });
-        });
-        request.on('error', (error: NodeJS.ErrnoException) => {
-          settle({ failed: true, code: error.code ?? 'connection_error', error: describeTlsError(error) ?? error.message });
-        });
-        request.end(body);
-      });
+    async post(path, headers, body, timeoutMs, maxBody): Promise<PostOutcome> {
+      // One deadline for the whole exchange: connecting, sending, the answer and its body.
+      const abort = new AbortController();
+      const timer = setTimeout(() => abort.abort(new Deadline(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      try {
+        const response = await pool.request({ path, method: 'POST', headers, body, signal: abort.signal });
+        let text = '';
+        for await (const chunk of response.body) {
+          if (text.length < maxBody) text += (chunk as Buffer).toString('utf8');
+        }
+        const retryAfter = response.headers['retry-after'];
+        return { status: response.statusCode, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, body: text.slice(0, maxBody) };
+      } catch (error) {
+        if (abort.signal.aborted) return { failed: true, code: 'timeout', error: `no answer within ${timeoutMs} ms` };
+        // undici wraps socket errors; the cause carries the system or TLS code.
+        const failure = ((error as { cause?: unknown }).cause ?? error) as NodeJS.ErrnoException;
+        return { failed: true, code: failure.code ?? 'connection_error', error: describeTlsError(failure) ?? failure.message };
+      } finally {
+        clearTimeout(timer);
+      }
     },
     close() {
-      agent.destroy();
+      pool.destroy().catch(() => undefined);
     },
   };
 }
