@@ -25,6 +25,8 @@ USER 65532:65532
 
 FROM runtime AS operator
 COPY --from=build /app/dist/operator ./dist/operator
+# The federation map's page (HTML and a JS module; Cytoscape.js comes with node_modules).
+COPY operator/federation-map/web ./operator/federation-map/web
 COPY proto ./proto
 COPY crds ./crds
 ENTRYPOINT ["/nodejs/bin/node", "dist/operator/main.js"]

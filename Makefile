@@ -5,7 +5,7 @@ PROFILE ?= api
 NATS_NODES ?= 1
 
 
-.PHONY: operator install deploy undeploy samples crds help setup deps build test test-unit test-e2e test-integration bench gateway run \
+.PHONY: operator install deploy undeploy samples crds descriptor-set help setup deps build test test-unit test-e2e test-integration bench gateway run \
         cluster-binaries cluster-up cluster-down nats-up nats-down kind-up lint typecheck format clean
 
 help: ## list the targets
@@ -35,6 +35,9 @@ test-integration: build ## integration tests against a real kube-apiserver
 crds: build ## regenerate crds/ (and charts/tas-mcp/crds) from the API types in src/api
 	$(NODE) dist/src/api/generate-crds.js
 
+descriptor-set: ## regenerate proto/descriptor-set.binpb (what gRPC reflection serves) from proto/ with buf (component proto-tools)
+	bash test/cluster/proto-tools/descriptor-set.sh
+
 bench: build ## benchmarks; prints a table of ratios against a baseline measured in the same run
 	$(NODE) dist/test/bench/run.js
 
@@ -59,7 +62,7 @@ undeploy: ## remove the operator (leaves the CRDs and your McpServers)
 samples: ## apply the sample McpServers and McpRoutes (two peered servers in team-a and team-b)
 	kubectl apply --server-side -k config/samples
 
-cluster-binaries: ## check prerequisites; build (or reuse) every test/cluster component: control plane, nats-server, grpcurl, argo-check, helm
+cluster-binaries: ## check prerequisites; build (or reuse) every test/cluster component: control plane, nats-server, grpcurl, argo-check, helm, ghz, buf, the Go client
 	@bash tools/setup/prepare.sh
 
 cluster-up: cluster-binaries build ## start a local control plane in the background (PROFILE=api|full)

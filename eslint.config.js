@@ -45,4 +45,9 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },
+  {
+    // The federation map's page runs in a browser.
+    files: ['operator/federation-map/web/**/*.js'],
+    languageOptions: { globals: globals.browser },
+  },
 );

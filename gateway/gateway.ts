@@ -10,7 +10,7 @@ import { EventSigning } from './federation/event-signing.js';
 import { loadClientTls } from './forwarding/client-tls.js';
 import { DeadLetterSink, type DeadLetters } from './forwarding/dead-letters.js';
 import { Forwarder } from './forwarding/forwarder.js';
-import { routeFromOurBody, RuntimeTargets } from './forwarding/runtime-targets.js';
+import { routeFromBody, RuntimeTargets } from './forwarding/runtime-targets.js';
 import { IngestService } from './ingest/ingest-service.js';
 import { createArgoGenericService } from './ingress/grpc/argo-generic-service.js';
 import { guardService } from './ingress/grpc/auth-guard.js';
@@ -19,7 +19,7 @@ import { createMcpService } from './ingress/grpc/mcp-service.js';
 import { ARGO_GENERIC_SERVICE, LEGACY_EVENTING_SERVICE, MCP_SERVICE } from './ingress/grpc/protos.js';
 import { createGrpcServer, type GrpcServer } from './ingress/grpc/server.js';
 import { createHealthApp, createHttpApp } from './ingress/http/app.js';
-import { createEventLog, type LogParts } from './log/create-log.js';
+import { createEventLog, type LogParts } from './log-parts.js';
 import type { EventLog } from './log/event-log.js';
 import { createGatewayMetrics, ingestMetrics, type GatewayMetrics } from './metrics.js';
 import { forwardingObserver, subscriptionObserver, type ForwardingReports } from './observers.js';
@@ -131,7 +131,7 @@ async function assemble(config: GatewayConfig, deps: GatewayDeps): Promise<Parts
     config,
     origin: deps.configFile ? { kind: 'file', path: deps.configFile } : { kind: 'environment' },
     apply: (next) => forwarder.configure(next),
-    routeFromBody: routeFromOurBody,
+    routeFromBody,
   });
   const subscriptions = new Subscriptions({
     registry,
@@ -230,6 +230,7 @@ function lifecycle(config: GatewayConfig, deps: GatewayDeps, parts: Parts): Gate
     const maxBatchSize = Math.min(config.limits.maxBatchSize, config.limits.bufferSize);
     servers.http = await createHttpApp({
       ingest,
+      subscriptions,
       status,
       registry: metrics.registry,
       maxEventSize: config.limits.maxEventSize,
@@ -241,6 +242,8 @@ function lifecycle(config: GatewayConfig, deps: GatewayDeps, parts: Parts): Gate
       targets,
       authenticator,
       onAuthFailure: (reason) => metrics.authFailures.inc({ ingress: 'http', reason }),
+      onRejectedBody: (reason) => ingest.countRejectedBody('http', reason),
+      cors: { allowedOrigins: config.server.cors.allowedOrigins, maxAgeMs: config.server.cors.maxAge },
       tls: tlsFiles && {
         files: tlsFiles,
         onError: (message) => log.error({ error: message }, 'TLS certificate not reloaded'),

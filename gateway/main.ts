@@ -1,18 +1,27 @@
-// Gateway process entry point: load the config (exit 2 when it is wrong, naming the setting),
-// start, and on SIGTERM/SIGINT drain and exit 0.
+// Gateway process entry point: read the flags (-config FILE, -version), load the config (exit 2
+// when it is wrong, naming the setting), start, and on SIGTERM/SIGINT drain and exit 0.
 import { ConfigError, loadConfig, type GatewayConfig } from '../src/config/index.js';
 import { createLogger } from '../src/observability/logger.js';
 import { VERSION } from '../src/version.js';
+import { parseGatewayArgs, USAGE } from './cli-args.js';
 import { createGateway } from './gateway.js';
 
-function configFileFromArgs(argv: string[]): string | undefined {
-  const index = argv.indexOf('--config');
-  return index >= 0 ? argv[index + 1] : argv.find((arg) => arg.startsWith('--config='))?.slice('--config='.length);
-}
-
 async function main(): Promise<void> {
+  const args = parseGatewayArgs(process.argv.slice(2));
+  if (args.kind === 'version') {
+    process.stdout.write(`TAS MCP gateway v${VERSION}\n`);
+    process.exit(0);
+  }
+  if (args.kind === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  if (args.kind === 'error') {
+    process.stderr.write(`tas-mcp gateway: ${args.message}\n${USAGE}\n`);
+    process.exit(2);
+  }
   let config: GatewayConfig;
-  const configFile = configFileFromArgs(process.argv.slice(2)) ?? process.env.CONFIG_FILE;
+  const configFile = args.configFile ?? process.env.CONFIG_FILE;
   try {
     config = loadConfig({ file: configFile });
   } catch (error) {

@@ -3,7 +3,7 @@
 // Components do not see this object: each reports through its own narrow observer, adapted here.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { IngestMethod, IngestObserver } from './ingest/ingest-service.js';
-import type { ForwardingStats } from './forwarding/forwarder.js';
+import type { ForwardingCounts } from './forwarding/forwarder.js';
 import type { LogState } from './log/event-log.js';
 
 export interface GatewayMetrics {
@@ -51,7 +51,7 @@ export interface GatewayGaugeSources {
   historyEvents(): number;
   /** Events written to subscriber streams, by kind; counted as plain numbers on the hot path. */
   subscriberDelivered(): Record<string, number>;
-  forwarding(): ForwardingStats;
+  forwarding(): ForwardingCounts;
   deadLetterTotals(): Map<string, number>;
   /** Dead letters held in the store, as last read (the shared log's store answers asynchronously). */
   deadLettersHeld(): number;
@@ -200,7 +200,7 @@ export function createGatewayMetrics(sources: GatewayGaugeSources, registry = ne
     }),
     activeConnections: new Gauge({
       name: 'tas_mcp_active_connections',
-      help: 'Open connections; type="grpc_stream" counts gRPC streams against MAX_CONNECTIONS.',
+      help: 'Open streams by transport (grpc_stream, websocket); together they count against MAX_CONNECTIONS.',
       labelNames: ['type'],
       registers: [registry],
     }),

@@ -5,15 +5,24 @@ import type { DeadLetter } from './forwarding/dead-letters.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { SubscriptionObserver } from './subscribers/subscriptions.js';
 
+/** The connection type a kind of stream counts under in tas_mcp_active_connections. */
+const connectionType = (kind: string) => (kind === 'websocket' ? 'websocket' : 'grpc_stream');
+
 export function subscriptionObserver(metrics: GatewayMetrics, log: Logger): SubscriptionObserver {
+  const open = { grpc_stream: 0, websocket: 0 };
+  const count = (kind: string, delta: number) => {
+    const type = connectionType(kind);
+    open[type] += delta;
+    metrics.activeConnections.set({ type }, open[type]);
+  };
   return {
-    opened(kind, active) {
+    opened(kind) {
       metrics.subscribers.inc({ kind });
-      metrics.activeConnections.set({ type: 'grpc_stream' }, active);
+      count(kind, 1);
     },
-    finished(kind, ending, active) {
+    finished(kind, ending) {
       metrics.subscribers.dec({ kind });
-      metrics.activeConnections.set({ type: 'grpc_stream' }, active);
+      count(kind, -1);
       if (ending.kind === 'cut_off') {
         metrics.subscribersCutOff.inc({ kind });
         log.warn({ kind, lost: ending.lost, reason: ending.message }, 'subscriber cut off');

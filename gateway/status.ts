@@ -17,6 +17,28 @@ export interface GatewayCounts {
   activeStreams: number;
 }
 
+/** Counters in the Go reference server's ServerStats shape (/health `stats`, GET /api/v1/stats). */
+export interface ServerStats {
+  total_events: number;
+  stream_events: number;
+  forwarded_events: number;
+  error_events: number;
+  active_streams: number;
+  /** RFC 3339. */
+  start_time: string;
+}
+
+/** mcp.v1.MetricsResponse: GetMetrics, and GET /api/v1/metrics as JSON. */
+export interface MetricsReport {
+  total_events: number;
+  stream_events: number;
+  forwarded_events: number;
+  error_events: number;
+  active_streams: number;
+  /** Milliseconds, as the reference reports it. */
+  uptime: number;
+}
+
 /** The event log as a pod reports it (/ready, /health). */
 export interface LogReport {
   kind: 'memory' | 'jetstream';
@@ -66,8 +88,12 @@ export class GatewayStatus {
     return { kind, name, connected };
   }
 
+  uptimeMs(): number {
+    return this.now() - this.startedAt;
+  }
+
   uptimeSeconds(): number {
-    return Math.floor((this.now() - this.startedAt) / 1000);
+    return Math.floor(this.uptimeMs() / 1000);
   }
 
   health(): { status: HealthStatus; details: Record<string, string> } {
@@ -93,6 +119,30 @@ export class GatewayStatus {
         active_streams: String(this.deps.subscriptions.activeStreams),
         version: this.version,
       },
+    };
+  }
+
+  stats(): ServerStats {
+    const counts = this.counts();
+    return {
+      total_events: counts.accepted,
+      stream_events: counts.streamed,
+      forwarded_events: counts.forwarded,
+      error_events: counts.errors,
+      active_streams: counts.activeStreams,
+      start_time: new Date(this.startedAt).toISOString(),
+    };
+  }
+
+  metrics(): MetricsReport {
+    const counts = this.counts();
+    return {
+      total_events: counts.accepted,
+      stream_events: counts.streamed,
+      forwarded_events: counts.forwarded,
+      error_events: counts.errors,
+      active_streams: counts.activeStreams,
+      uptime: this.uptimeMs(),
     };
   }
 

@@ -1,6 +1,7 @@
 // The operator's composition root (controller-runtime's manager): the shared informers, the
 // writers, the McpServer and McpRoute controllers (each declares its own watches and indexes in
-// controllers/), leader election, the Event recorder, and /healthz, /readyz and /metrics.
+// controllers/), leader election, the Event recorder, /healthz, /readyz and /metrics, and the
+// federation map (federation-map/) when MAP_PORT is set.
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Registry, collectDefaultMetrics } from 'prom-client';
@@ -13,9 +14,13 @@ import { LeaderElector, createLeaseStore } from '../src/kube/leader-election.js'
 import { createApiListWatchSource } from '../src/kube/list-watch-source.js';
 import { SharedInformers } from '../src/kube/shared-informers.js';
 import type { Logger } from '../src/observability/logger.js';
-import type { ControllerEnv } from './controllers/context.js';
+import { routeInformer, serverInformer, type ControllerEnv } from './controllers/context.js';
 import { setUpMcpRouteController } from './controllers/mcp-route.js';
 import { setUpMcpServerController, type SecretVersions } from './controllers/mcp-server.js';
+import { createFederationMap, type FederationMap } from './federation-map/federation-map.js';
+import { serviceMetricsUrls } from './federation-map/metrics-urls.js';
+import type { GatewayMetricsUrls } from './federation-map/scraper.js';
+import { createServerEventsReader } from './federation-map/server-events.js';
 import type { OperatorSettings } from './settings.js';
 
 export const FIELD_MANAGER = 'tas-mcp-operator';
@@ -26,11 +31,13 @@ export interface OperatorDeps {
   logger: Logger;
   /** Called when this replica loses the leader Lease: the process should exit and restart. */
   onLostLeadership: () => void;
+  /** Where the federation map reads each server's gateway metrics; default: its Service's health port. */
+  gatewayMetricsUrls?: GatewayMetricsUrls;
 }
 
 export interface Operator {
-  /** Starts health and leader election; controllers start once this replica leads. */
-  start(): Promise<{ healthPort: number }>;
+  /** Starts health, the federation map (when MAP_PORT is set) and leader election; controllers start once this replica leads. */
+  start(): Promise<{ healthPort: number; mapPort?: number }>;
   stop(): Promise<void>;
   readonly registry: Registry;
   isLeading(): boolean;
@@ -95,6 +102,26 @@ export function createOperator(settings: OperatorSettings, deps: OperatorDeps): 
     setUpMcpRouteController(env),
   ];
   for (const controller of controllers) controllerMetrics.observeQueue(controller.queue);
+  const federationMap: FederationMap | undefined =
+    settings.MAP_PORT === undefined
+      ? undefined
+      : createFederationMap(
+          {
+            host: settings.BIND_HOST,
+            port: settings.MAP_PORT,
+            scrapeIntervalMs: settings.MAP_SCRAPE_INTERVAL,
+            scrapeTimeoutMs: settings.MAP_SCRAPE_TIMEOUT,
+            maxServers: settings.MAP_MAX_SERVERS,
+            maxClients: settings.MAP_MAX_CLIENTS,
+          },
+          {
+            servers: serverInformer(env),
+            routes: routeInformer(env),
+            metricsUrls: deps.gatewayMetricsUrls ?? serviceMetricsUrls(settings.CLUSTER_DOMAIN),
+            events: createServerEventsReader(clients.objects, { limit: 20, timeoutMs: 5_000 }),
+            logger,
+          },
+        );
 
   let leading = false;
   let controllersStarted: Promise<void> | undefined;
@@ -143,13 +170,15 @@ export function createOperator(settings: OperatorSettings, deps: OperatorDeps): 
       await health.listen({ host: settings.BIND_HOST, port: settings.HEALTH_PORT });
       const address = health.server.address();
       const healthPort = typeof address === 'object' && address ? address.port : settings.HEALTH_PORT;
+      const mapPort = federationMap ? (await federationMap.start()).port : undefined;
       if (elector) void elector.run();
       else startControllers();
-      logger.info({ healthPort, leaderElection: Boolean(elector), identity: settings.POD_NAME }, 'operator started');
-      return { healthPort };
+      logger.info({ healthPort, mapPort, leaderElection: Boolean(elector), identity: settings.POD_NAME }, 'operator started');
+      return mapPort === undefined ? { healthPort } : { healthPort, mapPort };
     },
     stop() {
       stopping ??= (async () => {
+        await federationMap?.stop();
         await Promise.all(controllers.map((controller) => controller.stop()));
         informers.stop();
         await recorder.close(2000);

@@ -44,9 +44,19 @@ const settingsSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   EVENTS_QPS: z.coerce.number().min(0.1).max(1000).default(5),
   EVENTS_BURST: z.coerce.number().int().min(1).max(10_000).default(25),
+  /** The federation map's port (operator/federation-map); unset: no map. 0: any free port. */
+  MAP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** How often the map reads each gateway's /metrics (rates come from two reads). */
+  MAP_SCRAPE_INTERVAL: duration.default(5_000),
+  /** One gateway's /metrics read; past it that gateway shows as not answering. Default: 2s, or half the interval if shorter. */
+  MAP_SCRAPE_TIMEOUT: duration.optional(),
+  /** McpServers whose gateways are read per interval; the rest are shown without figures. */
+  MAP_MAX_SERVERS: z.coerce.number().int().min(1).max(10_000).default(200),
+  /** Browsers following the map at once; more are answered 503. */
+  MAP_MAX_CLIENTS: z.coerce.number().int().min(1).max(1_000).default(32),
 });
 
-export type OperatorSettings = z.output<typeof settingsSchema> & { leaseNamespace: string };
+export type OperatorSettings = Omit<z.output<typeof settingsSchema>, 'MAP_SCRAPE_TIMEOUT'> & { MAP_SCRAPE_TIMEOUT: number; leaseNamespace: string };
 
 export function loadOperatorSettings(env: NodeJS.ProcessEnv): OperatorSettings {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
@@ -57,5 +67,14 @@ export function loadOperatorSettings(env: NodeJS.ProcessEnv): OperatorSettings {
   }
   const settings = result.data;
   if (settings.RENEW_DEADLINE >= settings.LEASE_DURATION) throw new ConfigError('RENEW_DEADLINE', 'must be shorter than LEASE_DURATION');
-  return { ...settings, leaseNamespace: settings.LEADER_ELECTION_NAMESPACE ?? settings.POD_NAMESPACE ?? 'default' };
+  if (settings.MAP_PORT !== undefined && settings.MAP_PORT !== 0 && settings.MAP_PORT === settings.HEALTH_PORT) {
+    throw new ConfigError('MAP_PORT', `must differ from HEALTH_PORT (${settings.HEALTH_PORT})`);
+  }
+  const scrapeTimeout = settings.MAP_SCRAPE_TIMEOUT ?? Math.min(2_000, settings.MAP_SCRAPE_INTERVAL / 2);
+  if (scrapeTimeout >= settings.MAP_SCRAPE_INTERVAL) throw new ConfigError('MAP_SCRAPE_TIMEOUT', 'must be shorter than MAP_SCRAPE_INTERVAL');
+  return {
+    ...settings,
+    MAP_SCRAPE_TIMEOUT: scrapeTimeout,
+    leaseNamespace: settings.LEADER_ELECTION_NAMESPACE ?? settings.POD_NAMESPACE ?? 'default',
+  };
 }

@@ -109,6 +109,15 @@ export interface ForwardingStats {
   targets: TargetStats[];
 }
 
+/** What metrics read of each target: its counts. */
+export type TargetCounts = Pick<TargetStats, 'route' | 'target' | 'url' | 'accepted' | 'delivered' | 'deadLettered' | 'returned' | 'inFlight' | 'circuit'>;
+
+export interface ForwardingCounts {
+  skippedOnPath: number;
+  skippedHopLimit: number;
+  targets: TargetCounts[];
+}
+
 /** The target's sender: gRPC for grpc(s)://, HTTP otherwise. A TLS file that cannot be read fails each attempt, naming it. */
 export function defaultSender(target: Target, settings: SenderSettings): Sender {
   let tls;

@@ -76,7 +76,8 @@ export function createHttpSender(options: HttpSenderOptions): Sender {
   const now = options.now ?? Date.now;
   const reprobeMs = options.reprobeMs ?? DEFAULT_REPROBE_MS;
   const { format } = options.target;
-  const batches = options.target.batch && (format === 'cloudevents' || (format === 'mcp' && (bare || url.pathname === BATCH_PATH)));
+  // The config allows batch for mcp targets only where batches go (schema.ts).
+  const batches = options.target.batch;
   /** Events per batch now: lowered by 413s. */
   let batchCap = batches ? options.maxEvents : 1;
   /** Until when single events are sent to a target that did not take a batch. */

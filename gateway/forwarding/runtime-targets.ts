@@ -5,6 +5,7 @@
 // A target added here is a route named by its id: the events it matches (every event when it
 // names none) to one target, under its own delivery policy.
 import { ConfigError, parseConfig, type GatewayConfig } from '../../src/config/index.js';
+import { routesFromReferenceTargets } from '../../src/config/reference-targets.js';
 
 /** Where the running targets came from. */
 export type TargetsOrigin = { kind: 'file'; path: string } | { kind: 'environment' };
@@ -124,6 +125,23 @@ export class RuntimeTargets {
     this.config = next;
     this.options.apply(next);
   }
+}
+
+/**
+ * A target body as a route: the Go reference server's {id, name, type, endpoint, config, rules}
+ * (read as FORWARDING_TARGETS is, src/config/reference-targets.ts), or ours.
+ */
+export function routeFromBody(body: unknown, where: string): RouteInput {
+  if (typeof body === 'object' && body !== null && !Array.isArray(body) && 'endpoint' in body) {
+    try {
+      return routesFromReferenceTargets([body], where)[0]!;
+    } catch (error) {
+      // One target in a list of one: its errors name the body, not the list's first entry.
+      if (error instanceof ConfigError) throw new ConfigError(error.setting.replace(`${where}[0]`, where), error.problem);
+      throw error;
+    }
+  }
+  return routeFromOurBody(body, where);
 }
 
 /** Our shape of a target body: {id, url, format?, batch?, tls?, match?, delivery?}. */

@@ -17,13 +17,16 @@ export async function healthRoutes(app: FastifyInstance, { status, registry }: H
       version: status.version,
       uptime: status.uptimeSeconds(),
       details: health.details,
+      // The Go reference server's counters, under its name.
+      stats: status.stats(),
     });
   });
 
   app.get('/ready', async (_request, reply) => {
     const ready = status.isReady();
     // `log` tells an orchestrator (and the operator's status) which log this pod has and whether it is connected.
-    return reply.code(ready ? 200 : 503).send({ ready, phase: status.phase, log: status.log() });
+    // `status` is the Go reference server's field; `ready` and `phase` are what the operator reads.
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', ready, phase: status.phase, log: status.log() });
   });
 
   app.get('/metrics', async (_request, reply) => {

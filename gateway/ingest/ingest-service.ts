@@ -9,7 +9,7 @@ import type { AppendOutcome, EventLog } from '../log/event-log.js';
 import { ClientRateLimiter } from '../../src/limits/client-rate-limiter.js';
 import { TokenBucket } from '../../src/limits/token-bucket.js';
 
-export type IngestMethod = 'http' | 'grpc';
+export type IngestMethod = 'http' | 'grpc' | 'websocket';
 
 export type RefusalReason = 'buffer_full' | 'rate_limited' | 'unavailable';
 
@@ -50,8 +50,8 @@ export function isFailure(outcome: IngestOutcome): outcome is IngestFailure {
   return outcome.status === 'rejected' || outcome.status === 'refused' || outcome.status === 'denied';
 }
 
-/** Why an event was not taken, as counted. */
-export type RejectionReason = RejectReason | RefusalReason | DenialReason;
+/** Why an event was not taken, as counted; `unsupported_media_type` is an HTTP body that was not JSON. */
+export type RejectionReason = RejectReason | RefusalReason | DenialReason | 'unsupported_media_type';
 
 /** Told of every ingest outcome (metrics). */
 export interface IngestObserver {
@@ -107,6 +107,12 @@ export class IngestService {
         : undefined;
     this.signatures = options.signatures;
     this.requireSignatures = options.requireSignatures ?? false;
+  }
+
+  /** A request body refused before it could be read as events (HTTP 415, bad JSON, too large). */
+  countRejectedBody(method: IngestMethod, reason: Extract<RejectionReason, 'unsupported_media_type' | 'invalid' | 'too_large'>): void {
+    this.errors++;
+    this.observer.failed(method, reason, 1);
   }
 
   /** Callers with a rate-limit bucket right now (bounded by maxClients). */

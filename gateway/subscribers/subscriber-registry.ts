@@ -17,6 +17,7 @@ const emptyByKind = (): Record<SubscriberKind, number> => ({
   event_stream: 0,
   legacy_event_stream: 0,
   argo_generic: 0,
+  websocket: 0,
 });
 
 export class SubscriberRegistry {

@@ -7,7 +7,7 @@ import { BoundedQueue } from '../../src/limits/bounded-queue.js';
 import type { Envelope } from '../log/envelope.js';
 import type { LogReader, LogSource, ReadStart } from '../log/event-log.js';
 
-export type SubscriberKind = 'stream_events' | 'event_stream' | 'legacy_event_stream' | 'argo_generic';
+export type SubscriberKind = 'stream_events' | 'event_stream' | 'legacy_event_stream' | 'argo_generic' | 'websocket';
 
 export type StreamEnding =
   /** Everything asked for was sent (StreamEvents without follow). */

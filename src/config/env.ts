@@ -15,6 +15,8 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { variable: 'GRPC_PORT', path: ['server', 'grpcPort'], kind: 'integer' },
   { variable: 'HEALTH_CHECK_PORT', path: ['server', 'healthPort'], kind: 'integer' },
   { variable: 'BIND_HOST', path: ['server', 'host'], kind: 'text' },
+  { variable: 'CORS_ALLOWED_ORIGINS', path: ['server', 'cors', 'allowedOrigins'], kind: 'list' },
+  { variable: 'CORS_MAX_AGE', path: ['server', 'cors', 'maxAge'], kind: 'text' },
   { variable: 'LOG_LEVEL', path: ['logLevel'], kind: 'text' },
   { variable: 'FORWARD_TO', path: ['forwarding', 'targets'], kind: 'list' },
   { variable: 'GATEWAY_ID', path: ['identity', 'id'], kind: 'text' },

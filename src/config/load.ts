@@ -1,9 +1,11 @@
-// Loads the gateway configuration: YAML file (optional), then environment overrides, then the
-// schema. Any problem becomes a ConfigError that names the setting and what it expected.
+// Loads the gateway configuration: YAML file (optional; our schema, or the Go reference server's
+// JSON format), then environment overrides (ours, and the reference's FORWARDING_* variables),
+// then the schema. Any problem becomes a ConfigError that names the setting and what it expected.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from './errors.js';
 import { readEnvOverrides } from './env.js';
+import { checkForwardingDisabled, fromReferenceFile, isReferenceFile, readReferenceEnv } from './reference.js';
 import { gatewayConfigSchema, type GatewayConfig } from './schema.js';
 
 export interface LoadOptions {
@@ -67,7 +69,20 @@ function settingName(path: string[], sources: Map<string, string>): string {
 export function loadConfig(options: LoadOptions = {}): GatewayConfig {
   const env = options.env ?? process.env;
   const file = options.file ?? env.CONFIG_FILE;
-  const fromFile = file ? readConfigFile(file) : {};
+  let fromFile = file ? readConfigFile(file) : {};
+  let fileEnabled: boolean | undefined;
+  if (file && isReferenceFile(fromFile)) ({ config: fromFile, enabled: fileEnabled } = fromReferenceFile(fromFile, file));
   const overrides = readEnvOverrides(env);
-  return parseConfig(mergeConfig(fromFile, overrides.values), overrides.sources);
+  const reference = readReferenceEnv(env);
+  const merged = mergeConfig(mergeConfig(fromFile, reference.values), overrides.values);
+  if (reference.routes.length > 0) {
+    const routes = Array.isArray(merged.routes) ? (merged.routes as { name?: unknown }[]) : [];
+    const clash = reference.routes.find((route) => routes.some((r) => r.name === route.name));
+    if (clash) throw new ConfigError('FORWARDING_TARGETS', `target id ${JSON.stringify(clash.name)} is also the name of a route in ${file}; ids and route names must differ`);
+    merged.routes = [...routes, ...reference.routes];
+  }
+  const enabled = reference.enabled ?? fileEnabled;
+  if (enabled === false) checkForwardingDisabled(merged, reference.enabled === false ? 'FORWARDING_ENABLED' : `${file}: forwarding.enabled`);
+  const sources = new Map([...reference.sources, ...overrides.sources]);
+  return parseConfig(merged, sources);
 }

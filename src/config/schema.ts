@@ -48,6 +48,16 @@ export function defaultTargetId(url: string): string {
   }
 }
 
+/** Where our gateways (and the Go reference server) take many events at once. */
+export const MCP_BATCH_PATH = '/api/v1/events/batch';
+
+/** An mcp target's URL at which batches go: any gRPC address, an HTTP one without a path, or the batch route itself. */
+function takesMcpBatches(url: string): boolean {
+  if (/^grpcs?:/.test(url)) return true;
+  const path = /^https?:\/\/[^/?#]+([^?#]*)/.exec(url)?.[1] ?? '';
+  return path === '' || path === '/' || path === MCP_BATCH_PATH;
+}
+
 /** TLS to a target (https://, grpcs://, or grpc:// with this block): whom to trust, who we are. */
 const targetTls = z
   .strictObject({
@@ -87,12 +97,16 @@ const target = z
   ])
   .transform((value) => {
     const spec = typeof value === 'string' ? { url: value, format: 'mcp' as const } : value;
-    const batch = 'batch' in spec && spec.batch !== undefined ? spec.batch : spec.format === 'mcp';
+    const batch = 'batch' in spec && spec.batch !== undefined ? spec.batch : spec.format === 'mcp' && takesMcpBatches(spec.url);
     const tls = 'tls' in spec ? spec.tls : undefined;
     return { url: spec.url, id: spec.id ?? defaultTargetId(spec.url), format: spec.format, batch, ...(tls ? { tls } : {}) };
   })
   .refine((t) => t.format === 'mcp' || /^https?:/.test(t.url), { message: 'cloudevents and legacy targets must be http(s) URLs' })
   .refine((t) => !(t.format === 'legacy' && t.batch), { message: 'legacy targets take one event per request (batch: false)', path: ['batch'] })
+  .refine((t) => !(t.format === 'mcp' && t.batch && !takesMcpBatches(t.url)), {
+    message: `an mcp target takes batches at a bare address (http://host:port, grpc://host:port) or at ${MCP_BATCH_PATH}; a URL with another path gets one event per request`,
+    path: ['batch'],
+  })
   .refine((t) => !(t.tls && t.url.startsWith('http:')), { message: 'tls needs an https://, grpcs:// or grpc:// URL', path: ['tls'] });
 
 /** Answers worth another attempt (src/config/retry-on.ts); connection errors and timeouts always are. */
@@ -299,6 +313,17 @@ export const gatewayConfigSchema = z.strictObject({
       httpPort: port.default(GATEWAY_DEFAULTS.httpPort),
       grpcPort: port.default(GATEWAY_DEFAULTS.grpcPort),
       healthPort: port.default(GATEWAY_DEFAULTS.healthPort),
+      /** CORS for browser clients on the HTTP port; off (no CORS headers) while no origin is listed. */
+      cors: z
+        .strictObject({
+          /** Origins allowed to call the HTTP API from a browser (`https://app.example:8443`), or `*` for any. */
+          allowedOrigins: z
+            .array(z.string().regex(/^(\*|https?:\/\/[^\s/]+)$/, 'expected * or an origin such as https://app.example (scheme, host, optional port; no path)'))
+            .default([]),
+          /** How long a browser may cache a preflight answer. */
+          maxAge: duration.pipe(z.number().int().min(0)).default(GATEWAY_DEFAULTS.corsMaxAgeMs),
+        })
+        .prefault({}),
     })
     .prefault({}),
   limits: z

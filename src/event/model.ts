@@ -5,7 +5,7 @@ export interface McpEvent {
   event_id: string;
   event_type: string;
   source: string;
-  /** Unix time in milliseconds. */
+  /** Unix time in milliseconds (see normalizeTimestamp for values sent in seconds). */
   timestamp: number;
   /** JSON text. */
   data: string;
@@ -27,10 +27,22 @@ export const EVENT_LIMITS = {
   metadataValueLength: 4096,
 } as const;
 
-/** event_type for legacy events whose data names no "type". */
-export const LEGACY_EVENT_TYPE = 'mcp.legacy';
-/** source for legacy events whose data names no "source". */
-export const LEGACY_SOURCE = 'legacy';
+/** event_type for legacy events whose data names no "type": the Go reference server's value. */
+export const LEGACY_EVENT_TYPE = 'legacy.event';
+/** source for legacy events whose data names no "source": the Go reference server's value. */
+export const LEGACY_SOURCE = 'legacy-api';
+
+/**
+ * Timestamps below this are Unix time in seconds, not milliseconds: 10^11 ms is March 1973, while
+ * 10^11 s is the year 5138, so a smaller value only makes sense as seconds (the Go reference
+ * server stamps its HTTP events with time.Now().Unix()).
+ */
+export const SECONDS_BELOW = 1e11;
+
+/** Unix time in milliseconds from a timestamp in milliseconds or (below SECONDS_BELOW) seconds. */
+export function normalizeTimestamp(value: number): number {
+  return value > 0 && value < SECONDS_BELOW ? value * 1000 : value;
+}
 
 /** Bytes an event occupies, counted the same way whichever way it arrived. */
 export function eventSize(event: McpEvent): number {

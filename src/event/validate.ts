@@ -1,7 +1,7 @@
 // Edge validation of incoming events, written out by hand because it runs once per event on the
 // hot path. Accepts the full mcp.v1 event and the legacy seed-000 {id, data}; every failure
 // names the field at fault. Inside the gateway, a validated McpEvent is trusted.
-import { EVENT_LIMITS, LEGACY_EVENT_TYPE, LEGACY_SOURCE, eventSize, type McpEvent } from './model.js';
+import { EVENT_LIMITS, LEGACY_EVENT_TYPE, LEGACY_SOURCE, eventSize, normalizeTimestamp, type McpEvent } from './model.js';
 
 export type RejectReason = 'invalid' | 'too_large';
 
@@ -67,9 +67,9 @@ function timestamp(value: unknown, field: string, now: () => number): number {
   // proto3 int64 arrives as a number (longs: Number); JSON clients sometimes send it as a string.
   const millis = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
   if (typeof millis !== 'number' || !Number.isSafeInteger(millis) || millis < 0) {
-    fail(field, `must be Unix time in milliseconds (a non-negative integer), got ${JSON.stringify(value)}`);
+    fail(field, `must be Unix time in milliseconds, or in seconds below 10^11 (a non-negative integer), got ${JSON.stringify(value)}`);
   }
-  return millis;
+  return normalizeTimestamp(millis);
 }
 
 function metadata(value: unknown, field: string): Record<string, string> {
@@ -115,7 +115,9 @@ function fromLegacy(input: Record<string, unknown>, prefix: string, now: () => n
   const inner = typeof payload === 'object' && payload !== null ? payload : {};
   const type = inner.type;
   const source = inner.source;
-  const time = typeof inner.timestamp === 'string' ? Date.parse(inner.timestamp) : NaN;
+  const stamped = inner.timestamp;
+  const time =
+    typeof stamped === 'string' ? Date.parse(stamped) : Number.isSafeInteger(stamped) ? normalizeTimestamp(stamped as number) : NaN;
   return {
     event_id,
     event_type:

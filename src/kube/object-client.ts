@@ -40,11 +40,13 @@ export class KubeObjectClient extends KubernetesObjectApi {
     return this.requestPromise<T>(request);
   }
 
-  /** GET `path` and return the JSON as the server sent it (no typed deserialization). */
-  async getJson<T>(path: string, query: Record<string, string | undefined> = {}): Promise<T> {
+  /** GET `path` and return the JSON as the server sent it (no typed deserialization); `signal` aborts it. */
+  async getJson<T>(path: string, query: Record<string, string | undefined> = {}, signal?: AbortSignal): Promise<T> {
+    signal?.throwIfAborted();
     const request = this.configuration.baseServer.makeRequestContext(path, HttpMethod.GET);
     request.setHeaderParam('Accept', 'application/json');
     for (const [name, value] of Object.entries(query)) if (value !== undefined) request.setQueryParam(name, value);
+    if (signal) request.setSignal(signal);
     // 'any' is a primitive to client-node's ObjectSerializer: the parsed JSON comes back untouched.
     return (await this.requestPromise(request, 'any')) as T;
   }

@@ -1,6 +1,7 @@
 // `make bench`: runs the gateway benchmarks and prints one table of results, each against a
 // baseline or target measured in the same run (the machine is shared and noisy, so absolute
 // numbers mean little across runs; ratios do). Knobs are environment variables, see README.md.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../src/paths.js';
 import { loadTool } from './lib/load-http.js';
@@ -9,6 +10,8 @@ import { renderTable, writeJson, type Row } from './lib/report.js';
 import { forwarding } from './scenarios/forwarding.js';
 import { grpcFanout } from './scenarios/grpc-fanout.js';
 import { httpIngest } from './scenarios/http-ingest.js';
+import { jetstreamFanout } from './scenarios/jetstream-fanout.js';
+import { jetstreamIngest } from './scenarios/jetstream-ingest.js';
 import { memory } from './scenarios/memory.js';
 import { operatorScale } from './scenarios/operator.js';
 
@@ -20,8 +23,16 @@ function numberEnv(name: string, fallback: number): number {
   return value;
 }
 
+/** A file named by an environment variable, which must exist when set. */
+function fileEnv(name: string): string | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (!existsSync(raw)) throw new Error(`${name}: ${raw} does not exist`);
+  return raw;
+}
+
 const config = {
-  scenarios: (process.env.BENCH_SCENARIOS ?? 'http,fanout,memory,forwarding,operator').split(',').map((s) => s.trim()),
+  scenarios: (process.env.BENCH_SCENARIOS ?? 'http,jetstream,fanout,jetstream-fanout,memory,forwarding,operator').split(',').map((s) => s.trim()),
   http: {
     connections: numberEnv('BENCH_CONNECTIONS', 50),
     durationS: numberEnv('BENCH_HTTP_SECONDS', 5),
@@ -29,6 +40,24 @@ const config = {
     rounds: numberEnv('BENCH_HTTP_ROUNDS', 4),
     target: 0.6,
     subscriberQueue: numberEnv('BENCH_SUBSCRIBER_QUEUE', 1_000_000),
+  },
+  jetstream: {
+    connections: numberEnv('BENCH_CONNECTIONS', 50),
+    durationS: numberEnv('BENCH_HTTP_SECONDS', 5),
+    warmupS: numberEnv('BENCH_WARMUP_SECONDS', 1),
+    rounds: numberEnv('BENCH_HTTP_ROUNDS', 4),
+    targetRatio: 0.5,
+    p99MarginMs: 2,
+    subscriberQueue: numberEnv('BENCH_SUBSCRIBER_QUEUE', 1_000_000),
+    latencyRate: numberEnv('BENCH_LATENCY_RATE', 1000),
+    latencySeconds: numberEnv('BENCH_LATENCY_SECONDS', 4),
+    publisherSeconds: numberEnv('BENCH_PUBLISH_SECONDS', 3),
+    inFlight: {
+      'js-publish': numberEnv('BENCH_JS_PUBLISH_IN_FLIGHT', 256),
+      pipelined: numberEnv('BENCH_PUBLISH_IN_FLIGHT', 1000),
+      'gateway-publisher': numberEnv('BENCH_PUBLISH_IN_FLIGHT', 1000),
+    },
+    compareMain: fileEnv('BENCH_GATEWAY_B'),
   },
   fanout: {
     streams: numberEnv('BENCH_STREAMS', 1000),
@@ -38,6 +67,14 @@ const config = {
     durationS: numberEnv('BENCH_FANOUT_SECONDS', 5),
     targetRate: 2000,
     targetP99Ms: 10,
+  },
+  jetstreamFanout: {
+    streams: numberEnv('BENCH_STREAMS', 1000),
+    channels: numberEnv('BENCH_CHANNELS', 10),
+    rates: (process.env.BENCH_JETSTREAM_FANOUT_RATES ?? '20,50,100').split(',').filter(Boolean).map(Number),
+    durationS: numberEnv('BENCH_FANOUT_SECONDS', 5),
+    replicas: numberEnv('BENCH_JETSTREAM_REPLICAS', 2),
+    compareMain: fileEnv('BENCH_GATEWAY_B'),
   },
   memory: { streams: numberEnv('BENCH_STREAMS', 1000), channels: numberEnv('BENCH_CHANNELS', 10), settleMs: 3000 },
   forwarding: {
@@ -68,16 +105,20 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 async function main(): Promise<void> {
   installCleanup();
   const started = Date.now();
-  const tool = config.scenarios.includes('http') ? loadTool() : 'n/a';
+  const tool = config.scenarios.includes('http') || config.scenarios.includes('jetstream') ? loadTool() : 'n/a';
   log(`tas-mcp bench: node ${process.version}, ${PINNING ? 'gateway pinned to core 0, clients to core 1' : 'NOT pinned (needs taskset and 2 cores)'}, HTTP load: ${tool}`);
   if (tool === 'autocannon') log('  (wrk not found: using autocannon; `apt-get install -y wrk` gives a load generator that needs less CPU)');
 
   const rows: Row[] = [];
   const raw: Record<string, object> = {};
   const failures: string[] = [];
+  /** Seconds each scenario took, for the README's estimate of a whole run. */
+  const durations: Record<string, number> = {};
   const scenarios: [string, string, (l: typeof log) => Promise<{ rows: Row[]; raw: object }>][] = [
     ['http', 'HTTP ingest vs bare fastify', (l) => httpIngest(config.http, l)],
+    ['jetstream', 'HTTP ingest with the JetStream log vs the memory log and a bare JetStream publisher', (l) => jetstreamIngest(config.jetstream, l)],
     ['fanout', `gRPC fan-out to ${config.fanout.streams} subscribers`, (l) => grpcFanout(config.fanout, l)],
+    ['jetstream-fanout', `fan-out to ${config.jetstreamFanout.streams} subscribers across ${config.jetstreamFanout.replicas} replicas on one JetStream stream vs one memory-log gateway`, (l) => jetstreamFanout(config.jetstreamFanout, l)],
     ['memory', `memory with ${config.memory.streams} streams`, (l) => memory(config.memory, l)],
     ['forwarding', `gateway-to-gateway forwarding at ${config.forwarding.rates.join(', ')} ev/s and to ${config.forwarding.peers} peers`, (l) => forwarding(config.forwarding, l)],
     ['operator', `operator with ${config.operator.servers} McpServers applied at once`, (l) => operatorScale(config.operator, l)],
@@ -85,6 +126,7 @@ async function main(): Promise<void> {
   for (const [key, title, scenario] of scenarios) {
     if (!config.scenarios.includes(key)) continue;
     log(`\n== ${title}`);
+    const scenarioStarted = Date.now();
     try {
       const result = await scenario(log);
       rows.push(...result.rows);
@@ -94,12 +136,14 @@ async function main(): Promise<void> {
       log(`  scenario failed: ${(error as Error).stack ?? String(error)}`);
       rows.push({ scenario: key, metric: 'scenario', value: 'error', verdict: 'FAIL', note: (error as Error).message.split('\n')[0] });
     }
+    durations[key] = Math.round((Date.now() - scenarioStarted) / 1000);
+    log(`  (${key}: ${durations[key]} s)`);
   }
 
   log(`\n${renderTable(rows)}\n`);
   const elapsedS = (Date.now() - started) / 1000;
   const out = join(PROJECT_ROOT, 'test/bench/results/latest.json');
-  writeJson(out, { at: new Date().toISOString(), node: process.version, pinned: PINNING, loadTool: tool, elapsedS, config, rows, raw });
+  writeJson(out, { at: new Date().toISOString(), node: process.version, pinned: PINNING, loadTool: tool, elapsedS, durations, config, rows, raw });
   log(`results: ${out} (${elapsedS.toFixed(0)} s)`);
   const failed = rows.some((r) => r.verdict === 'FAIL');
   if (failures.length > 0 || (failed && process.env.BENCH_STRICT === '1')) process.exitCode = 1;

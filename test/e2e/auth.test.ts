@@ -71,8 +71,8 @@ describe('API keys', () => {
   });
 
   it('HTTP: accepts a known key as X-API-Key or as a bearer credential; health and metrics stay open', async () => {
-    expect((await post(gateway, { 'x-api-key': keyA })).status).toBe(202);
-    expect((await post(gateway, { authorization: `Bearer ${keyA}` })).status).toBe(202);
+    expect((await post(gateway, { 'x-api-key': keyA })).status).toBe(200);
+    expect((await post(gateway, { authorization: `Bearer ${keyA}` })).status).toBe(200);
     for (const url of [`${gateway.healthUrl}/health`, `${gateway.healthUrl}/ready`, `${gateway.healthUrl}/metrics`, `${gateway.httpUrl}/metrics`, `${gateway.httpUrl}/health`]) {
       expect((await fetch(url)).status, url).toBe(200);
     }
@@ -116,14 +116,14 @@ describe('API keys', () => {
   it('picks up a rewritten key file without a restart: the removed key stops working, the new one works', async () => {
     const keyC = randomKey();
     secrets.write('api-keys', `${keyC}\n`);
-    await eventually(async () => (await post(gateway, { 'x-api-key': keyC })).status === 202, 5000, 'new key accepted');
+    await eventually(async () => (await post(gateway, { 'x-api-key': keyC })).status === 200, 5000, 'new key accepted');
     expect((await post(gateway, { 'x-api-key': keyA })).status).toBe(401);
     // A broken rewrite keeps the last good keys.
     secrets.write('api-keys', 'short\n');
     await new Promise((resolve) => setTimeout(resolve, 400));
-    expect((await post(gateway, { 'x-api-key': keyC })).status).toBe(202);
+    expect((await post(gateway, { 'x-api-key': keyC })).status).toBe(200);
     secrets.write('api-keys', `${keyA}\n${keyB} tenant=tenant-b\n`);
-    await eventually(async () => (await post(gateway, { 'x-api-key': keyA })).status === 202, 5000, 'keys restored');
+    await eventually(async () => (await post(gateway, { 'x-api-key': keyA })).status === 200, 5000, 'keys restored');
   });
 
   it('a gateway whose key file is missing does not start, and says which setting', async () => {
@@ -167,7 +167,7 @@ describe('JWT bearer tokens', () => {
     for (const target of [gateway, fromJwks]) {
       for (const key of [rsa, ec]) {
         const answer = await post(target, { authorization: `Bearer ${await token(key, claims)}` });
-        expect(answer.status, `${key.alg} ${answer.text}`).toBe(202);
+        expect(answer.status, `${key.alg} ${answer.text}`).toBe(200);
       }
     }
   });
@@ -195,7 +195,7 @@ describe('JWT bearer tokens', () => {
     expect(JSON.parse((await post(gateway, { authorization: 'Bearer not-a-jwt' })).text).error).toBe('malformed_token');
     expect(JSON.parse((await post(gateway, { 'x-api-key': randomKey() })).text).error).toBe('malformed_credentials');
     // Expired 10 s ago, within the 30 s skew.
-    expect((await post(gateway, { authorization: `Bearer ${await token(rsa, { ...claims, expiresIn: -10 })}` })).status).toBe(202);
+    expect((await post(gateway, { authorization: `Bearer ${await token(rsa, { ...claims, expiresIn: -10 })}` })).status).toBe(200);
   });
 
   it('gRPC: UNAUTHENTICATED naming an expired token, on unary calls and streams', async () => {
@@ -247,7 +247,7 @@ describe('JWT bearer tokens', () => {
       expect(denied.code).toBe(grpc.status.PERMISSION_DENIED);
 
       const since = Date.now() - 1000;
-      expect((await post(gateway, { authorization: `Bearer ${a}` }, testEvent('t-5', 'tenancy.stamp'))).status).toBe(202);
+      expect((await post(gateway, { authorization: `Bearer ${a}` }, testEvent('t-5', 'tenancy.stamp'))).status).toBe(200);
       const replay = await collect<{ event_id: string; metadata: Record<string, string> }>(
         client.StreamEvents({ event_types: ['tenancy.stamp'], start_timestamp: since, follow: false }, metadataOf({ authorization: `Bearer ${a}` })),
       );
@@ -278,8 +278,8 @@ describe('JWT bearer tokens', () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
 
       for (let i = 0; i < 5; i++) {
-        expect((await post(gateway, { authorization: `Bearer ${b}` }, testEvent(`iso-b-${i}`, 'iso.event'))).status).toBe(202);
-        expect((await post(gateway, { authorization: `Bearer ${a}` }, testEvent(`iso-a-${i}`, 'iso.event'))).status).toBe(202);
+        expect((await post(gateway, { authorization: `Bearer ${b}` }, testEvent(`iso-b-${i}`, 'iso.event'))).status).toBe(200);
+        expect((await post(gateway, { authorization: `Bearer ${a}` }, testEvent(`iso-a-${i}`, 'iso.event'))).status).toBe(200);
       }
       const onlyA = Array.from({ length: 5 }, (_, i) => `iso-a-${i}`);
       await waitFor(received.admin, (all) => all.length === 10);

@@ -52,15 +52,15 @@ describe('per-client rate limits', () => {
       },
     });
     running.push(gateway);
-    expect((await post(gateway, { 'x-api-key': keyA })).status).toBe(202);
-    expect((await post(gateway, { 'x-api-key': keyA })).status).toBe(202);
+    expect((await post(gateway, { 'x-api-key': keyA })).status).toBe(200);
+    expect((await post(gateway, { 'x-api-key': keyA })).status).toBe(200);
     const limited = await post(gateway, { 'x-api-key': keyA });
     expect(limited.status).toBe(429);
     expect(Number(limited.retryAfter)).toBeGreaterThanOrEqual(1);
     expect(limited.body).toMatchObject({ error: 'rate_limited' });
     expect(limited.body.message).toContain('per client');
 
-    expect((await post(gateway, { 'x-api-key': keyB })).status).toBe(202);
+    expect((await post(gateway, { 'x-api-key': keyB })).status).toBe(200);
 
     const client = mcpClient(gateway.grpcAddress);
     clients.push(client);
@@ -80,13 +80,13 @@ describe('per-client rate limits', () => {
       env: { CLIENT_RATE_LIMIT_EVENTS_PER_SECOND: '0.1', CLIENT_RATE_LIMIT_BURST: '1', CLIENT_RATE_LIMIT_MAX_CLIENTS: '10' },
     });
     running.push(gateway);
-    expect(await postFrom(gateway, '127.0.0.2')).toBe(202);
+    expect(await postFrom(gateway, '127.0.0.2')).toBe(200);
     expect(await postFrom(gateway, '127.0.0.2')).toBe(429);
-    expect(await postFrom(gateway, '127.0.0.3')).toBe(202);
+    expect(await postFrom(gateway, '127.0.0.3')).toBe(200);
 
     const statuses: number[] = [];
     for (let i = 10; i < 60; i++) statuses.push(await postFrom(gateway, `127.0.1.${i}`));
-    expect(statuses.every((s) => s === 202)).toBe(true);
+    expect(statuses.every((s) => s === 200)).toBe(true);
     expect(await metric(gateway, 'tas_mcp_rate_limit_clients')).toBe(10);
   });
 });

@@ -4,6 +4,7 @@
 // without IngestEventBatch. Also: one target reached as a peer and through a route, a target that
 // keeps failing, and the forwarding API.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -122,6 +123,28 @@ describe('a bare peer address (http://host:port) is another gateway\'s API', () 
     expect(letters).toHaveLength(50);
     expect(letters.every((l) => l.target === other.url.replace('http://', '') && l.reason === 'attempts_exhausted' && l.lastStatus === '404')).toBe(true);
     await invariantHolds(a);
+  });
+});
+
+describe('a peer that sends no Content-Type (the Go reference server\'s forwarder)', () => {
+  it('has its events taken, and forwarded on like any other', async () => {
+    const downstream = await receiver();
+    const a = await gateway({ FORWARD_TO: downstream.url });
+    for (const id of ids('go-sent', 5)) {
+      // As the reference's forwardHTTP posts: the event's JSON, no Content-Type header at all.
+      const status = await new Promise<number>((resolve, reject) => {
+        const body = JSON.stringify(testEvent(id, 'document.uploaded'));
+        const request = httpRequest(`${a.httpUrl}/api/v1/events`, { method: 'POST', headers: { 'content-length': String(Buffer.byteLength(body)) } }, (response) => {
+          response.resume();
+          response.on('end', () => resolve(response.statusCode ?? 0));
+        });
+        request.on('error', reject);
+        request.end(body);
+      });
+      expect(status).toBe(200);
+    }
+    await settled(a);
+    expect(downstream.delivered.sort()).toEqual(ids('go-sent', 5).sort());
   });
 });
 
@@ -265,6 +288,30 @@ describe('the forwarding API', () => {
     await produce(a, ids('user2', 3), { type: 'user.created' });
     await settled(a);
     expect(c.delivered.filter((id) => id.startsWith('user2'))).toHaveLength(3);
+
+    // The Go reference server's target shape: its rules become the match, its retries and timeout the policy.
+    const reference = await post({
+      id: 'orders',
+      name: 'orders to c',
+      type: 'http',
+      endpoint: `${c.url}/orders`,
+      config: { timeout: 5_000_000_000, retry_attempts: 2, retry_delay: 100_000_000 },
+      rules: [{ id: 'r1', name: 'orders', enabled: true, conditions: [{ field: 'event_type', operator: 'eq', value: 'order.placed' }] }],
+    });
+    expect(reference).toEqual({ status: 201, body: { status: 'created', target_id: 'orders' } });
+    expect((await json(`${a.httpUrl}/api/v1/forwarding/targets/orders`)).body).toMatchObject({
+      endpoint: `${c.url}/orders`,
+      mode: 'single',
+      rules: [{ id: 'route/orders', conditions: [{ field: 'event_type', operator: 'in', value: ['order.placed'] }] }],
+      policy: { timeout_ms: 5000, max_attempts: 3, initial_backoff_ms: 100 },
+    });
+    await produce(a, ids('order', 4), { type: 'order.placed' });
+    await settled(a);
+    expect(c.received.filter((r) => r.path === '/orders').map((r) => r.id).sort()).toEqual(ids('order', 4).sort());
+    expect(await post({ id: 'k', name: 'k', type: 'kafka', endpoint: 'kafka:9092' })).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_target', message: expect.stringMatching(/^body\.type: kafka targets are not supported/) },
+    });
 
     expect(await json(`${a.httpUrl}/api/v1/forwarding/targets/${encodeURIComponent(bId)}`, { method: 'DELETE' })).toEqual({ status: 200, body: { status: 'deleted', target_id: bId } });
     expect((await json(`${a.httpUrl}/api/v1/forwarding/targets/${encodeURIComponent(bId)}`)).status).toBe(404);

@@ -42,9 +42,9 @@ describe('accepted events', () => {
     expect(await response.json()).toEqual({ event_id: 'full-1', status: 'accepted' });
   });
 
-  it('answers 202 on /api/v1/events', async () => {
+  it('answers 200 on /api/v1/events, like the Go reference', async () => {
     const response = await post('/api/v1/events', event('api-1', { timestamp: 1704537600000 }));
-    expect(response.status).toBe(202);
+    expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ event_id: 'api-1', status: 'accepted' });
   });
 
@@ -71,8 +71,8 @@ describe('accepted events', () => {
   it('acknowledges a repeated event_id as a duplicate without dispatching it again', async () => {
     const first = await post('/api/v1/events', event('dup-1'));
     const again = await post('/api/v1/events', event('dup-1'));
-    expect(first.status).toBe(202);
-    expect(again.status).toBe(202);
+    expect(first.status).toBe(200);
+    expect(again.status).toBe(200);
     expect(await again.json()).toEqual({ event_id: 'dup-1', status: 'duplicate' });
     const batch = await post('/api/v1/events/batch', [event('dup-1'), event('dup-2')]);
     expect(await batch.json()).toMatchObject({ accepted: 1, duplicates: 1 });
@@ -82,7 +82,7 @@ describe('accepted events', () => {
 
   it('accepts application/*+json content types', async () => {
     const response = await post('/api/v1/events', event('ce-1'), 'application/cloudevents+json; charset=utf-8');
-    expect(response.status).toBe(202);
+    expect(response.status).toBe(200);
   });
 });
 

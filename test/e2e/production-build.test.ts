@@ -113,6 +113,15 @@ describe('the production build', () => {
     }
     expect(status).toBe(2);
     expect(stderr).toContain('WORKERS');
+
+    // The federation map finds its page and Cytoscape.js where the Dockerfile puts them.
+    cpSync(join(PROJECT_ROOT, 'operator/federation-map/web'), join(image, 'operator/federation-map/web'), { recursive: true });
+    const assets = execFileSync(
+      process.execPath,
+      ['--input-type=module', '-e', "const { loadMapAssets } = await import('./dist/operator/federation-map/assets.js'); console.log([...loadMapAssets().files.keys()].join(' '))"],
+      { cwd: image, env: { PATH: process.env.PATH }, encoding: 'utf8' },
+    );
+    expect(assets.trim()).toBe('/ /map.js /vendor/cytoscape.esm.min.mjs');
   });
 });
 
@@ -142,7 +151,15 @@ describe('the Dockerfile', () => {
   it('gives each image its own compiled code and nothing of the other', () => {
     const shipped = (stage: string) => [...copies('runtime'), ...copies(stage)].flatMap((c) => c.sources.map((s) => (c.from ? `build:${s}` : s)));
     expect(shipped('gateway').sort()).toEqual(['build:/app/dist/gateway', 'build:/app/dist/src', 'build:/app/node_modules', 'build:/app/package.json', 'proto']);
-    expect(shipped('operator').sort()).toEqual(['build:/app/dist/operator', 'build:/app/dist/src', 'build:/app/node_modules', 'build:/app/package.json', 'crds', 'proto']);
+    expect(shipped('operator').sort()).toEqual([
+      'build:/app/dist/operator',
+      'build:/app/dist/src',
+      'build:/app/node_modules',
+      'build:/app/package.json',
+      'crds',
+      'operator/federation-map/web',
+      'proto',
+    ]);
   });
 
   it('leaves tests and tools out of the build context', () => {

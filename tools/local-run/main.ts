@@ -1,13 +1,14 @@
 // `make run`: the whole product on this machine, no cluster needed. A development tool (it
 // uses the test harness), not part of the product or its images. Starts a local Kubernetes
 // control plane (etcd + kube-apiserver, built by test/cluster), installs the CRDs, runs the
-// operator, applies config/samples, and runs each gateway the operator renders as a local
-// process. Prints the endpoints, then runs until Ctrl-C.
+// operator (with its federation map), applies config/samples, and runs each gateway the operator
+// renders as a local process. Prints the endpoints, then runs until Ctrl-C.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
+import type { McpServer } from '../../src/api/index.js';
 import { installCrds, startControlPlane } from '../../test/harness/index.js';
 import { createKubeClients, loadKubeConfig } from '../../src/kube/client.js';
 import { Informer, withoutManagedFields } from '../../src/kube/informer.js';
@@ -23,7 +24,7 @@ import { GatewayRunner, type RunningGateway } from './gateway-runner.js';
 const logger = createLogger({ name: 'tas-mcp-run', level: (process.env.LOG_LEVEL as 'info') ?? 'info' });
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-function table(gateways: RunningGateway[], kubeconfig: string, operatorHealth: number): string {
+function table(gateways: RunningGateway[], kubeconfig: string, operatorHealth: number, mapPort: number | undefined): string {
   const rows = gateways
     .sort((a, b) => a.key.localeCompare(b.key))
     .map((g) => `  ${g.key.padEnd(16)} http://127.0.0.1:${g.ports.http}/mcp  grpc 127.0.0.1:${g.ports.grpc}  health http://127.0.0.1:${g.ports.health}/health`);
@@ -33,6 +34,7 @@ function table(gateways: RunningGateway[], kubeconfig: string, operatorHealth: n
     'TAS MCP is running locally.',
     `  kubeconfig        ${kubeconfig}`,
     `  operator          http://127.0.0.1:${operatorHealth}/metrics`,
+    ...(mapPort === undefined ? [] : [`  federation map    http://127.0.0.1:${mapPort}/`]),
     '  gateways:',
     ...rows,
     '',
@@ -55,10 +57,6 @@ async function main(): Promise<void> {
   await installCrds(kubeconfig, CRD_DIR);
 
   const kubeConfig = loadKubeConfig({ path: kubeconfig });
-  const settings = loadOperatorSettings({ LEADER_ELECT: 'false', HEALTH_PORT: '0', BIND_HOST: '127.0.0.1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' });
-  const operator = createOperator(settings, { kubeConfig, logger, onLostLeadership: () => {} });
-  const { healthPort } = await operator.start();
-
   const clients = createKubeClients(kubeConfig);
   const informer = (resource: (typeof CHILD_RESOURCES)['Deployment' | 'ConfigMap']) =>
     new Informer<KubernetesObject>({
@@ -79,6 +77,24 @@ async function main(): Promise<void> {
     logger,
     env: { KUBECONFIG: kubeconfig },
   });
+  const settings = loadOperatorSettings({
+    LEADER_ELECT: 'false',
+    HEALTH_PORT: '0',
+    BIND_HOST: '127.0.0.1',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    // The federation map is on here (off in the production manifests): MAP_PORT=8090 make run picks its port.
+    MAP_PORT: process.env.MAP_PORT ?? '0',
+    MAP_SCRAPE_INTERVAL: process.env.MAP_SCRAPE_INTERVAL ?? '2s',
+  });
+  // The map reads each gateway where it runs here: its local health port, not a cluster Service.
+  const gatewayMetricsUrls = (server: McpServer) =>
+    runner
+      .list()
+      .filter((g) => g.key === `${server.metadata.namespace}/${server.metadata.name}`)
+      .map((g) => `http://127.0.0.1:${g.ports.health}/metrics`);
+  const operator = createOperator(settings, { kubeConfig, logger, onLostLeadership: () => {}, gatewayMetricsUrls });
+  const { healthPort, mapPort } = await operator.start();
+
   deployments.start();
   configMaps.start();
 
@@ -88,7 +104,7 @@ async function main(): Promise<void> {
     if (Date.now() > deadline) throw new Error(`gateways not ready in 90 s; logs in ${stateDir}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  say(table(runner.list(), kubeconfig, healthPort));
+  say(table(runner.list(), kubeconfig, healthPort, mapPort));
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -4,8 +4,10 @@
 #      long work: Node >= 20.19 with npm, Go >= 1.26, openssl, kubectl;
 #   2. npm ci when node_modules is missing or was installed from another package-lock.json;
 #   3. (unless --node-only) every binary the tests and `make run` start (`test/cluster/build.sh --all`:
-#      etcd, kube-apiserver, ..., nats-server, grpcurl, helm), built from Go modules and cached under
-#      ~/.cache/tas-mcp, each component on its own.
+#      etcd, kube-apiserver, ..., nats-server, grpcurl, helm, ghz, buf, the Go client), built from Go modules and cached under
+#      ~/.cache/tas-mcp, each component on its own;
+#   4. (unless --node-only) Debian's Chromium for the browser tests, installed with apt-get when
+#      missing and this runs as root (CI does); otherwise it says how to get it.
 # Used by `make run`, `make test` and `make setup`; safe to run again at any time.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -63,3 +65,18 @@ say "  a cold build compiles them from Go modules: about 20-25 min on 2 cores, o
 t0=$SECONDS
 bash test/cluster/build.sh --all >/dev/null
 say "binaries ready ($((SECONDS - t0))s)"
+
+# Chromium for the browser tests (playwright-core drives Debian's build; no browser download).
+chromium="${CHROMIUM_PATH:-/usr/bin/chromium}"
+if [[ -x "$chromium" ]]; then
+  say "chromium: $chromium"
+elif [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null; then
+  say "chromium: missing; installing Debian's chromium with apt-get (about 45 s and 125 MB of packages, once)"
+  t0=$SECONDS
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q --no-install-recommends chromium >/dev/null
+  say "chromium installed ($((SECONDS - t0))s)"
+else
+  say "chromium: not found at $chromium; the browser tests need it: apt-get install chromium (as root), or set CHROMIUM_PATH"
+fi

@@ -48,9 +48,11 @@ getting mcpservers): Kubernetes refuses to let anyone grant permissions they do 
 - apiGroups: [policy]
   resources: [poddisruptionbudgets]
   verbs: [get, list, watch, create, update, patch, delete]
+# create/patch/update: the operator's own Events. list: the federation map shows an McpServer's
+# recent Events (one list call when someone opens it; no watch, nothing cached).
 - apiGroups: [events.k8s.io]
   resources: [events]
-  verbs: [create, patch, update]
+  verbs: [create, patch, update, list]
 # The Secrets an McpServer names (spec.security): read to see they exist and when they change.
 # No list or watch: the operator does not cache the cluster's Secrets.
 - apiGroups: [""]

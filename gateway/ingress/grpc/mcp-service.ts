@@ -1,6 +1,6 @@
 // mcp.v1.MCPService: IngestEvent, IngestEventBatch, StreamEvents, EventStream, GetHealth, GetMetrics.
 import * as grpc from '@grpc/grpc-js';
-import { checkTypePattern, compileTypeFilter } from '../../../src/event/index.js';
+import { checkTypePattern, compileTypeFilter, normalizeTimestamp } from '../../../src/event/index.js';
 import type { Subscriptions } from '../../subscribers/subscriptions.js';
 import { batchCounts, batchItemResult } from '../../ingest/batch-results.js';
 import { isFailure, type IngestService } from '../../ingest/ingest-service.js';
@@ -83,9 +83,11 @@ export function createMcpService(deps: McpServiceDeps): grpc.UntypedServiceImple
       }
     }
     if (request.start_timestamp < 0) {
-      call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: 'start_timestamp: must be 0 or Unix time in milliseconds' });
+      call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: 'start_timestamp: must be 0 or Unix time in milliseconds (or seconds, below 10^11)' });
       return;
     }
+    // The same rule as event timestamps: a value that can only be seconds is taken as seconds.
+    const startTimestamp = normalizeTimestamp(request.start_timestamp);
     // Resuming after a position reads the log from there; otherwise the log is read for events
     // whose own timestamp is at or after start_timestamp (0: everything it holds).
     const resume = request.after_position > 0;
@@ -94,8 +96,8 @@ export function createMcpService(deps: McpServiceDeps): grpc.UntypedServiceImple
       transport: grpcSubscriberTransport(call, V1_EVENT_ENCODER),
       filter: compileTypeFilter(request.event_types),
       tenant: callerOf(call).tenant,
-      start: resume ? { after: request.after_position } : { fromTime: request.start_timestamp },
-      minTimestamp: resume ? undefined : request.start_timestamp,
+      start: resume ? { after: request.after_position } : { fromTime: startTimestamp },
+      minTimestamp: resume ? undefined : startTimestamp,
       follow: request.follow,
     });
     if (!opened.ok) call.emit('error', subscriptionRefusalStatus(opened.reason, opened.message));
@@ -109,20 +111,13 @@ export function createMcpService(deps: McpServiceDeps): grpc.UntypedServiceImple
       healthy: health.status !== 'unhealthy',
       status: health.status,
       details: health.details,
-      uptime: status.uptimeSeconds(),
+      // Milliseconds, as the Go reference server reports it.
+      uptime: status.uptimeMs(),
     });
   };
 
   const GetMetrics: grpc.handleUnaryCall<unknown, unknown> = (_call, callback) => {
-    const counts = status.counts();
-    callback(null, {
-      total_events: counts.accepted,
-      stream_events: counts.streamed,
-      forwarded_events: counts.forwarded,
-      error_events: counts.errors,
-      active_streams: counts.activeStreams,
-      uptime: status.uptimeSeconds(),
-    });
+    callback(null, status.metrics());
   };
 
   return { IngestEvent, IngestEventBatch, StreamEvents, EventStream, GetHealth, GetMetrics } as grpc.UntypedServiceImplementation;

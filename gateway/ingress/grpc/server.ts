@@ -1,10 +1,10 @@
 // The gateway's gRPC server: MCPService, the legacy Eventing stream, standard health checking
 // (for grpcurl and Kubernetes gRPC probes) and server reflection.
 import * as grpc from '@grpc/grpc-js';
-import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from '../../../src/observability/logger.js';
-import { ARGO_GENERIC_SERVICE, LEGACY_EVENTING_SERVICE, MCP_SERVICE, packageDefinition } from './protos.js';
+import { ARGO_GENERIC_SERVICE, LEGACY_EVENTING_SERVICE, MCP_SERVICE } from './protos.js';
+import { createReflectionService } from './reflection.js';
 
 export interface GrpcServerOptions {
   host: string;
@@ -46,7 +46,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   server.addService(ARGO_GENERIC_SERVICE, options.services.argoGeneric);
   const health = new HealthImplementation(Object.fromEntries(SERVED.map((service) => [service, 'NOT_SERVING' as const])));
   health.addToServer(server);
-  new ReflectionService(packageDefinition).addToServer(server);
+  createReflectionService().addToServer(server);
 
   return {
     listen() {

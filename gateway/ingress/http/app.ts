@@ -1,4 +1,6 @@
-// The HTTP ingress server (HTTP_PORT): event routes plus /health, /ready and /metrics.
+// The HTTP ingress server (HTTP_PORT): event routes, the reference server's /api/v1 views, plus
+// /health, /ready and /metrics; CORS when origins are configured.
+import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { healthRoutes } from '../../health/routes.js';
@@ -10,14 +12,20 @@ import type { RuntimeTargets } from '../../forwarding/runtime-targets.js';
 import type { Authenticator } from '../../auth/authenticator.js';
 import type { AuthFailureReason } from '../../auth/caller.js';
 import { authHook, requireUnboundCaller } from './auth-hook.js';
-import { jsonBodiesOnly } from './body-parsing.js';
+import { jsonBodiesOnly, type BodyRejection } from './body-parsing.js';
 import { readPair, watchHttpsCertificates, type TlsFiles } from '../../tls/server-tls.js';
+import fastifyWebsocket from '@fastify/websocket';
 import { dlqRoutes } from './dlq-routes.js';
-import { eventRoutes } from './events-routes.js';
+import { eventRoutes, INGEST_PATHS } from './events-routes.js';
 import { forwardingRoutes } from './forwarding-routes.js';
+import { statsRoutes } from './stats-routes.js';
+import { WS_PROTOCOL } from './websocket-protocol.js';
+import { webSocketRoutes } from './websocket-routes.js';
+import type { Subscriptions } from '../../subscribers/subscriptions.js';
 
 export interface HttpAppOptions {
   ingest: IngestService;
+  subscriptions: Subscriptions;
   status: GatewayStatus;
   registry: Registry;
   maxEventSize: number;
@@ -31,6 +39,10 @@ export interface HttpAppOptions {
   targets: RuntimeTargets;
   authenticator: Authenticator;
   onAuthFailure: (reason: AuthFailureReason) => void;
+  /** A body refused before an ingest route ran (415, unparsable, too large): counted as a rejected event. */
+  onRejectedBody?: (reason: BodyRejection) => void;
+  /** Browser origins allowed (CORS); none = no CORS headers at all. */
+  cors?: { allowedOrigins: string[]; maxAgeMs: number } | undefined;
   /** Serve HTTPS from these files (re-read when they change). */
   tls?: { files: TlsFiles; onError: (message: string) => void; onReload: () => void } | undefined;
 }
@@ -72,8 +84,30 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     const stop = watchHttpsCertificates(app.server as unknown as import('node:https').Server, files, onError, onReload);
     app.addHook('onClose', async () => stop());
   }
-  jsonBodiesOnly(app);
+  const ingestPaths = new Set<string>(INGEST_PATHS);
+  jsonBodiesOnly(app, {
+    onRejected: (request, reason) => {
+      if (request.method === 'POST' && ingestPaths.has(request.routeOptions.url ?? '')) options.onRejectedBody?.(reason);
+    },
+  });
+  if (options.cors && options.cors.allowedOrigins.length > 0) {
+    const origins = options.cors.allowedOrigins;
+    await app.register(cors, {
+      origin: origins.includes('*') ? '*' : origins,
+      methods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+      allowedHeaders: ['Content-Type', 'Authorization', 'X-API-Key'],
+      exposedHeaders: ['Retry-After', 'WWW-Authenticate'],
+      maxAge: Math.round(options.cors.maxAgeMs / 1000),
+    });
+  }
   app.decorateRequest('caller', null as never);
+  await app.register(fastifyWebsocket, {
+    options: {
+      maxPayload: eventBodyLimit(options.maxEventSize),
+      // Answer with our subprotocol when offered (a browser that sends a `bearer.<token>` beside it needs one chosen).
+      handleProtocols: (protocols) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
+    },
+  });
   // Everything but health and metrics needs credentials (when auth is on).
   await app.register(async (guarded) => {
     guarded.addHook('onRequest', authHook(options.authenticator, options.onAuthFailure));
@@ -83,6 +117,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
       batchBodyLimit: options.maxBatchBytes,
       maxBatchSize: options.maxBatchSize,
     });
+    await guarded.register(webSocketRoutes, { ingest: options.ingest, subscriptions: options.subscriptions });
     await guarded.register(async (admin) => {
       admin.addHook('preHandler', requireUnboundCaller);
       await admin.register(dlqRoutes, { deadLetters: options.deadLetters, forwarder: options.forwarder });
@@ -90,6 +125,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     });
   });
   await app.register(healthRoutes, { status: options.status, registry: options.registry });
+  await app.register(statsRoutes, { status: options.status });
   return app;
 }
 

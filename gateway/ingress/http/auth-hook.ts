@@ -5,6 +5,7 @@
 import type { FastifyReply, FastifyRequest, onRequestHookHandler, onRequestAsyncHookHandler } from 'fastify';
 import type { Authenticator } from '../../auth/authenticator.js';
 import { PEER_HEADER, anonymous, bearerToken, type AuthFailureReason, type Caller } from '../../auth/caller.js';
+import { WS_BEARER_PREFIX } from './websocket-protocol.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -15,6 +16,20 @@ declare module 'fastify' {
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * The bearer credential of a request: `Authorization: Bearer`, or, for a WebSocket upgrade (a
+ * browser cannot set headers there), a `bearer.<token>` subprotocol or an `access_token` query
+ * parameter.
+ */
+function bearerOf(request: FastifyRequest): string | undefined {
+  const authorization = header(request, 'authorization');
+  if (authorization !== undefined) return bearerToken(authorization);
+  if (header(request, 'upgrade')?.toLowerCase() !== 'websocket') return undefined;
+  const offered = (header(request, 'sec-websocket-protocol') ?? '').split(',').map((p) => p.trim());
+  const fromProtocol = offered.find((p) => p.startsWith(WS_BEARER_PREFIX))?.slice(WS_BEARER_PREFIX.length);
+  return fromProtocol ?? (request.query as { access_token?: string } | undefined)?.access_token;
 }
 
 export function authHook(
@@ -29,9 +44,8 @@ export function authHook(
     };
   }
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    const authorization = header(request, 'authorization');
     const result = await authenticator.authenticate({
-      bearer: authorization === undefined ? undefined : bearerToken(authorization),
+      bearer: bearerOf(request),
       apiKey: header(request, 'x-api-key'),
       peerKeyId: header(request, PEER_HEADER),
       address: request.ip,

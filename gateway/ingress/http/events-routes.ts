@@ -1,9 +1,13 @@
-// Event ingest over HTTP: POST /mcp (legacy {id, data} or the full event, answered 200 as the
-// seed specifies), POST /api/v1/events (202) and POST /api/v1/events/batch (202, all or nothing).
+// Event ingest over HTTP: POST /mcp (legacy {id, data} or the full event), POST /api/v1/events
+// and POST /api/v1/events/batch (each event answered on its own), all answered 200 like the Go
+// reference server; any other method on these paths is 405 with Allow: POST.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { batchCounts, batchItemResult } from '../../ingest/batch-results.js';
 import { isFailure, type IngestFailure, type IngestService } from '../../ingest/ingest-service.js';
 import { claimedEventId, sendFailure } from './replies.js';
+
+/** The paths that take events: a body refused before them counts as a rejected event. */
+export const INGEST_PATHS = ['/mcp', '/api/v1/events', '/api/v1/events/batch'] as const;
 
 export interface EventRoutesOptions {
   ingest: IngestService;
@@ -62,14 +66,28 @@ const batchResultSchema = {
 export async function eventRoutes(app: FastifyInstance, options: EventRoutesOptions): Promise<void> {
   const { ingest } = options;
 
-  const ingestOne = (code: 200 | 202) => async (request: FastifyRequest, reply: FastifyReply) => {
+  const ingestOne = async (request: FastifyRequest, reply: FastifyReply) => {
     const outcome = await ingest.ingest(request.body, 'http', { caller: request.caller });
     if (isFailure(outcome)) return sendFailure(reply, outcome, claimedEventId(request.body));
-    return reply.code(code).send({ event_id: outcome.event.event_id, status: outcome.status });
+    return reply.code(200).send({ event_id: outcome.event.event_id, status: outcome.status });
   };
 
-  app.post('/mcp', { bodyLimit: options.eventBodyLimit, schema: { response: { 200: acceptedSchema, '4xx': failureSchema, '5xx': failureSchema } } }, ingestOne(200));
-  app.post('/api/v1/events', { bodyLimit: options.eventBodyLimit, schema: { response: { 202: acceptedSchema, '4xx': failureSchema, '5xx': failureSchema } } }, ingestOne(202));
+  const single = { bodyLimit: options.eventBodyLimit, schema: { response: { 200: acceptedSchema, '4xx': failureSchema, '5xx': failureSchema } } };
+  app.post('/mcp', single, ingestOne);
+  app.post('/api/v1/events', single, ingestOne);
+
+  // GET /mcp and the like: the path exists, the method does not (HEAD comes with GET).
+  for (const url of INGEST_PATHS) {
+    app.route({
+      method: ['GET', 'PUT', 'DELETE', 'PATCH'],
+      url,
+      handler: async (request, reply) =>
+        reply
+          .code(405)
+          .header('allow', 'POST')
+          .send({ status: 'rejected', error: 'method_not_allowed', message: `${request.method} ${url}: only POST is allowed` }),
+    });
+  }
 
   // Each event answered on its own (results[], in request order): 200 when any was taken; when
   // none was, the status the first failure would have alone (400, 401/403, 429 or 503 with Retry-After).

@@ -3,7 +3,8 @@
 //   event id as the message id (a repeat within the duplicate window, to any replica, is a duplicate).
 // - live: one ordered consumer per replica reads the whole stream and fans it out to the local
 //   sinks, so every replica's subscribers see every event.
-// - readers: direct gets a page at a time from any position (replay, catch-up), no consumer each.
+// - readers: direct gets a page at a time from any position (replay, catch-up), no consumer each;
+//   the replica's readers share recently read pages (page-cache.ts).
 // - shared consumers: a durable pull consumer per name (forwarding target, Kubernetes Events),
 //   shared by the replicas: each event goes to one of them, and comes back if that one dies first.
 import { nanos } from '@nats-io/nats-core';
@@ -37,6 +38,7 @@ import type {
 import { encodeEvent, eventHeaders, toEnvelope } from './codec.js';
 import { connectNats, type NatsLink } from './connection.js';
 import { isConsumerNotFound, isNoMessage } from './errors.js';
+import { PageCache, type PageEntry } from './page-cache.js';
 import { AckedPublisher, type PublishResult } from './publisher.js';
 import type { JetStreamSettings } from './settings.js';
 import { deadLetterStreamSpec, ensureStream, eventsStreamSpec } from './stream-setup.js';
@@ -61,6 +63,8 @@ export const REPLAY_SKEW_MS = 10_000;
 const STATE_REFRESH_MS = 2_000;
 /** Wait before retrying to set up a shared consumer the store refused or could not be reached for. */
 const CONSUMER_RETRY_MS = 1_000;
+/** Pages readers share: at most this many full pages (of a reader's page size, 256 for subscribers), each for this long. */
+const SHARED_PAGES = { maxPages: 16, ttlMs: 5_000 };
 
 export class JetStreamLog implements EventLog {
   readonly kind = 'jetstream' as const;
@@ -80,6 +84,7 @@ export class JetStreamLog implements EventLog {
   private readonly shared = new Set<DurableConsumer>();
   private stateTimer: NodeJS.Timeout | undefined;
   private streamState: { first?: number; last?: number; messages: number } = { messages: 0 };
+  private readonly pages = new PageCache<Envelope>((seq, max) => this.loadPage(seq, max), SHARED_PAGES);
   livePosition = 0;
   /** Events stored by this replica since start. */
   accepted = 0;
@@ -126,7 +131,10 @@ export class JetStreamLog implements EventLog {
     await this.startTail(info.state.last_seq + 1);
     // Shared consumers are in place before the gateway takes events: none is created after events it should see.
     for (const setup of this.deferred.splice(0)) await setup();
-    this.stateTimer = setInterval(() => void this.refreshState(), STATE_REFRESH_MS).unref();
+    this.stateTimer = setInterval(() => {
+      void this.refreshState();
+      this.pages.expire();
+    }, STATE_REFRESH_MS).unref();
     this.started = true;
   }
 
@@ -219,6 +227,18 @@ export class JetStreamLog implements EventLog {
   /** Up to `max` stored events from `seq` on (direct get; no consumer), or, when there are none,
    * the stream's first and last positions. */
   async readFrom(seq: number, max: number): Promise<{ messages: StoredMsg[] } | { messages: []; first: number; last: number }> {
+    const messages = await this.getBatch(seq, max);
+    if (messages.length > 0) return { messages };
+    const info = await this.clients.jsm.streams.info(this.settings.stream);
+    return { messages: [], first: info.state.first_seq, last: info.state.last_seq };
+  }
+
+  /** The entries at and after `seq` of the shared page of `max` holding it, or undefined when that page holds none (see PageCache.read). */
+  sharedPage(seq: number, max: number): Promise<PageEntry<Envelope>[] | undefined> {
+    return this.pages.read(seq, max);
+  }
+
+  private async getBatch(seq: number, max: number): Promise<StoredMsg[]> {
     const { jsm } = this.clients;
     const messages: StoredMsg[] = [];
     try {
@@ -227,9 +247,12 @@ export class JetStreamLog implements EventLog {
     } catch (error) {
       if (!isNoMessage(error)) throw error;
     }
-    if (messages.length > 0) return { messages };
-    const info = await jsm.streams.info(this.settings.stream);
-    return { messages: [], first: info.state.first_seq, last: info.state.last_seq };
+    return messages;
+  }
+
+  private async loadPage(seq: number, max: number): Promise<PageEntry<Envelope>[]> {
+    const messages = await this.getBatch(seq, max);
+    return messages.map((message) => ({ position: message.seq, value: toEnvelope(message.data, message.seq, message.time.getTime(), message.header) }));
   }
 
   /** The first position stored at or after `time` (ms), or the next position to be written. */
@@ -269,7 +292,7 @@ export class JetStreamLog implements EventLog {
       case 'duplicate':
         return { status: 'duplicate' };
       case 'error': {
-        const full = /resources|storage|maximum (bytes|messages)/i.test(result.description);
+        const full = isStoreFull(result.code, result.description);
         return {
           status: 'refused',
           reason: full ? 'full' : 'unavailable',
@@ -339,6 +362,13 @@ class DirectReader implements LogReader {
   async next(max: number): Promise<ReadResult> {
     this.position ??= await this.log.positionAt(Math.max(0, (this.start as { fromTime: number }).fromTime - REPLAY_SKEW_MS));
     const requested = this.position;
+    const shared = await this.log.sharedPage(requested, max);
+    if (shared) {
+      if (shared[0]!.position > requested) return { lost: { from: requested, to: shared[0]!.position - 1 } };
+      this.position = shared.at(-1)!.position + 1;
+      return { entries: shared.flatMap((entry) => (entry.value ? [entry.value] : [])), next: this.position };
+    }
+    // Nothing at or after it on its page: ask the store (the end of the log, or what was there is gone).
     const read = await this.log.readFrom(requested, max);
     if (!('first' in read)) {
       const { messages } = read;
@@ -477,6 +507,15 @@ class DurableConsumer {
       giveBack: () => message.nak(),
     });
   }
+}
+
+/** JetStream's answers that mean "no room now" (429, retry later) rather than "cannot store" (503):
+ * insufficient resources, storage or memory exceeded, and a store failure for the stream's limits. */
+const STORE_FULL_CODES = new Set([10023, 10028, 10047]);
+const STREAM_STORE_FAILED = 10077;
+
+export function isStoreFull(code: number, description: string): boolean {
+  return STORE_FULL_CODES.has(code) || (code === STREAM_STORE_FAILED && /maximum (bytes|messages)/i.test(description));
 }
 
 function sleep(ms: number): Promise<void> {

@@ -25,6 +25,8 @@ export interface GatewayOptions {
   nodeArgs?: string[];
   /** Ports chosen beforehand (freePorts(3)), for a gateway whose id or URL others need first. */
   ports?: [number, number, number];
+  /** The gateway's entry point; default this build's dist/gateway/main.js (another build's, to compare two builds in one run). */
+  main?: string;
 }
 
 export async function startGateway(options: GatewayOptions = {}): Promise<GatewayProcess> {
@@ -41,7 +43,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
   // BENCH_GATEWAY_CONFIG=<file>: a gateway config file, for settings with no environment variable.
   const config = process.env.BENCH_GATEWAY_CONFIG ? ['--config', process.env.BENCH_GATEWAY_CONFIG] : [];
-  const child = spawnPinned(process.execPath, [...profile, ...(options.nodeArgs ?? []), join(PROJECT_DIST, 'gateway/main.js'), ...config], {
+  const child = spawnPinned(process.execPath, [...profile, ...(options.nodeArgs ?? []), options.main ?? join(PROJECT_DIST, 'gateway/main.js'), ...config], {
     core: CORES.server,
     env,
   });

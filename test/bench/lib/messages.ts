@@ -24,7 +24,8 @@ export interface SubscriberReport {
   errorSamples: string[];
 }
 
-export type ProducerCommand = { cmd: 'run'; port: number; rate: number; durationMs: number } | { cmd: 'close' };
+/** `ports`: the events go to each in turn. */
+export type ProducerCommand = { cmd: 'run'; ports: number[]; rate: number; durationMs: number } | { cmd: 'close' };
 
 export interface ProducerReport {
   sent: number;
@@ -79,13 +80,44 @@ export function serve(handle: (message: { cmd: string } & Record<string, unknown
 
 /** The HTTP batch producer (workers/batch-producer.ts): `paced` sends one batch per ~1 ms tick
  * holding the events due by then (open loop); `flood` keeps `concurrency` batches of
- * `batchSize` in flight for the whole duration. */
+ * `batchSize` in flight for the whole duration; `single` posts one event per request, open loop
+ * at `rate`, and measures each request's latency. */
 export type BatchProducerCommand =
   | { cmd: 'paced'; url: string; rate: number; durationMs: number; maxBatch: number }
   | { cmd: 'flood'; url: string; durationMs: number; batchSize: number; concurrency: number }
+  | { cmd: 'single'; url: string; rate: number; durationMs: number }
   | { cmd: 'close' };
 
 export interface BatchProducerReport extends ProducerReport {
   /** HTTP requests made (batches). */
   requests: number;
+}
+
+/** `single`: one event per POST /api/v1/events at a fixed offered rate, with each request's latency (µs). */
+export interface SingleProducerReport extends BatchProducerReport {
+  latency: HistogramData;
+}
+
+/** How the bare JetStream publisher (workers/jetstream-publisher.ts) publishes:
+ * `js-publish`: the client's own js.publish, `inFlight` awaited at once;
+ * `pipelined`: core publishes with a reply subject in one wildcard inbox, acks matched by
+ *   token, `inFlight` kept outstanding (the scheme the gateway uses, with nothing else around it);
+ * `gateway-publisher`: the gateway's own AckedPublisher and event codec, `inFlight` awaited at once. */
+export type PublishMode = 'js-publish' | 'pipelined' | 'gateway-publisher';
+
+export type PublisherCommand =
+  | { cmd: 'connect'; url: string }
+  | { cmd: 'run'; mode: PublishMode; inFlight: number; durationMs: number }
+  | { cmd: 'close' };
+
+export interface PublisherReport {
+  mode: PublishMode;
+  acked: number;
+  failed: number;
+  errorSamples: string[];
+  elapsedMs: number;
+  /** The worker's own CPU time over the run (user + system), seconds. */
+  cpuS: number;
+  /** Publish-to-acknowledgement latency (µs). */
+  latency: HistogramData;
 }

@@ -13,8 +13,9 @@ export const PROJECT_DIST = dirname(dirname(BENCH_DIST));
 
 const children = new Set<ChildProcess>();
 
-/** Cores: 0 for the system under test, 1 for load generators and clients (when there are two). */
-export const CORES = { server: '0', client: '1' } as const;
+/** Cores: 0 for the system under test, 1 for load generators and clients (when there are two),
+ * and for the NATS JetStream server the JetStream scenarios store events in (lib/nats.ts says why). */
+export const CORES = { server: '0', client: '1', store: '1' } as const;
 
 function hasTaskset(): boolean {
   return ['/usr/bin/taskset', '/bin/taskset', '/usr/local/bin/taskset'].some((path) => existsSync(path));

@@ -26,8 +26,14 @@ export interface FanoutOptions {
   targetP99Ms: number;
 }
 
-interface FanoutServer extends StreamServer {
-  pid: number;
+/** A server the fan-out is measured on: one process, or the replicas of one gateway. */
+export interface FanoutServer {
+  /** Where subscribers connect (split evenly) and where the producer sends (each event to the next in turn). */
+  replicas: StreamServer[];
+  /** The server's processes: their CPU adds up to `server` in the results. */
+  pids: number[];
+  /** Other processes of the system under test whose CPU is shown on its own (nats-server). */
+  others?: Record<string, number>;
   stop(): Promise<unknown>;
 }
 
@@ -56,14 +62,14 @@ export interface RateResult {
 
 async function gatewayServer(streams: number): Promise<FanoutServer> {
   const gateway = await startGateway({ env: { MAX_CONNECTIONS: String(streams + 100) } });
-  return { grpc: gateway.grpc, pid: gateway.pid, activeStreams: gateway.activeStreams, stop: gateway.stop };
+  return { replicas: [gateway], pids: [gateway.pid], stop: gateway.stop };
 }
 
 async function bareServer(): Promise<FanoutServer> {
   const port = await freePort();
   const child = spawnNodeWorker('fixtures/bare-grpc-fanout.js', CORES.server, { PORT: String(port) });
   await waitFor('the bare grpc-js fan-out baseline', async () => (await activeStreams(port)) >= 0, 15_000, 100);
-  return { grpc: port, pid: child.pid!, activeStreams: () => activeStreams(port), stop: () => stop(child) };
+  return { replicas: [{ grpc: port, activeStreams: () => activeStreams(port) }], pids: [child.pid!], stop: () => stop(child) };
 }
 
 /** Waits until `expected` events have arrived since the last reset, or nothing more has for
@@ -83,32 +89,40 @@ export async function waitForDelivery(subscribers: SubscriberWorker, expected: n
 }
 
 /** One server with its own subscribers and producer, measured one rate at a time. */
-interface Rig {
+export interface Rig {
   measure(rate: number): Promise<RateResult>;
   close(): Promise<void>;
 }
 
-async function startRig(server: FanoutServer, label: string, options: FanoutOptions, log: (line: string) => void): Promise<Rig> {
-  let subscribers = await startSubscribers(server, options.streams, options.channels);
+export async function startRig(
+  server: FanoutServer,
+  label: string,
+  options: Pick<FanoutOptions, 'streams' | 'channels' | 'durationS'>,
+  log: (line: string) => void,
+): Promise<Rig> {
+  let subscribers = await startSubscribers(server.replicas, options.streams, options.channels);
   const producer = startProducer();
+  const ports = server.replicas.map((replica) => replica.grpc);
   // A short warm-up so JIT and connection set-up are not measured at the first rate.
   await subscribers.reset();
-  const warm = await producer.run(server.grpc, 20, 1000);
+  const warm = await producer.run(ports, 20, 1000);
   await waitForDelivery(subscribers, warm.ok * options.streams);
 
   async function measure(rate: number): Promise<RateResult> {
     await subscribers.reset();
-    const pids = { server: server.pid, subscribers: subscribers.child.pid!, producer: producer.child.pid! };
-    const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
+    const serverCpu = () => server.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+    const pids = { subscribers: subscribers.child.pid!, producer: producer.child.pid!, ...server.others };
+    const cpuOf = () => ({ server: serverCpu(), ...Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)])) });
+    const cpuBefore: Record<string, number> = cpuOf();
     const machine = machineWindow();
     const started = monotonicMicros();
-    const sent = await producer.run(server.grpc, rate, options.durationS * 1000);
+    const sent = await producer.run(ports, rate, options.durationS * 1000);
     const expected = sent.ok * options.streams;
     const { report, lastChange } = await waitForDelivery(subscribers, expected);
     const seconds = (lastChange - started) / 1e6;
     // CPU share of each process over the run (1.0 = one full core): shows which side saturated.
     const window = (monotonicMicros() - started) / 1e6;
-    const used = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid) - cpuBefore[name]!]));
+    const used = Object.fromEntries(Object.entries(cpuOf()).map(([name, seconds]) => [name, seconds - cpuBefore[name]!]));
     const cpu = Object.fromEntries(Object.entries(used).map(([name, s]) => [name, s / window]));
     const load = machine(Object.values(used).reduce((a, b) => a + b, 0));
     const latency = new Histogram();
@@ -143,8 +157,8 @@ async function startRig(server: FanoutServer, label: string, options: FanoutOpti
     // Streams cut off for falling behind are gone: measure the next rate with a fresh set.
     if (report.open < options.streams) {
       await subscribers.close();
-      await waitFor('cut-off streams to close', async () => (await server.activeStreams()) === 0, 30_000, 100);
-      subscribers = await startSubscribers(server, options.streams, options.channels);
+      for (const replica of server.replicas) await waitFor('cut-off streams to close', async () => (await replica.activeStreams()) === 0, 30_000, 100);
+      subscribers = await startSubscribers(server.replicas, options.streams, options.channels);
     }
     await sleep(300);
     return result;

@@ -4,8 +4,11 @@
 // event_id carries its send time on the shared monotonic clock, as in workers/producer.ts.
 import http from 'node:http';
 import { monotonicMicros, sleep } from '../lib/clock.js';
-import { serve, type BatchProducerCommand, type BatchProducerReport } from '../lib/messages.js';
+import { HTTP_EVENT } from '../lib/bench-event.js';
+import { ID_PLACEHOLDER } from '../lib/load-http.js';
+import { serve, type BatchProducerCommand, type BatchProducerReport, type SingleProducerReport } from '../lib/messages.js';
 import { benchEventId } from '../lib/proto.js';
+import { Histogram } from '../lib/stats.js';
 
 const DATA = JSON.stringify({ kind: 'bench', note: 'forwarding probe', values: [1, 2, 3] });
 /** Batches in flight beyond which a paced producer skips a tick's send (it catches up later). */
@@ -31,8 +34,8 @@ function batchBody(count: number): string {
   return `[${events.join(',')}]`;
 }
 
-/** POSTs one batch; resolves with the HTTP status (0 on a connection error) and error text. */
-function post(url: URL, body: string): Promise<{ status: number; error?: string }> {
+/** POSTs one batch (or one event); resolves with the HTTP status (0 on a connection error) and error text. */
+function post(url: URL, body: string, okStatus: (status: number) => boolean = (status) => status === 200): Promise<{ status: number; error?: string }> {
   return new Promise((resolve) => {
     const request = http.request(url, {
       method: 'POST',
@@ -43,7 +46,9 @@ function post(url: URL, body: string): Promise<{ status: number; error?: string 
       let text = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (text += chunk));
-      response.on('end', () => resolve(response.statusCode === 200 ? { status: 200 } : { status: response.statusCode ?? 0, error: `HTTP ${response.statusCode}: ${text.slice(0, 200)}` }));
+      response.on('end', () =>
+        resolve(okStatus(response.statusCode ?? 0) ? { status: 200 } : { status: response.statusCode ?? 0, error: `HTTP ${response.statusCode}: ${text.slice(0, 200)}` }),
+      );
     });
     request.on('error', (error) => resolve({ status: 0, error: error.message }));
     request.end(body);
@@ -101,6 +106,36 @@ async function flood(url: URL, durationMs: number, batchSize: number, concurrenc
   return report;
 }
 
+const [singlePrefix, singleSuffix] = HTTP_EVENT.split(ID_PLACEHOLDER) as [string, string];
+
+/** One event per request, open loop: requests go out on schedule whatever the answers' pace (up to
+ * MAX_IN_FLIGHT), so latency is measured at a known offered load, not at saturation. */
+async function single(url: URL, rate: number, durationMs: number): Promise<SingleProducerReport> {
+  const report: SingleProducerReport = { ...emptyReport(), latency: new Histogram().toJSON() };
+  const latency = new Histogram();
+  const total = Math.round((rate * durationMs) / 1000);
+  let inFlight = 0;
+  const started = monotonicMicros();
+  while (report.sent < total) {
+    const due = Math.min(total, Math.floor(((monotonicMicros() - started) / 1e6) * rate) + 1);
+    while (report.sent < due && inFlight < MAX_IN_FLIGHT) {
+      report.sent++;
+      inFlight++;
+      const sentAt = monotonicMicros();
+      void post(url, `${singlePrefix}${benchEventId(++sequence, sentAt)}${singleSuffix}`, (status) => status >= 200 && status < 300).then((result) => {
+        inFlight--;
+        if (result.status === 200) latency.record(monotonicMicros() - sentAt);
+        record(report, 1, result);
+      });
+    }
+    await sleep(1);
+  }
+  while (inFlight > 0) await sleep(5);
+  report.elapsedMs = (monotonicMicros() - started) / 1000;
+  report.latency = latency.toJSON();
+  return report;
+}
+
 serve(async (message) => {
   const command = message as unknown as BatchProducerCommand;
   switch (command.cmd) {
@@ -108,6 +143,8 @@ serve(async (message) => {
       return paced(new URL(command.url), command.rate, command.durationMs, command.maxBatch);
     case 'flood':
       return flood(new URL(command.url), command.durationMs, command.batchSize, command.concurrency);
+    case 'single':
+      return single(new URL(command.url), command.rate, command.durationMs);
     case 'close':
       agent.destroy();
       setTimeout(() => process.exit(0), 50);

@@ -1,6 +1,7 @@
 // A paced event producer in its own process: sends IngestEvent at a fixed offered rate (open
 // loop: the schedule does not slow down when the gateway does), stamping each event_id with
-// its send time on the shared monotonic clock.
+// its send time on the shared monotonic clock. Given several ports (the replicas of one
+// gateway), it sends to each in turn, as a Service spreading producers over its pods would.
 import * as grpc from '@grpc/grpc-js';
 import { monotonicMicros, sleep } from '../lib/clock.js';
 import { serve, type ProducerCommand, type ProducerReport } from '../lib/messages.js';
@@ -14,12 +15,21 @@ type Ingest = grpc.Client & {
 const MAX_IN_FLIGHT = 5000;
 const DATA = JSON.stringify({ kind: 'bench', note: 'fan-out latency probe', values: [1, 2, 3] });
 
-let client: Ingest | undefined;
+const clients = new Map<number, Ingest>();
 let sequence = 0;
 
-async function run(port: number, rate: number, durationMs: number): Promise<ProducerReport> {
-  client ??= new IngestClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as Ingest;
-  const ingest = client;
+function clientFor(port: number): Ingest {
+  let client = clients.get(port);
+  if (!client) {
+    client = new IngestClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as Ingest;
+    clients.set(port, client);
+  }
+  return client;
+}
+
+async function run(ports: number[], rate: number, durationMs: number): Promise<ProducerReport> {
+  if (ports.length === 0) throw new Error('run: no port to send to');
+  const targets = ports.map(clientFor);
   const report: ProducerReport = { sent: 0, ok: 0, failed: 0, elapsedMs: 0, errorSamples: [] };
   let inFlight = 0;
   const started = monotonicMicros();
@@ -31,7 +41,7 @@ async function run(port: number, rate: number, durationMs: number): Promise<Prod
       const sentAt = monotonicMicros();
       inFlight++;
       report.sent++;
-      ingest.IngestEvent(
+      targets[report.sent % targets.length]!.IngestEvent(
         {
           event_id: benchEventId(++sequence, sentAt),
           event_type: 'bench.fanout',
@@ -62,9 +72,9 @@ serve(async (message) => {
   const command = message as unknown as ProducerCommand;
   switch (command.cmd) {
     case 'run':
-      return run(command.port, command.rate, command.durationMs);
+      return run(command.ports, command.rate, command.durationMs);
     case 'close':
-      client?.close();
+      for (const client of clients.values()) client.close();
       setTimeout(() => process.exit(0), 50);
       return {};
   }

@@ -111,6 +111,27 @@ describe('charts/tas-mcp', () => {
     expect(out.trim().split('\n')).toHaveLength(objects.length);
   });
 
+  it('serves the federation map only when federationMap.enabled is set, on its port', () => {
+    type Container = { env: { name: string; value?: string }[]; ports: { name: string; containerPort: number }[] };
+    const container = (objects: Manifest[]) =>
+      (objects.find((m) => m.kind === 'Deployment') as unknown as { spec: { template: { spec: { containers: Container[] } } } }).spec.template.spec.containers[0]!;
+    const off = container(template('tas-mcp', 'ops'));
+    expect(off.env.map((e) => e.name)).not.toContain('MAP_PORT');
+    expect(off.ports.map((p) => p.name)).toEqual(['health']);
+    const rendered = helm('template', 'tas-mcp', chart, '--namespace', 'ops', '--set', 'federationMap.enabled=true', '--set', 'federationMap.port=9090');
+    const on = container(manifests(rendered));
+    expect(on.env).toEqual(expect.arrayContaining([{ name: 'MAP_PORT', value: '9090' }, { name: 'MAP_SCRAPE_INTERVAL', value: '5s' }]));
+    expect(on.ports).toContainEqual({ name: 'map', containerPort: 9090 });
+    expect(helm('lint', chart, '--strict', '--set', 'federationMap.enabled=true')).toContain('0 chart(s) failed');
+    let refused = '';
+    try {
+      helm('template', 'tas-mcp', chart, '--set', 'federationMap.scrapeInterval=soon');
+    } catch (error) {
+      refused = String((error as { stderr?: string }).stderr);
+    }
+    expect(refused).toMatch(/federationMap\/scrapeInterval/);
+  });
+
   it('renders a ServiceMonitor for the metrics Service only when the Prometheus Operator API is served', () => {
     expect(template('tas-mcp', 'ops').map((m) => m.kind)).not.toContain('ServiceMonitor');
     const objects = template('tas-mcp', 'ops', '--api-versions', 'monitoring.coreos.com/v1/ServiceMonitor');
@@ -143,6 +164,8 @@ describe('charts/tas-mcp', () => {
       }
     };
     expect(can('patch', 'deployments', '-n', watched)).toBe('yes');
+    expect(can('list', 'events.events.k8s.io', '-n', watched)).toBe('yes');
+    expect(can('list', 'events.events.k8s.io', '-n', unwatched)).toBe('no');
     expect(can('create', 'leases.coordination.k8s.io', '-n', home)).toBe('yes');
     expect(can('patch', 'deployments', '-n', unwatched)).toBe('no');
     expect(can('list', 'mcpservers', '--all-namespaces')).toBe('no');

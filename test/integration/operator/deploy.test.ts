@@ -68,6 +68,8 @@ describe('config/', () => {
     };
     expect(can('patch', 'deployments', '-n', 'team-a')).toBe('yes');
     expect(can('get', 'secrets', '-n', 'team-a')).toBe('yes'); // the ones an McpServer names
+    expect(can('list', 'events.events.k8s.io', '-n', 'team-a')).toBe('yes'); // the federation map's server details
+    expect(cannot('watch', 'events.events.k8s.io', '-n', 'team-a')).toBe('no');
     expect(cannot('list', 'secrets', '-n', 'team-a')).toBe('no');
     expect(cannot('watch', 'secrets', '-n', 'team-a')).toBe('no');
     expect(cannot('delete', 'mcpservers', '-n', 'team-a')).toBe('no');
@@ -78,6 +80,7 @@ describe('config/', () => {
       LEADER_ELECTION_NAMESPACE: 'tas-mcp-system',
       POD_NAME: 'sa-operator',
       RETRY_PERIOD: '500ms',
+      MAP_PORT: '0',
     });
     kubectl('apply', '--server-side', '-k', join(PROJECT_ROOT, 'config/samples'));
 
@@ -98,6 +101,11 @@ describe('config/', () => {
     ] as const) {
       await waitUntil(`${name} accepted`, async () => condition(await k.getCustom('McpRoute', ns, name), 'Accepted')?.status === 'True', 30_000);
     }
+    // The federation map, run as the same ServiceAccount, may list a server's Events.
+    const details = (await (await fetch(`http://127.0.0.1:${operator.ports.mapPort}/api/servers/team-a/alpha`)).json()) as { id: string; eventsError?: string; conditions: unknown[] };
+    expect(details.id).toBe('team-a/alpha');
+    expect(details.conditions.length).toBeGreaterThan(0);
+    expect(details.eventsError).toBeUndefined();
     const columns = kubectl('get', 'mcpservers', '-A');
     expect(columns).toMatch(/team-a\s+alpha\s+False\s+0\s+http:\/\/alpha\.team-a\.svc\.cluster\.local:8080\/mcp\s+1/);
   });

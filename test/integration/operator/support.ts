@@ -7,6 +7,8 @@ import { createLogger } from '../../../src/observability/logger.js';
 
 export interface TestOperator {
   operator: Operator;
+  /** What start() answered: the health port, and the map's when MAP_PORT was set. */
+  ports: { healthPort: number; mapPort?: number };
   stop(): Promise<void>;
 }
 
@@ -18,8 +20,8 @@ export async function startTestOperator(kubeconfig: string, env: Record<string, 
     logger: createLogger({ name: 'test-operator', level: (process.env.TEST_LOG_LEVEL as 'info') ?? 'silent' }),
     onLostLeadership: () => lost.push('lost'),
   });
-  await operator.start();
-  return { operator, stop: () => operator.stop() };
+  const ports = await operator.start();
+  return { operator, ports, stop: () => operator.stop() };
 }
 
 export function kube(kubeconfig: string) {

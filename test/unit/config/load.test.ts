@@ -26,9 +26,9 @@ function errorOf(fn: () => unknown): ConfigError {
 describe('loadConfig', () => {
   it('has the seed defaults with no file and no environment', () => {
     const config = loadConfig({ env: {} });
-    expect(config.server).toEqual({ host: '0.0.0.0', httpPort: 8080, grpcPort: 50051, healthPort: 8082 });
+    expect(config.server).toEqual({ host: '0.0.0.0', httpPort: 8080, grpcPort: 50051, healthPort: 8082, cors: { allowedOrigins: [], maxAge: 600_000 } });
     expect(config.logLevel).toBe('info');
-    expect(config.limits).toMatchObject({ maxEventSize: 1_048_576, bufferSize: 1000, maxConnections: 100 });
+    expect(config.limits).toMatchObject({ maxEventSize: 1_048_576, bufferSize: 5000, maxBatchSize: 1000, maxConnections: 100 });
     expect(config.forwarding).toMatchObject({ targets: [], timeout: 30_000, retry: { maxAttempts: 5 }, maxHops: 8 });
     expect(config.routes).toEqual([]);
   });
@@ -100,6 +100,9 @@ describe('loadConfig', () => {
     const refused = (targets: unknown[]) => errorOf(() => parseConfig({ forwarding: { targets } })).message;
     expect(refused([{ url: 'grpc://x:1', format: 'cloudevents' }])).toMatch(/forwarding\.targets\.0: cloudevents and legacy targets must be http/);
     expect(refused([{ url: 'http://x:1', format: 'legacy', batch: true }])).toMatch(/forwarding\.targets\.0\.batch: legacy targets take one event per request/);
+    expect(refused([{ url: 'http://x:1/mcp', batch: true }])).toMatch(/forwarding\.targets\.0\.batch: an mcp target takes batches at a bare address/);
+    // Batches where they go: a bare address, the batch route, any gRPC address; one at a time elsewhere.
+    expect(parseConfig({ forwarding: { targets: ['http://x:1', 'http://x:2/api/v1/events/batch', 'grpc://x:3', 'http://x:4/mcp'] } }).forwarding.targets.map((t) => t.batch)).toEqual([true, true, true, false]);
     expect(refused([{ url: 'http://x:1', tls: { caFile: '/ca' } }])).toMatch(/forwarding\.targets\.0\.tls: tls needs an https/);
     expect(refused([{ url: 'https://x:1', tls: { certFile: '/c' } }])).toMatch(/forwarding\.targets\.0\.tls\.keyFile: certFile and keyFile go together/);
   });

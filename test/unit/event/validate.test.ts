@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LEGACY_EVENT_TYPE, LEGACY_SOURCE, validateEvent, type Validation } from '../../../src/event/index.js';
+import { LEGACY_EVENT_TYPE, LEGACY_SOURCE, normalizeTimestamp, validateEvent, type Validation } from '../../../src/event/index.js';
 
 const options = { maxEventSize: 1024, now: () => 1_700_000_000_000 };
 const good = { event_id: 'evt_1', event_type: 'document.uploaded', source: 'aether-be', data: '{"a":1}' };
@@ -19,10 +19,21 @@ describe('validateEvent: the full event', () => {
     });
   });
 
-  it('keeps a given timestamp, also as a numeric string; 0 means now', () => {
-    expect(validateEvent({ ...good, timestamp: 42 }, options)).toMatchObject({ event: { timestamp: 42 } });
-    expect(validateEvent({ ...good, timestamp: '42' }, options)).toMatchObject({ event: { timestamp: 42 } });
+  it('keeps a given timestamp in milliseconds, also as a numeric string; 0 means now', () => {
+    expect(validateEvent({ ...good, timestamp: 1_704_537_600_000 }, options)).toMatchObject({ event: { timestamp: 1_704_537_600_000 } });
+    expect(validateEvent({ ...good, timestamp: '1704537600000' }, options)).toMatchObject({ event: { timestamp: 1_704_537_600_000 } });
     expect(validateEvent({ ...good, timestamp: 0 }, options)).toMatchObject({ event: { timestamp: 1_700_000_000_000 } });
+  });
+
+  it('takes a timestamp below 10^11 as seconds (10^11 ms is 1973; 10^11 s is the year 5138)', () => {
+    expect(validateEvent({ ...good, timestamp: 1_704_537_600 }, options)).toMatchObject({ event: { timestamp: 1_704_537_600_000 } });
+    expect(validateEvent({ ...good, timestamp: '42' }, options)).toMatchObject({ event: { timestamp: 42_000 } });
+    expect(validateEvent({ ...good, timestamp: 99_999_999_999 }, options)).toMatchObject({ event: { timestamp: 99_999_999_999_000 } });
+    expect(validateEvent({ ...good, timestamp: 100_000_000_000 }, options)).toMatchObject({ event: { timestamp: 100_000_000_000 } });
+    expect(normalizeTimestamp(0)).toBe(0);
+    // A legacy event's data may carry its time in seconds too.
+    const legacy = validateEvent({ id: 'l', data: JSON.stringify({ timestamp: 1_704_537_600 }) }, options);
+    expect(legacy).toMatchObject({ event: { timestamp: 1_704_537_600_000 } });
   });
 
   it.each([
@@ -68,10 +79,11 @@ describe('validateEvent: the legacy {id, data}', () => {
     });
   });
 
-  it('falls back to the legacy type and source', () => {
+  it("falls back to the Go reference server's legacy type and source", () => {
     expect(validateEvent({ id: 'ctx-002', data: '[1,2]' }, options)).toMatchObject({
-      event: { event_type: LEGACY_EVENT_TYPE, source: LEGACY_SOURCE, timestamp: 1_700_000_000_000 },
+      event: { event_type: 'legacy.event', source: 'legacy-api', timestamp: 1_700_000_000_000 },
     });
+    expect([LEGACY_EVENT_TYPE, LEGACY_SOURCE]).toEqual(['legacy.event', 'legacy-api']);
     expect(validateEvent({ id: 'ctx-003', data: '{"type":"bad type!"}' }, options)).toMatchObject({ event: { event_type: LEGACY_EVENT_TYPE } });
   });
 

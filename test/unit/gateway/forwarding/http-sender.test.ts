@@ -90,7 +90,7 @@ describe('HTTP sender', () => {
 
   it('with a path, sends one event per request there as it is', async () => {
     const client = fakeClient(() => ({ status: 202, body: '' }));
-    const sender = createHttpSender({ target: target('http://peer:8080/mcp'), connections: 4, maxEvents: 100, client });
+    const sender = createHttpSender({ target: target('http://peer:8080/mcp', { batch: false }), connections: 4, maxEvents: 100, client });
     await sender.send(out('a'), 1000);
     expect([sender.mode, sender.maxEvents]).toEqual(['single', 1]);
     expect(client.posted).toEqual([{ path: '/mcp', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event('a')) }]);

@@ -118,7 +118,8 @@ describe('IngestService', () => {
       const signing = new EventSigning({ keysFile, reloadIntervalMs: 1000, onError: () => {} });
       const { ingest, count } = setup({ signatures: signing, requireSignatures: true, bufferSize: 100 });
       const peer = { kind: 'peer' as const, id: 'peer:k1' };
-      const signed = signing.sign({ event_id: 'p1', event_type: 't', source: 's', timestamp: 5, data: '{}', metadata: { mcphops: '1' } });
+      // Signed as our gateways sign: after the edge normalised the timestamp to milliseconds.
+      const signed = signing.sign({ event_id: 'p1', event_type: 't', source: 's', timestamp: 1_704_537_600_000, data: '{}', metadata: { mcphops: '1' } });
       expect((await ingest.ingest(signed, 'http', { caller: peer })).status).toBe('accepted');
       expect(await ingest.ingest(event('p2'), 'http', { caller: peer })).toMatchObject({ status: 'denied', reason: 'unsigned' });
       expect(await ingest.ingest({ ...event('p3'), metadata: { mcppath: 'x' } }, 'http')).toMatchObject({ status: 'denied', reason: 'unsigned' });

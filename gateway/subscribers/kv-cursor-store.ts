@@ -1,10 +1,10 @@
 // Named subscribers' resume positions in a JetStream key-value bucket, so a reconnecting Argo
 // EventSource continues where it stopped on whichever replica it reaches, after any restart.
 import { Kvm, type KV } from '@nats-io/kv';
-import type { Logger } from '../../../src/observability/logger.js';
-import type { CursorStore } from '../../subscribers/resume-cursors.js';
-import type { JetStreamLog } from './jetstream-log.js';
-import type { JetStreamSettings } from './settings.js';
+import type { Logger } from '../../src/observability/logger.js';
+import type { JetStreamLog } from '../log/jetstream/jetstream-log.js';
+import type { JetStreamSettings } from '../log/jetstream/settings.js';
+import type { CursorStore } from './resume-cursors.js';
 
 /** A name not seen for this long is forgotten. */
 const CURSOR_TTL_MS = 7 * 24 * 3_600_000;

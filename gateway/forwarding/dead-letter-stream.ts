@@ -1,7 +1,10 @@
 // Dead letters in a JetStream stream: kept across restarts, the same for every replica, listed
 // and redriven from any of them. A letter is one message (`<prefix>.dlq.<target>`); its id is
 // `dl-<sequence>`; redrive deletes it once the event was delivered or dead-lettered anew.
-import type { Logger } from '../../../src/observability/logger.js';
+import type { Logger } from '../../src/observability/logger.js';
+import { isNoMessage } from '../log/jetstream/errors.js';
+import type { JetStreamLog } from '../log/jetstream/jetstream-log.js';
+import { nameToken, type JetStreamSettings } from '../log/jetstream/settings.js';
 import {
   countLetter,
   type ClaimedLetter,
@@ -9,10 +12,7 @@ import {
   type DeadLetterFilter,
   type DeadLetters,
   type NewDeadLetter,
-} from '../../forwarding/dead-letters.js';
-import { isNoMessage } from './errors.js';
-import type { JetStreamLog } from './jetstream-log.js';
-import { nameToken, type JetStreamSettings } from './settings.js';
+} from './dead-letters.js';
 
 const decoder = new TextDecoder();
 /** Letters read per page while listing. */

@@ -1,11 +1,11 @@
 // The event log the config asks for, with the stores that live beside it: dead letters and named
 // subscribers' resume positions. The JetStream client is loaded only when the config uses it.
-import type { GatewayConfig } from '../../src/config/index.js';
-import type { Logger } from '../../src/observability/logger.js';
-import { MemoryDeadLetters, type DeadLetters } from '../forwarding/dead-letters.js';
-import { MemoryCursorStore, type CursorStore } from '../subscribers/resume-cursors.js';
-import type { EventLog } from './event-log.js';
-import { MemoryLog } from './memory-log.js';
+import type { GatewayConfig } from '../src/config/index.js';
+import type { Logger } from '../src/observability/logger.js';
+import { MemoryDeadLetters, type DeadLetters } from './forwarding/dead-letters.js';
+import type { EventLog } from './log/event-log.js';
+import { MemoryLog } from './log/memory-log.js';
+import { MemoryCursorStore, type CursorStore } from './subscribers/resume-cursors.js';
 
 export interface LogParts {
   log: EventLog;
@@ -35,10 +35,10 @@ export async function createEventLog(config: GatewayConfig, logger: Logger, inst
     };
   }
   const [{ JetStreamLog }, { jetStreamSettings }, { DeadLetterStream }, { KvCursorStore }] = await Promise.all([
-    import('./jetstream/jetstream-log.js'),
-    import('./jetstream/settings.js'),
-    import('./jetstream/dead-letter-stream.js'),
-    import('./jetstream/cursor-store.js'),
+    import('./log/jetstream/jetstream-log.js'),
+    import('./log/jetstream/settings.js'),
+    import('./forwarding/dead-letter-stream.js'),
+    import('./subscribers/kv-cursor-store.js'),
   ]);
   const settings = jetStreamSettings(config);
   const componentLogger = logger.child({ component: 'jetstream' });

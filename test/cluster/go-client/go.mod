@@ -1,0 +1,18 @@
+// mcp-go-client: a Go client generated from proto/ (protoc-gen-go and protoc-gen-go-grpc of
+// component proto-tools) that calls every RPC of the gateway and checks the answers field by field.
+// The generated code is made at build time (recipe.sh), not committed.
+module tas.ai/test/cluster/go-client
+
+go 1.26.0
+
+require (
+	google.golang.org/grpc v1.85.0
+	google.golang.org/protobuf v1.36.12
+)
+
+require (
+	golang.org/x/net v0.60.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/text v0.42.0 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
+)
