@@ -104,6 +104,7 @@ export interface McpServerReconcilerDeps {
 interface Observed {
   peers: ResolvedPeers;
   routes: ReturnType<typeof routesForServer>;
+  targetSecrets: string[];
   secretNames: string[];
   secretVersions: Record<string, string>;
   missingSecrets: string[];
@@ -116,11 +117,16 @@ export function createMcpServerReconciler(deps: McpServerReconcilerDeps) {
 
   async function observe(server: McpServer, request: Request, signal: AbortSignal): Promise<Observed> {
     const namespace = request.namespace ?? 'default';
-    const secretNames = referencedSecrets(server);
+    const peers = resolvePeers(server, deps.routeContext.lookup, deps.clusterDomain);
+    const routes = routesForServer(requestKey(request), deps.routes.list(request.namespace), deps.routeContext);
+    // The server's own Secrets, and those its peers' and route targets' TLS settings name (its namespace, as its routes are).
+    const targetSecrets = [...new Set([...peers.secrets, ...routes.secrets])].sort();
+    const secretNames = [...new Set([...referencedSecrets(server), ...targetSecrets])].sort();
     const versions = secretNames.length > 0 ? await deps.secretVersions(namespace, secretNames, signal) : {};
     return {
-      peers: resolvePeers(server, deps.routeContext.lookup, deps.clusterDomain),
-      routes: routesForServer(requestKey(request), deps.routes.list(request.namespace), deps.routeContext),
+      peers,
+      routes,
+      targetSecrets,
       secretNames,
       secretVersions: Object.fromEntries(Object.entries(versions).filter((entry): entry is [string, string] => entry[1] !== undefined)),
       missingSecrets: secretNames.filter((name) => versions[name] === undefined),
@@ -135,6 +141,7 @@ export function createMcpServerReconciler(deps: McpServerReconcilerDeps) {
           peers: observed.peers.targets,
           routes: observed.routes.rendered,
           secretVersions: observed.secretVersions,
+          targetSecrets: observed.targetSecrets,
         }),
       };
     } catch (error) {

@@ -6,6 +6,7 @@ import type { McpServer } from '../../src/api/index.js';
 import { GATEWAY_DEFAULTS } from '../../src/config/defaults.js';
 import { parseConfig, type GatewayConfigInput } from '../../src/config/index.js';
 import { securityConfig } from './secrets.js';
+import type { TargetTlsFiles } from './target-tls.js';
 
 export interface RenderedGatewayConfig {
   /** The config as written into the ConfigMap. */
@@ -21,11 +22,13 @@ function defined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
-/** A resolved forwarding target: where to send, and the id its gateway goes by. */
+/** A resolved forwarding target: where to send, the id its gateway goes by, and how (format, batches, TLS). */
 export interface ResolvedTarget {
   url: string;
   id: string;
-  format: 'mcp' | 'cloudevents';
+  format: 'mcp' | 'cloudevents' | 'legacy';
+  batch?: boolean;
+  tls?: TargetTlsFiles;
 }
 
 /** An accepted McpRoute, its references resolved, as the gateway config takes it. */
@@ -42,6 +45,8 @@ export interface GatewayWiring {
   routes: ResolvedRoute[];
   /** resourceVersion of each referenced Secret: a change rolls the pods. */
   secretVersions?: Record<string, string>;
+  /** Secrets the peers' and route targets' TLS settings use (mounted under TARGET_SECRETS_MOUNT). */
+  targetSecrets?: string[];
 }
 
 /** The id a gateway of this McpServer goes by on forwarding paths; peers name it the same way. */

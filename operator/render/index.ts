@@ -21,6 +21,7 @@ export interface RenderedServer {
 
 export function renderServer(server: McpServer, context: RenderContext): RenderedServer {
   const config = renderGatewayConfig(server, { peers: context.peers, routes: context.routes, secretVersions: context.secretVersions ?? {} });
+  const targetSecrets = context.targetSecrets ?? [];
   const names = childNames(server);
   const configMap: V1ConfigMap = {
     apiVersion: 'v1',
@@ -36,7 +37,7 @@ export function renderServer(server: McpServer, context: RenderContext): Rendere
     renderRoleBinding(server),
     configMap,
     renderService(server),
-    renderDeployment(server, { defaultImage: context.defaultImage, restartHash: config.restartHash }),
+    renderDeployment(server, { defaultImage: context.defaultImage, restartHash: config.restartHash, targetSecrets }),
   ];
   const absent: RenderedServer['absent'] = [];
   if (autoscaler) objects.push(autoscaler);

@@ -6,12 +6,15 @@ import { ConfigError } from '../../src/config/errors.js';
 import { parseDuration } from '../../src/config/units.js';
 import { QuantityError, canonicalResourceQuantity } from '../../src/kube/quantity.js';
 import { secretVolumes } from './secrets.js';
+import { targetSecretVolumes } from './target-tls.js';
 import { CONFIG_FILE_NAME, CONFIG_MOUNT_PATH, RESTART_HASH_ANNOTATION, childNames, commonLabels, selectorLabels } from './names.js';
 
 export interface WorkloadOptions {
   /** Image used when the McpServer names none. */
   defaultImage: string;
   restartHash: string;
+  /** Secrets its forwarding targets' TLS settings use. */
+  targetSecrets?: string[];
 }
 
 function ports(server: McpServer) {
@@ -57,7 +60,9 @@ export function renderDeployment(server: McpServer, options: WorkloadOptions): V
   const pod = server.spec.pod ?? {};
   const graceMs = parseDuration(server.spec.shutdown?.gracePeriod ?? GATEWAY_DEFAULTS.shutdownGracePeriodMs) ?? GATEWAY_DEFAULTS.shutdownGracePeriodMs;
   const replicas = desiredReplicas(server);
-  const secrets = secretVolumes(server);
+  const own = secretVolumes(server);
+  const targets = targetSecretVolumes(options.targetSecrets ?? []);
+  const secrets = { volumes: [...own.volumes, ...targets.volumes], volumeMounts: [...own.volumeMounts, ...targets.volumeMounts] };
   const resources = canonicalResources(server);
   return {
     apiVersion: 'apps/v1',
