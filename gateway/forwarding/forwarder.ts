@@ -28,6 +28,9 @@ export const PEERS_ROUTE = 'peers';
 /** Events a replica holds for one target at least (the rest wait in the log), when the queue is larger. */
 const MIN_HELD_PER_TARGET = 1024;
 
+/** Connections to a gRPC target at most (HTTP/2 multiplexes the requests in flight over them). */
+const GRPC_CONNECTIONS = 4;
+
 /** How a sender is made for a target (tests inject their own). */
 export type SenderFactory = (target: Target, settings: SenderSettings) => Sender;
 
@@ -127,7 +130,14 @@ export function defaultSender(target: Target, settings: SenderSettings): Sender 
     return unusableSender((error as Error).message);
   }
   if (target.url.startsWith('grpc')) {
-    return createGrpcSender({ url: target.url, maxEvents: settings.maxEvents, batch: target.batch, tls, secure: target.url.startsWith('grpcs:') || target.tls !== undefined });
+    return createGrpcSender({
+      url: target.url,
+      connections: Math.min(settings.connections, GRPC_CONNECTIONS),
+      maxEvents: settings.maxEvents,
+      batch: target.batch,
+      tls,
+      secure: target.url.startsWith('grpcs:') || target.tls !== undefined,
+    });
   }
   return createHttpSender({ target, connections: settings.connections, maxEvents: settings.maxEvents, tls });
 }

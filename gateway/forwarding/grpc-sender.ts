@@ -71,6 +71,8 @@ function varintLength(value: number): number {
 
 export interface GrpcSenderOptions {
   url: string;
+  /** Connections to the target (requests take turns). */
+  connections: number;
   /** Events per batch at most. */
   maxEvents: number;
   batch: boolean;
@@ -101,14 +103,20 @@ export function createGrpcSender(options: GrpcSenderOptions): Sender {
   const address = new URL(options.url).host;
   const now = options.now ?? Date.now;
   const reprobeMs = options.reprobeMs ?? DEFAULT_REPROBE_MS;
-  const client = new McpServiceClient(address, credentials(options), {
+  const channelOptions = {
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,
+    // Each client its own connection (not grpc-js's shared subchannel pool).
     'grpc.use_local_subchannel_pool': 1,
     'grpc.max_receive_message_length': MAX_ANSWER_BYTES,
     'grpc.max_send_message_length': -1,
     ...(options.tls?.servername ? { 'grpc.ssl_target_name_override': options.tls.servername, 'grpc.default_authority': options.tls.servername } : {}),
-  }) as unknown as McpClient;
+  };
+  // Several connections: a gRPC server (grpc-js) keeps HTTP/2's 64 KiB flow-control window per
+  // connection, so batches in flight on one connection wait for each other's window updates.
+  const clients = Array.from({ length: Math.max(1, options.connections) }, () => new McpServiceClient(address, credentials(options), channelOptions) as unknown as McpClient);
+  let turn = 0;
+  const nextClient = () => clients[turn++ % clients.length]!;
   let batchCap = options.batch ? options.maxEvents : 1;
   let singleUntil = 0;
   const batching = () => options.batch && now() >= singleUntil;
@@ -123,7 +131,7 @@ export function createGrpcSender(options: GrpcSenderOptions): Sender {
 
   function sendOne(outgoing: Outgoing, timeoutMs: number): Promise<AttemptAnswer> {
     return new Promise((resolve) => {
-      client.IngestEvent(outgoing.protobuf(encodeRequest), metadataFor([outgoing]), { deadline: Date.now() + timeoutMs }, (error) => {
+      nextClient().IngestEvent(outgoing.protobuf(encodeRequest), metadataFor([outgoing]), { deadline: Date.now() + timeoutMs }, (error) => {
         resolve(error ? failure(error) : { protocol: 'grpc', status: 'OK' });
       });
     });
@@ -131,7 +139,7 @@ export function createGrpcSender(options: GrpcSenderOptions): Sender {
 
   function sendBatch(events: readonly Outgoing[], timeoutMs: number): Promise<AttemptAnswer[]> {
     return new Promise((resolve) => {
-      client.IngestEventBatch(frameBatch(events), metadataFor(events), { deadline: Date.now() + timeoutMs }, (error, response) => {
+      nextClient().IngestEventBatch(frameBatch(events), metadataFor(events), { deadline: Date.now() + timeoutMs }, (error, response) => {
         // No results: every event was taken (the receiver leaves them out then).
         if (!error && response && response.results.length === 0 && response.accepted + response.duplicates === events.length) {
           resolve(answerAll(events, DELIVERED));
@@ -179,7 +187,7 @@ export function createGrpcSender(options: GrpcSenderOptions): Sender {
     },
     send,
     close() {
-      client.close();
+      for (const client of clients) client.close();
     },
   };
 }

@@ -14,7 +14,7 @@ export interface PostResult {
 export type PostOutcome = PostResult | { failed: true; code: string; error: string };
 
 export interface HttpClient {
-  post(path: string, headers: Record<string, string>, body: string, timeoutMs: number, maxBody: number): Promise<PostOutcome>;
+  post(path: string, headers: Record<string, string>, body: string | Buffer, timeoutMs: number, maxBody: number): Promise<PostOutcome>;
   close(): void;
 }
 

@@ -8,6 +8,7 @@ const EVENT_OVERHEAD = 96;
 
 export class Outgoing {
   private text: string | undefined;
+  private utf8: Buffer | undefined;
   private size: number | undefined;
   private proto: Buffer | undefined;
 
@@ -16,6 +17,11 @@ export class Outgoing {
   /** The event as JSON, the body of a single-event request and an element of a batch. */
   get json(): string {
     return (this.text ??= JSON.stringify(this.event));
+  }
+
+  /** `json` as UTF-8 bytes: encoded once, copied into each target's batch body. */
+  get jsonBytes(): Buffer {
+    return (this.utf8 ??= Buffer.from(this.json));
   }
 
   /** The event as an mcp.v1.IngestEventRequest, encoded by `encode` the first time it is asked for. */

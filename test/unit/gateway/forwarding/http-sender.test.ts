@@ -21,7 +21,7 @@ function fakeClient(answer: (posted: Posted) => PostOutcome) {
     posted,
     closed: false,
     async post(path, headers, body) {
-      const request = { path, headers, body };
+      const request = { path, headers, body: body.toString() };
       posted.push(request);
       return answer(request);
     },
