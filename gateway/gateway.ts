@@ -7,8 +7,10 @@ import type { Logger } from '../src/observability/logger.js';
 import { createAuthenticator, type Authenticator } from './auth/authenticator.js';
 import { watchConfig } from './config-reloader.js';
 import { EventSigning } from './federation/event-signing.js';
+import { loadClientTls } from './forwarding/client-tls.js';
 import { DeadLetterSink, type DeadLetters } from './forwarding/dead-letters.js';
 import { Forwarder } from './forwarding/forwarder.js';
+import { routeFromBody, RuntimeTargets } from './forwarding/runtime-targets.js';
 import { IngestService } from './ingest/ingest-service.js';
 import { createArgoGenericService } from './ingress/grpc/argo-generic-service.js';
 import { guardService } from './ingress/grpc/auth-guard.js';
@@ -64,6 +66,7 @@ interface Parts {
   subscriptions: Subscriptions;
   ingest: IngestService;
   forwarder: Forwarder;
+  targets: RuntimeTargets;
   metrics: GatewayMetrics;
   status: GatewayStatus;
   authenticator: Authenticator;
@@ -84,6 +87,7 @@ async function assemble(config: GatewayConfig, deps: GatewayDeps): Promise<Parts
   const log = deps.logger;
   const instance = config.identity.instance ?? hostname();
   const selfId = config.identity.id ?? `${hostname()}:${config.server.httpPort}`;
+  checkTargetTls(config);
   const logParts = await createEventLog(config, log, instance);
   const eventLog = logParts.log;
   const { authenticator, signing } = security(config, log);
@@ -123,6 +127,12 @@ async function assemble(config: GatewayConfig, deps: GatewayDeps): Promise<Parts
     ...forwardingObserver(metrics, log, () => reports),
   });
   forwarder.configure(config);
+  const targets = new RuntimeTargets({
+    config,
+    origin: deps.configFile ? { kind: 'file', path: deps.configFile } : { kind: 'environment' },
+    apply: (next) => forwarder.configure(next),
+    routeFromBody,
+  });
   const subscriptions = new Subscriptions({
     registry,
     log: eventLog,
@@ -148,7 +158,7 @@ async function assemble(config: GatewayConfig, deps: GatewayDeps): Promise<Parts
     version: deps.version,
     forwarded: () => forwarder.delivered(),
   });
-  return { logParts, registry, subscriptions, ingest, forwarder, metrics, status, authenticator, signing, deadLetterSink, kube, selfId, instance };
+  return { logParts, registry, subscriptions, ingest, forwarder, targets, metrics, status, authenticator, signing, deadLetterSink, kube, selfId, instance };
 }
 
 /** Authentication and federation signing; keys are read now, and a missing one is a bad setting. */
@@ -182,7 +192,7 @@ function security(config: GatewayConfig, log: Logger): { authenticator: Authenti
 
 function lifecycle(config: GatewayConfig, deps: GatewayDeps, parts: Parts): Gateway {
   const log = deps.logger;
-  const { logParts, registry, subscriptions, ingest, forwarder, metrics, status, authenticator, signing, deadLetterSink, kube } = parts;
+  const { logParts, registry, subscriptions, ingest, forwarder, targets, metrics, status, authenticator, signing, deadLetterSink, kube } = parts;
   const eventLog = logParts.log;
   const tlsFiles: TlsFiles | undefined =
     config.tls.certFile && config.tls.keyFile
@@ -216,18 +226,20 @@ function lifecycle(config: GatewayConfig, deps: GatewayDeps, parts: Parts): Gate
     await eventLog.start();
     eventLog.onConnectionChange((connected) => servers.grpc?.setServing(connected && status.phase === 'ready'));
     const { host } = config.server;
+    // A batch that could never fit the buffer would be refused forever as "full, retry later".
+    const maxBatchSize = Math.min(config.limits.maxBatchSize, config.limits.bufferSize);
     servers.http = await createHttpApp({
       ingest,
       subscriptions,
       status,
       registry: metrics.registry,
       maxEventSize: config.limits.maxEventSize,
-      // A batch that could never fit the buffer would be refused forever as "full, retry later".
-      maxBatchSize: Math.min(config.limits.maxBatchSize, config.limits.bufferSize),
+      maxBatchSize,
       maxBatchBytes: config.limits.maxBatchBytes,
       requestTimeoutMs: config.limits.requestTimeout,
       deadLetters: logParts.deadLetters,
       forwarder,
+      targets,
       authenticator,
       onAuthFailure: (reason) => metrics.authFailures.inc({ ingress: 'http', reason }),
       onRejectedBody: (reason) => ingest.countRejectedBody('http', reason),
@@ -246,10 +258,11 @@ function lifecycle(config: GatewayConfig, deps: GatewayDeps, parts: Parts): Gate
       host,
       port: config.server.grpcPort,
       maxEventSize: config.limits.maxEventSize,
+      maxBatchBytes: config.limits.maxBatchBytes,
       credentials: tlsFiles && grpcServerCredentials(tlsFiles),
       services: {
         // GetHealth and GetMetrics stay open, like /health and /metrics.
-        mcp: guardService(MCP_SERVICE, createMcpService({ ingest, subscriptions, status }), {
+        mcp: guardService(MCP_SERVICE, createMcpService({ ingest, subscriptions, status, maxBatchSize }), {
           authenticator,
           open: ['GetHealth', 'GetMetrics'],
           onFailure: onGrpcAuthFailure,
@@ -350,6 +363,15 @@ function lifecycle(config: GatewayConfig, deps: GatewayDeps, parts: Parts): Gate
       return stopping;
     },
   };
+}
+
+/** TLS files of forwarding targets are read at start-up too (a reload that names unreadable ones dead-letters that target's events, naming the file). */
+function checkTargetTls(config: GatewayConfig): void {
+  const named = [
+    ...config.forwarding.targets.map((target, i) => ({ target, path: `forwarding.targets[${i}]` })),
+    ...config.routes.flatMap((route, r) => route.targets.map((target, i) => ({ target, path: `routes[${r}].targets[${i}]` }))),
+  ];
+  for (const { target, path } of named) secretsFrom(path, () => loadClientTls(target.tls));
 }
 
 /** Secrets are read at start-up: one that is missing or unusable stops the gateway like a bad setting. */

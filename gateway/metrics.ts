@@ -3,7 +3,7 @@
 // Components do not see this object: each reports through its own narrow observer, adapted here.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { IngestMethod, IngestObserver } from './ingest/ingest-service.js';
-import type { ForwardingStats } from './forwarding/forwarder.js';
+import type { ForwardingCounts } from './forwarding/forwarder.js';
 import type { LogState } from './log/event-log.js';
 
 export interface GatewayMetrics {
@@ -23,6 +23,7 @@ export interface GatewayMetrics {
   eventSize: Histogram;
   activeConnections: Gauge<'type'>;
   forwardDuration: Histogram<'target'>;
+  forwardBatchEvents: Histogram<'target'>;
   bufferUtilization: Gauge;
   bufferDepth: Gauge;
   subscribers: Gauge<'kind'>;
@@ -50,7 +51,7 @@ export interface GatewayGaugeSources {
   historyEvents(): number;
   /** Events written to subscriber streams, by kind; counted as plain numbers on the hot path. */
   subscriberDelivered(): Record<string, number>;
-  forwarding(): ForwardingStats;
+  forwarding(): ForwardingCounts;
   deadLetterTotals(): Map<string, number>;
   /** Dead letters held in the store, as last read (the shared log's store answers asynchronously). */
   deadLettersHeld(): number;
@@ -126,7 +127,7 @@ export function createGatewayMetrics(sources: GatewayGaugeSources, registry = ne
     }),
     forwardAttempts: new Counter({
       name: 'tas_mcp_forward_attempts_total',
-      help: 'Delivery attempts by result: delivered, retry (will try again or gave up), failed (refused).',
+      help: 'Delivery attempts per event by result: delivered, retry (will try again or gave up), failed (refused).',
       labelNames: ['target', 'result'],
       registers: [registry],
     }),
@@ -205,9 +206,16 @@ export function createGatewayMetrics(sources: GatewayGaugeSources, registry = ne
     }),
     forwardDuration: new Histogram({
       name: 'tas_mcp_forward_duration_seconds',
-      help: 'Time to forward one event to a target, per attempt.',
+      help: 'Time of one forwarding request to a target (one event, or a batch), from sending to its answer.',
       labelNames: ['target'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    forwardBatchEvents: new Histogram({
+      name: 'tas_mcp_forward_batch_events',
+      help: 'Events per forwarding request to a target.',
+      labelNames: ['target'],
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
       registers: [registry],
     }),
     bufferUtilization: new Gauge({

@@ -61,9 +61,12 @@ export function forwardingObserver(metrics: GatewayMetrics, log: Logger, reports
       log.warn({ target, lastError }, 'forwarding target failing: circuit opened');
       reports().peerUnreachable?.(target, lastError);
     },
-    onAttempt(target: string, outcome: string, seconds: number) {
+    onAttempt(target: string, outcome: string, count: number) {
+      metrics.forwardAttempts.inc({ target, result: outcome }, count);
+    },
+    onRequest(target: string, events: number, seconds: number) {
       metrics.forwardDuration.observe({ target }, seconds);
-      metrics.forwardAttempts.inc({ target, result: outcome });
+      metrics.forwardBatchEvents.observe({ target }, events);
     },
   };
 }

@@ -33,6 +33,11 @@ export class CircuitBreaker {
     return this.state === 'open' ? Math.max(0, this.cooldownMs - (this.now() - this.openedAt)) : 0;
   }
 
+  /** Failures in a row so far. */
+  get failuresInARow(): number {
+    return this.failures;
+  }
+
   succeeded(): void {
     this.failures = 0;
     this.probing = false;

@@ -5,7 +5,10 @@
 import type { Logger } from '../../src/observability/logger.js';
 import type { McpEvent } from '../../src/event/index.js';
 
-export type DeadLetterReason = 'attempts_exhausted' | 'rejected' | 'queue_full' | 'shutdown' | 'target_removed';
+/** Why: its attempts were used up; the target refused it; no room for it; the gateway stopped;
+ * its target left the config; it was not delivered within its policy's time bound (a target that
+ * keeps failing, its circuit open). */
+export type DeadLetterReason = 'attempts_exhausted' | 'rejected' | 'queue_full' | 'shutdown' | 'target_removed' | 'expired';
 
 export interface DeadLetter {
   /** Unique within this gateway's life, for redrive. */

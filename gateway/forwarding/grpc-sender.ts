@@ -1,58 +1,213 @@
-// Delivery to a grpc:// peer over one long-lived channel: mcp.v1.MCPService/IngestEvent.
+// Forwarding to a grpc:// (or grpcs://) peer over one long-lived channel: many events per
+// mcp.v1.MCPService/IngestEventBatch call, answered per event, several calls in flight on the one
+// HTTP/2 connection. A peer without that method (UNIMPLEMENTED: the Go reference server, older
+// gateways) gets IngestEvent per event instead, remembered for this target and tried again after a
+// while. A peer that takes smaller batches says so (OUT_OF_RANGE with x-mcp-max-batch).
 import * as grpc from '@grpc/grpc-js';
 import { KEY_ID_KEY, type McpEvent } from '../../src/event/index.js';
 import { PEER_HEADER } from '../auth/caller.js';
-import type { RetryOnEntry } from '../../src/config/retry-on.js';
 import { packageDefinition } from '../ingress/grpc/protos.js';
-import { classifyAttempt, compileRetryOn } from './retry-policy.js';
-import type { Sender, SendResult } from './sender.js';
+import { itemAnswer, type BatchItem } from './batch-answers.js';
+import type { ClientTls } from './client-tls.js';
+import type { Outgoing } from './outgoing.js';
+import type { AttemptAnswer } from './retry-policy.js';
+import { answerAll, type Sender } from './sender.js';
 
-const loaded = grpc.loadPackageDefinition(packageDefinition) as unknown as {
-  mcp: { v1: { MCPService: grpc.ServiceClientConstructor } };
-};
+const service = packageDefinition['mcp.v1.MCPService'] as grpc.ServiceDefinition;
+/** An event as an mcp.v1.IngestEventRequest, encoded once per event (Outgoing keeps it) whatever the targets and retries. */
+const encodeRequest = service.IngestEvent!.requestSerialize as (event: McpEvent) => Buffer;
+const passBuffer = (bytes: Buffer) => bytes;
+/** The client's view: requests arrive already encoded (an event's bytes, or a batch framed from them). */
+const McpServiceClient = grpc.makeGenericClientConstructor(
+  {
+    ...service,
+    IngestEvent: { ...service.IngestEvent!, requestSerialize: passBuffer },
+    IngestEventBatch: { ...service.IngestEventBatch!, requestSerialize: passBuffer },
+  },
+  'MCPService',
+);
 
-type IngestEvent = (
-  request: McpEvent,
+type Unary<Response> = (
+  request: Buffer,
   metadata: grpc.Metadata,
   options: grpc.CallOptions,
-  callback: (error: grpc.ServiceError | null) => void,
+  callback: (error: grpc.ServiceError | null, response?: Response) => void,
 ) => grpc.ClientUnaryCall;
 
-/** `retryOn`: the statuses worth another attempt; unset = the defaults. */
-export function createGrpcSender(url: string, retryOn?: readonly RetryOnEntry[]): Sender {
-  const address = new URL(url).host;
-  const rules = compileRetryOn(retryOn);
-  const client = new loaded.mcp.v1.MCPService(address, grpc.credentials.createInsecure(), {
+interface McpClient extends grpc.Client {
+  IngestEvent: Unary<unknown>;
+  IngestEventBatch: Unary<{ results: BatchItem[]; accepted: number; duplicates: number }>;
+}
+
+/** IngestEventBatchRequest bytes: each event's encoding as field 1 (`repeated IngestEventRequest events = 1`). */
+function frameBatch(events: readonly Outgoing[]): Buffer {
+  const parts = events.map((o) => o.protobuf(encodeRequest));
+  let size = 0;
+  for (const part of parts) size += 1 + varintLength(part.length) + part.length;
+  const out = Buffer.allocUnsafe(size);
+  let offset = 0;
+  for (const part of parts) {
+    out[offset++] = 0x0a; // field 1, length-delimited
+    for (let length = part.length; ; length >>>= 7) {
+      if (length < 0x80) {
+        out[offset++] = length;
+        break;
+      }
+      out[offset++] = (length & 0x7f) | 0x80;
+    }
+    offset += part.copy(out, offset);
+  }
+  return out;
+}
+
+function varintLength(value: number): number {
+  let bytes = 1;
+  while (value >= 0x80) {
+    value >>>= 7;
+    bytes++;
+  }
+  return bytes;
+}
+
+export interface GrpcSenderOptions {
+  url: string;
+  /** Connections to the target (requests take turns). */
+  connections: number;
+  /** Events per batch at most. */
+  maxEvents: number;
+  batch: boolean;
+  /** TLS for grpcs:// (or a tls block): without it the channel is plaintext. */
+  tls?: ClientTls | undefined;
+  secure: boolean;
+  reprobeMs?: number;
+  now?: () => number;
+}
+
+const DEFAULT_REPROBE_MS = 10 * 60_000;
+/** Messages this large may come back (per-event results of a big batch). */
+const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+
+function credentials(options: GrpcSenderOptions): grpc.ChannelCredentials {
+  if (!options.secure) return grpc.credentials.createInsecure();
+  const tls = options.tls ?? {};
+  return grpc.credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null);
+}
+
+function failure(error: grpc.ServiceError): AttemptAnswer {
+  const status = grpc.status[error.code] ?? String(error.code);
+  const retryAfter = Number(error.metadata?.get('retry-after')[0]);
+  return { protocol: 'grpc', status, error: `gRPC ${status}: ${error.details}`, retryAfterMs: retryAfter > 0 ? retryAfter * 1000 : undefined };
+}
+
+export function createGrpcSender(options: GrpcSenderOptions): Sender {
+  const address = new URL(options.url).host;
+  const now = options.now ?? Date.now;
+  const reprobeMs = options.reprobeMs ?? DEFAULT_REPROBE_MS;
+  const channelOptions = {
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,
+    // Each client its own connection (not grpc-js's shared subchannel pool).
     'grpc.use_local_subchannel_pool': 1,
-  }) as unknown as grpc.Client & { IngestEvent: IngestEvent };
+    'grpc.max_receive_message_length': MAX_ANSWER_BYTES,
+    'grpc.max_send_message_length': -1,
+    ...(options.tls?.servername ? { 'grpc.ssl_target_name_override': options.tls.servername, 'grpc.default_authority': options.tls.servername } : {}),
+  };
+  // Several connections: a gRPC server (grpc-js) keeps HTTP/2's 64 KiB flow-control window per
+  // connection, so batches in flight on one connection wait for each other's window updates.
+  const clients = Array.from({ length: Math.max(1, options.connections) }, () => new McpServiceClient(address, credentials(options), channelOptions) as unknown as McpClient);
+  let turn = 0;
+  const nextClient = () => clients[turn++ % clients.length]!;
+  let batchCap = options.batch ? options.maxEvents : 1;
+  let singleUntil = 0;
+  const batching = () => options.batch && now() >= singleUntil;
+
+  function metadataFor(events: readonly Outgoing[]): grpc.Metadata {
+    const metadata = new grpc.Metadata();
+    // A signed event is its own credential at a peer that requires them (see auth/caller.ts).
+    const keyId = events.find((o) => o.event.metadata[KEY_ID_KEY])?.event.metadata[KEY_ID_KEY];
+    if (keyId) metadata.set(PEER_HEADER, keyId);
+    return metadata;
+  }
+
+  function sendOne(outgoing: Outgoing, timeoutMs: number): Promise<AttemptAnswer> {
+    return new Promise((resolve) => {
+      nextClient().IngestEvent(outgoing.protobuf(encodeRequest), metadataFor([outgoing]), { deadline: Date.now() + timeoutMs }, (error) => {
+        resolve(error ? failure(error) : { protocol: 'grpc', status: 'OK' });
+      });
+    });
+  }
+
+  function sendBatch(events: readonly Outgoing[], timeoutMs: number): Promise<AttemptAnswer[]> {
+    return new Promise((resolve) => {
+      nextClient().IngestEventBatch(frameBatch(events), metadataFor(events), { deadline: Date.now() + timeoutMs }, (error, response) => {
+        // No results: every event was taken (the receiver leaves them out then).
+        if (!error && response && response.results.length === 0 && response.accepted + response.duplicates === events.length) {
+          resolve(answerAll(events, DELIVERED));
+          return;
+        }
+        if (!error && response && response.results.length === events.length) {
+          resolve(response.results.map((item) => grpcItem(itemAnswer(item))));
+          return;
+        }
+        if (!error) {
+          resolve(answerAll(events, { protocol: 'grpc', status: 'INTERNAL', error: `gRPC IngestEventBatch answered ${response?.results.length ?? 0} results for ${events.length} events` }));
+          return;
+        }
+        if (error.code === grpc.status.UNIMPLEMENTED) {
+          singleUntil = now() + reprobeMs;
+          resolve(Promise.all(events.map((o) => sendOne(o, timeoutMs))));
+          return;
+        }
+        const tooLarge = error.code === grpc.status.OUT_OF_RANGE || (error.code === grpc.status.RESOURCE_EXHAUSTED && /larger than max/i.test(error.details));
+        if (tooLarge && events.length > 1) {
+          const told = Number(error.metadata?.get('x-mcp-max-batch')[0]);
+          batchCap = Math.max(1, Math.min(events.length - 1, told > 0 ? told : Math.floor(events.length / 2)));
+          resolve(send(events, timeoutMs));
+          return;
+        }
+        resolve(answerAll(events, failure(error)));
+      });
+    });
+  }
+
+  async function send(events: readonly Outgoing[], timeoutMs: number): Promise<AttemptAnswer[]> {
+    if (!batching()) return Promise.all(events.map((o) => sendOne(o, timeoutMs)));
+    if (events.length <= batchCap) return sendBatch(events, timeoutMs);
+    const parts: Promise<AttemptAnswer[]>[] = [];
+    for (let i = 0; i < events.length; i += batchCap) parts.push(sendBatch(events.slice(i, i + batchCap), timeoutMs));
+    return (await Promise.all(parts)).flat();
+  }
 
   return {
-    send(event: McpEvent, timeoutMs: number) {
-      return new Promise<SendResult>((resolve) => {
-        const metadata = new grpc.Metadata();
-        const keyId = event.metadata[KEY_ID_KEY];
-        // A signed event is its own credential at a peer that requires them (see auth/caller.ts).
-        if (keyId) metadata.set(PEER_HEADER, keyId);
-        client.IngestEvent(event, metadata, { deadline: Date.now() + timeoutMs }, (error: grpc.ServiceError | null) => {
-          if (!error) {
-            resolve(classifyAttempt({ protocol: 'grpc', status: 'OK' }, rules));
-            return;
-          }
-          const status = grpc.status[error.code] ?? String(error.code);
-          const retryAfter = Number(error.metadata?.get('retry-after')[0]);
-          resolve(
-            classifyAttempt(
-              { protocol: 'grpc', status, error: `gRPC ${status}: ${error.details}`, retryAfterMs: retryAfter > 0 ? retryAfter * 1000 : undefined },
-              rules,
-            ),
-          );
-        });
-      });
+    get mode() {
+      return batching() ? ('grpc-batch' as const) : ('grpc-single' as const);
     },
+    get maxEvents() {
+      return batching() ? batchCap : 1;
+    },
+    send,
     close() {
-      client.close();
+      for (const client of clients) client.close();
     },
   };
 }
+
+const DELIVERED: AttemptAnswer = { protocol: 'grpc', status: 'OK' };
+
+/** A per-event answer of a gRPC batch, in gRPC's words where the event would have had a gRPC status alone. */
+function grpcItem(answer: AttemptAnswer): AttemptAnswer {
+  if (answer.protocol !== 'http') return answer;
+  if (answer.status >= 200 && answer.status < 300) return { protocol: 'grpc', status: 'OK' };
+  const status = GRPC_FOR_HTTP[answer.status] ?? 'INTERNAL';
+  return { protocol: 'grpc', status, error: answer.error?.replace(/^HTTP \d+/, `gRPC ${status}`), retryAfterMs: answer.retryAfterMs };
+}
+
+/** The status a single IngestEvent gets for what a batch item reports (ingress/grpc/status-map.ts). */
+const GRPC_FOR_HTTP: Record<number, string> = {
+  400: 'INVALID_ARGUMENT',
+  413: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  429: 'RESOURCE_EXHAUSTED',
+  503: 'UNAVAILABLE',
+};

@@ -1,81 +1,164 @@
-// Delivery over HTTP with pooled keep-alive connections: POST /mcp with the event as JSON to MCP
-// gateways, or a binary-mode CloudEvent to webhook receivers (Argo EventSources, Knative).
-import http from 'node:http';
-import https from 'node:https';
-import { KEY_ID_KEY, toBinaryCloudEvent, type McpEvent } from '../../src/event/index.js';
+// Forwarding over HTTP(S), in the target's format:
+// - mcp at a bare address (http://host:port): another MCP gateway's API. Batches go to
+//   POST /api/v1/events/batch (a JSON array; the answer says per event what became of it). A
+//   receiver that does not know that route (404, 405, 415, 501) gets single events at
+//   POST /api/v1/events instead, remembered for this target and tried again after a while. Our
+//   gateways and the Go reference server both read the full event at both routes.
+// - mcp with a path: one event per request to exactly that path.
+// - legacy: the seed's {id, data} to the path (default /mcp), for receivers that read only that.
+// - cloudevents: one event per request in HTTP binary mode; with batch, the batched content mode
+//   (application/cloudevents-batch+json), one answer for the whole batch.
+// A receiver that answers 413 to a batch gets smaller ones from then on (halved each time).
+import { KEY_ID_KEY, structuredCloudEventJson, toBinaryCloudEvent, type McpEvent } from '../../src/event/index.js';
 import { PEER_HEADER } from '../auth/caller.js';
-import type { RetryOnEntry } from '../../src/config/retry-on.js';
-import { classifyAttempt, compileRetryOn, parseRetryAfter, type AttemptAnswer } from './retry-policy.js';
-import type { Sender, SendResult } from './sender.js';
+import { batchAnswers } from './batch-answers.js';
+import type { ClientTls } from './client-tls.js';
+import { createHttpClient, type HttpClient, type PostOutcome } from './http-client.js';
+import type { Outgoing } from './outgoing.js';
+import { parseRetryAfter, type AttemptAnswer } from './retry-policy.js';
+import { answerAll, type SendMode, type Sender } from './sender.js';
+import type { Target } from './target.js';
 
 export interface HttpSenderOptions {
-  url: string;
-  format: 'mcp' | 'cloudevents';
-  /** Connections kept to the target; the concurrency limit. */
-  maxSockets: number;
-  /** Statuses worth another attempt; unset = the defaults. */
-  retryOn?: readonly RetryOnEntry[] | undefined;
+  target: Target;
+  /** Requests in flight at once (connections kept). */
+  connections: number;
+  /** Events per batch at most. */
+  maxEvents: number;
+  tls?: ClientTls | undefined;
+  /** How long a target that did not take batches is sent single events before batches are tried again. */
+  reprobeMs?: number;
+  /** For tests: the client to post with. */
+  client?: HttpClient;
+  now?: () => number;
 }
 
-/** Longest answer body we read, for the error message of a refusal. */
+export const BATCH_PATH = '/api/v1/events/batch';
+export const SINGLE_PATH = '/api/v1/events';
+export const LEGACY_PATH = '/mcp';
+/** Answers to a batch request that mean "this receiver has no batch route". */
+const NO_BATCH_ROUTE = new Set([404, 405, 415, 501]);
+/** Longest error body kept for a dead letter's lastError. */
 const MAX_ERROR_BODY = 512;
+/** Longest batch answer read (per-event results of the largest batches fit easily). */
+const MAX_BATCH_ANSWER = 4 * 1024 * 1024;
+const DEFAULT_REPROBE_MS = 10 * 60_000;
+
+function signedBy(events: readonly Outgoing[]): Record<string, string> {
+  // A signed event is its own credential at a peer that requires them (see auth/caller.ts).
+  const keyId = events.find((o) => o.event.metadata[KEY_ID_KEY])?.event.metadata[KEY_ID_KEY];
+  return keyId ? { [PEER_HEADER]: keyId } : {};
+}
+
+/** The answer a whole request got, for each of its events. */
+function wholeAnswer(outcome: PostOutcome): AttemptAnswer {
+  if ('failed' in outcome) return { protocol: 'none', status: outcome.code, error: outcome.error };
+  const body = outcome.body.slice(0, MAX_ERROR_BODY);
+  return { protocol: 'http', status: outcome.status, error: `HTTP ${outcome.status}${body ? `: ${body}` : ''}`, retryAfterMs: parseRetryAfter(outcome.retryAfter) };
+}
+
+/** A JSON array of the events from their bytes, encoded once per event whatever the targets (memory copies only). */
+function jsonArray(events: readonly Outgoing[]): Buffer {
+  let size = 1 + events.length;
+  for (const outgoing of events) size += outgoing.jsonBytes.length;
+  const body = Buffer.allocUnsafe(size);
+  let offset = 0;
+  body[offset++] = 0x5b; // [
+  events.forEach((outgoing, i) => {
+    if (i > 0) body[offset++] = 0x2c; // ,
+    offset += outgoing.jsonBytes.copy(body, offset);
+  });
+  body[offset] = 0x5d; // ]
+  return body;
+}
+
+/** The batch limit a 413 names: ours ("a batch holds 1 to 100 events"), the Go reference's ("max 1000"). */
+function statedLimit(body: string): number | undefined {
+  const match = /a batch holds 1 to (\d+) events|\(max (\d+)\)/.exec(body);
+  const limit = match ? Number(match[1] ?? match[2]) : NaN;
+  return limit > 0 ? limit : undefined;
+}
+
+function legacyBody(event: McpEvent): string {
+  return JSON.stringify({ id: event.event_id, data: event.data });
+}
 
 export function createHttpSender(options: HttpSenderOptions): Sender {
-  const url = new URL(options.url);
-  if (options.format === 'mcp' && (url.pathname === '/' || url.pathname === '')) url.pathname = '/mcp';
-  const client = url.protocol === 'https:' ? https : http;
-  const agent = new client.Agent({ keepAlive: true, maxSockets: options.maxSockets, keepAliveMsecs: 30_000 });
-  const rules = compileRetryOn(options.retryOn);
+  const url = new URL(options.target.url);
+  const bare = url.pathname === '/' || url.pathname === '';
+  const path = `${url.pathname}${url.search}`;
+  const client = options.client ?? createHttpClient({ origin: url.origin, connections: options.connections, tls: options.tls });
+  const now = options.now ?? Date.now;
+  const reprobeMs = options.reprobeMs ?? DEFAULT_REPROBE_MS;
+  const { format } = options.target;
+  // The config allows batch for mcp targets only where batches go (schema.ts).
+  const batches = options.target.batch;
+  /** Events per batch now: lowered by 413s. */
+  let batchCap = batches ? options.maxEvents : 1;
+  /** Until when single events are sent to a target that did not take a batch. */
+  let singleUntil = 0;
 
-  function encode(event: McpEvent): { headers: Record<string, string>; body: string } {
-    if (options.format === 'cloudevents') return toBinaryCloudEvent(event);
-    const keyId = event.metadata[KEY_ID_KEY];
-    // A signed event is its own credential at a peer that requires them (see auth/caller.ts).
-    const headers: Record<string, string> = { 'content-type': 'application/json', ...(keyId ? { [PEER_HEADER]: keyId } : {}) };
-    return { headers, body: JSON.stringify(event) };
+  const batching = () => batches && now() >= singleUntil;
+
+  async function sendOne(outgoing: Outgoing, timeoutMs: number): Promise<AttemptAnswer> {
+    const event = outgoing.event;
+    let outcome: PostOutcome;
+    if (format === 'cloudevents') {
+      const { headers, body } = toBinaryCloudEvent(event);
+      outcome = await client.post(path, headers, body, timeoutMs, MAX_ERROR_BODY);
+    } else if (format === 'legacy') {
+      outcome = await client.post(bare ? LEGACY_PATH : path, { 'content-type': 'application/json' }, legacyBody(event), timeoutMs, MAX_ERROR_BODY);
+    } else {
+      const headers = { 'content-type': 'application/json', ...signedBy([outgoing]) };
+      outcome = await client.post(bare || url.pathname === BATCH_PATH ? SINGLE_PATH : path, headers, outgoing.json, timeoutMs, MAX_ERROR_BODY);
+    }
+    return wholeAnswer(outcome);
+  }
+
+  async function sendSingles(events: readonly Outgoing[], timeoutMs: number): Promise<AttemptAnswer[]> {
+    return Promise.all(events.map((outgoing) => sendOne(outgoing, timeoutMs)));
+  }
+
+  async function sendBatch(events: readonly Outgoing[], timeoutMs: number): Promise<AttemptAnswer[]> {
+    const body = format === 'cloudevents' ? `[${events.map((o) => structuredCloudEventJson(o.event)).join(',')}]` : jsonArray(events);
+    const headers =
+      format === 'cloudevents' ? { 'content-type': 'application/cloudevents-batch+json' } : { 'content-type': 'application/json', ...signedBy(events) };
+    const outcome = await client.post(format === 'cloudevents' ? path : BATCH_PATH, headers, body, timeoutMs, MAX_BATCH_ANSWER);
+    if ('failed' in outcome) return answerAll(events, wholeAnswer(outcome));
+    if (format === 'mcp' && NO_BATCH_ROUTE.has(outcome.status)) {
+      singleUntil = now() + reprobeMs;
+      return sendSingles(events, timeoutMs);
+    }
+    if (outcome.status === 413 && events.length > 1) {
+      batchCap = Math.max(1, Math.min(events.length - 1, statedLimit(outcome.body) ?? Math.floor(events.length / 2)));
+      return send(events, timeoutMs);
+    }
+    // CloudEvents batches are answered as a whole; ours per event (also when none was taken).
+    const perEvent = format === 'mcp' ? batchAnswers(outcome.body, events.length) : undefined;
+    if (perEvent) return perEvent;
+    return answerAll(events, wholeAnswer(outcome));
+  }
+
+  async function send(events: readonly Outgoing[], timeoutMs: number): Promise<AttemptAnswer[]> {
+    if (!batching()) return sendSingles(events, timeoutMs);
+    if (events.length <= batchCap) return sendBatch(events, timeoutMs);
+    const parts: Promise<AttemptAnswer[]>[] = [];
+    for (let i = 0; i < events.length; i += batchCap) parts.push(sendBatch(events.slice(i, i + batchCap), timeoutMs));
+    return (await Promise.all(parts)).flat();
   }
 
   return {
-    send(event, timeoutMs) {
-      const { headers, body } = encode(event);
-      return new Promise<SendResult>((resolve) => {
-        let settled = false;
-        const settle = (answer: AttemptAnswer) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          resolve(classifyAttempt(answer, rules));
-        };
-        const request = client.request(url, {
-          method: 'POST',
-          agent,
-          headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-        });
-        const timer = setTimeout(() => {
-          request.destroy(new Error(`no answer within ${timeoutMs} ms`));
-          settle({ protocol: 'none', status: 'timeout', error: `no answer within ${timeoutMs} ms` });
-        }, timeoutMs);
-        request.on('response', (response) => {
-          const status = response.statusCode ?? 0;
-          let text = '';
-          response.setEncoding('utf8');
-          response.on('data', (chunk: string) => {
-            if (text.length < MAX_ERROR_BODY) text += chunk;
-          });
-          response.on('error', () => {});
-          response.on('end', () => {
-            const error = `HTTP ${status}${text ? `: ${text.slice(0, MAX_ERROR_BODY)}` : ''}`;
-            settle({ protocol: 'http', status, error, retryAfterMs: parseRetryAfter(response.headers['retry-after']) });
-          });
-        });
-        request.on('error', (error: NodeJS.ErrnoException) => {
-          settle({ protocol: 'none', status: error.code ?? 'connection_error', error: error.message });
-        });
-        request.end(body);
-      });
+    get mode(): SendMode {
+      if (format === 'legacy') return 'legacy';
+      if (format === 'cloudevents') return batches ? 'cloudevents-batch' : 'cloudevents';
+      return batching() ? 'batch' : 'single';
     },
+    get maxEvents() {
+      return batching() ? batchCap : 1;
+    },
+    send,
     close() {
-      agent.destroy();
+      client.close();
     },
   };
 }

@@ -2,7 +2,17 @@
 // `retryOn` rules, one classification for every sender), and exponential backoff with full
 // jitter, capped, with a server's Retry-After honoured.
 import { DEFAULT_GRPC_RETRY_ON, DEFAULT_HTTP_RETRY_ON, DEFAULT_RETRY_ON, type RetryOnEntry } from '../../src/config/retry-on.js';
-import type { SendResult } from './sender.js';
+
+/** How one attempt to deliver an event to a target ends, judged by the retry rules. */
+export type SendResult =
+  | { outcome: 'delivered'; status: string }
+  /** Worth another attempt: no answer (connection error, timeout), or a status the retry rules name. */
+  | { outcome: 'retry'; status: string; error: string; retryAfterMs?: number }
+  /** The target refused the event itself: retrying would not help. */
+  | { outcome: 'failed'; status: string; error: string };
+
+/** The longest Retry-After we honour, so a confused server cannot park events for a day. */
+export const MAX_RETRY_AFTER_MS = 5 * 60_000;
 
 export interface RetryPolicy {
   maxAttempts: number;
@@ -11,9 +21,6 @@ export interface RetryPolicy {
   /** Answers worth another attempt (src/config/retry-on.ts); unset = the defaults. */
   retryOn?: readonly RetryOnEntry[] | undefined;
 }
-
-/** The longest Retry-After we honour, so a confused server cannot park events for a day. */
-const MAX_RETRY_AFTER_MS = 5 * 60_000;
 
 /** What one attempt got back, as the sender saw it, before the retry rules judge it. */
 export type AttemptAnswer =

@@ -1,14 +1,21 @@
-// How one attempt to deliver an event to a target ends.
-import type { McpEvent } from '../../src/event/index.js';
+// How a target is spoken to: one request carries one or many events, and the answer is judged
+// per event (the retry rules classify each raw answer; see retry-policy.ts).
+import type { Outgoing } from './outgoing.js';
+import type { AttemptAnswer } from './retry-policy.js';
 
-export type SendResult =
-  | { outcome: 'delivered'; status: string }
-  /** Worth another attempt: no answer (connection error, timeout), or a status the retry rules name (retry-policy.ts). */
-  | { outcome: 'retry'; status: string; error: string; retryAfterMs?: number }
-  /** The target refused the event itself: retrying would not help. */
-  | { outcome: 'failed'; status: string; error: string };
+/** What a sender sends now, for the forwarding API and logs. A sender may fall back (batch to single). */
+export type SendMode = 'batch' | 'single' | 'legacy' | 'cloudevents' | 'cloudevents-batch' | 'grpc-batch' | 'grpc-single';
 
 export interface Sender {
-  send(event: McpEvent, timeoutMs: number): Promise<SendResult>;
+  readonly mode: SendMode;
+  /** Events one send() takes at most right now (1 when the target takes one per request). */
+  readonly maxEvents: number;
+  /** Sends the events (more than maxEvents are split); one answer per event, in order. Never rejects. */
+  send(events: readonly Outgoing[], timeoutMs: number): Promise<AttemptAnswer[]>;
   close(): void;
+}
+
+/** The same answer for every event of a request (no per-event answer: a connection error, a status for the whole request). */
+export function answerAll(events: readonly unknown[], answer: AttemptAnswer): AttemptAnswer[] {
+  return events.map(() => answer);
 }

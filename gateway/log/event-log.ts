@@ -113,6 +113,12 @@ export interface SharedConsumerOptions {
   maxHeld: number;
   /** A human-readable description of what consumes (logs, the store's consumer description). */
   description: string;
+  /**
+   * Consumers this one takes the place of (names an earlier version used for the same work). A
+   * new consumer starts at the oldest event any of them had not settled, and they are removed, so
+   * nothing they held is lost (some may come again: at least once). Ignored by the memory log.
+   */
+  replaces?: readonly string[];
 }
 
 export interface SharedConsumer {

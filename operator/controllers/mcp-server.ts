@@ -124,6 +124,7 @@ interface Observed {
   bus: SettledBus;
   peers: ResolvedPeers;
   routes: ReturnType<typeof routesForServer>;
+  targetSecrets: string[];
   secretNames: string[];
   secretVersions: Record<string, string>;
   missingSecrets: string[];
@@ -139,12 +140,17 @@ export function createMcpServerReconciler(deps: McpServerReconcilerDeps) {
     const namespace = request.namespace ?? 'default';
     const bus = resolveBus(server, deps.eventBuses);
     if (bus.pending) return undefined;
-    const secretNames = referencedSecrets(serverSecretMounts(server, bus.bus ?? { type: 'memory' }));
+    const peers = resolvePeers(server, deps.routeContext.lookup, deps.clusterDomain);
+    const routes = routesForServer(requestKey(request), deps.routes.list(request.namespace), deps.routeContext);
+    // The server's own Secrets, the bus's, and those its peers' and route targets' TLS settings name (its namespace, as its routes are).
+    const targetSecrets = [...new Set([...peers.secrets, ...routes.secrets])].sort();
+    const secretNames = referencedSecrets(serverSecretMounts(server, bus.bus ?? { type: 'memory' }, targetSecrets));
     const versions = secretNames.length > 0 ? await deps.secretVersions(namespace, secretNames, signal) : {};
     return {
       bus,
-      peers: resolvePeers(server, deps.routeContext.lookup, deps.clusterDomain),
-      routes: routesForServer(requestKey(request), deps.routes.list(request.namespace), deps.routeContext),
+      peers,
+      routes,
+      targetSecrets,
       secretNames,
       secretVersions: Object.fromEntries(Object.entries(versions).filter((entry): entry is [string, string] => entry[1] !== undefined)),
       missingSecrets: secretNames.filter((name) => versions[name] === undefined),
@@ -162,6 +168,7 @@ export function createMcpServerReconciler(deps: McpServerReconcilerDeps) {
           routes: observed.routes.rendered,
           secretVersions: observed.secretVersions,
           bus: observed.bus.bus,
+          targetSecrets: observed.targetSecrets,
         }),
       };
     } catch (error) {

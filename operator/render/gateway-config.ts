@@ -8,6 +8,7 @@ import { parseConfig, type GatewayConfigInput } from '../../src/config/index.js'
 import type { ResolvedBus } from '../resolve/bus.js';
 import { busConfig } from './bus.js';
 import { securityConfig } from './secrets.js';
+import type { TargetTlsFiles } from './target-tls.js';
 
 export interface RenderedGatewayConfig {
   /** The config as written into the ConfigMap. */
@@ -23,11 +24,13 @@ function defined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
-/** A resolved forwarding target: where to send, and the id its gateway goes by. */
+/** A resolved forwarding target: where to send, the id its gateway goes by, and how (format, batches, TLS). */
 export interface ResolvedTarget {
   url: string;
   id: string;
-  format: 'mcp' | 'cloudevents';
+  format: 'mcp' | 'cloudevents' | 'legacy';
+  batch?: boolean;
+  tls?: TargetTlsFiles;
 }
 
 /** An accepted McpRoute, its references resolved, as the gateway config takes it. */

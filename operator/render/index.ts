@@ -7,10 +7,13 @@ import { CONFIG_FILE_NAME, childNames, commonLabels } from './names.js';
 import { busSecretMounts } from './bus.js';
 import { renderAutoscaler, renderDisruptionBudget } from './scaling.js';
 import { securityMounts, type SecretMount } from './secrets.js';
+import { targetSecretMounts } from './target-tls.js';
 import { renderDeployment, renderService } from './workload.js';
 
 export interface RenderContext extends GatewayWiring {
   defaultImage: string;
+  /** Secrets the peers' and route targets' TLS settings use (mounted under TARGET_SECRETS_MOUNT). */
+  targetSecrets?: readonly string[];
 }
 
 export interface RenderedServer {
@@ -21,9 +24,9 @@ export interface RenderedServer {
   absent: { apiVersion: string; kind: string; name: string }[];
 }
 
-/** Every Secret the pods mount: spec.security's and the bus's. */
-export function serverSecretMounts(server: McpServer, bus: RenderContext['bus']): SecretMount[] {
-  return [...securityMounts(server), ...busSecretMounts(bus)];
+/** Every Secret the pods mount: spec.security's, the bus's and the forwarding targets' TLS. */
+export function serverSecretMounts(server: McpServer, bus: RenderContext['bus'], targetSecrets: readonly string[] = []): SecretMount[] {
+  return [...securityMounts(server), ...busSecretMounts(bus), ...targetSecretMounts(targetSecrets)];
 }
 
 export function renderServer(server: McpServer, context: RenderContext): RenderedServer {
@@ -43,7 +46,7 @@ export function renderServer(server: McpServer, context: RenderContext): Rendere
     renderRoleBinding(server),
     configMap,
     renderService(server),
-    renderDeployment(server, { defaultImage: context.defaultImage, restartHash: config.restartHash, secretMounts: serverSecretMounts(server, context.bus) }),
+    renderDeployment(server, { defaultImage: context.defaultImage, restartHash: config.restartHash, secretMounts: serverSecretMounts(server, context.bus, context.targetSecrets ?? []) }),
   ];
   const absent: RenderedServer['absent'] = [];
   if (autoscaler) objects.push(autoscaler);

@@ -12,7 +12,7 @@ export interface WorkloadOptions {
   /** Image used when the McpServer names none. */
   defaultImage: string;
   restartHash: string;
-  /** The Secrets to mount read-only (spec.security's and the bus's). */
+  /** The Secrets to mount read-only (spec.security's, the bus's and the forwarding targets' TLS). */
   secretMounts: SecretMount[];
 }
 

@@ -3,7 +3,7 @@
 import type { McpServer } from '../../src/api/index.js';
 import { defaultTargetId } from '../../src/config/index.js';
 import type { ResolvedTarget } from '../render/gateway-config.js';
-import { serverAsTarget } from './addresses.js';
+import { serverAsTarget, urlAsTarget } from './addresses.js';
 
 export interface PeerStatus {
   name: string;
@@ -15,6 +15,8 @@ export interface ResolvedPeers {
   targets: ResolvedTarget[];
   statuses: PeerStatus[];
   missing: string[];
+  /** Secrets the peers' TLS settings use. */
+  secrets: string[];
 }
 
 export type ServerLookup = (namespace: string, name: string) => McpServer | undefined;
@@ -27,10 +29,12 @@ export function referencedPeerKeys(server: McpServer): string[] {
 
 export function resolvePeers(server: McpServer, lookup: ServerLookup, clusterDomain: string): ResolvedPeers {
   const namespace = server.metadata.namespace ?? 'default';
-  const result: ResolvedPeers = { targets: [], statuses: [], missing: [] };
+  const result: ResolvedPeers = { targets: [], statuses: [], missing: [], secrets: [] };
   for (const peer of server.spec.peers ?? []) {
     if (peer.url) {
-      result.targets.push({ url: peer.url, id: defaultTargetId(peer.url), format: 'mcp' });
+      const { target, secrets } = urlAsTarget(peer.url, defaultTargetId(peer.url), 'mcp', undefined, peer.tls);
+      result.targets.push(target);
+      result.secrets.push(...secrets);
       result.statuses.push({ name: peer.url, address: peer.url, resolved: true });
       continue;
     }
@@ -42,8 +46,9 @@ export function resolvePeers(server: McpServer, lookup: ServerLookup, clusterDom
       result.missing.push(key);
       continue;
     }
-    const target = serverAsTarget(found, clusterDomain);
+    const { target, secrets } = serverAsTarget(found, clusterDomain, peer.tls);
     result.targets.push(target);
+    result.secrets.push(...secrets);
     result.statuses.push({ name: key, address: target.url, resolved: true });
   }
   return result;

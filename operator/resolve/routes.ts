@@ -5,7 +5,7 @@
 import type { McpRoute, McpServer } from '../../src/api/index.js';
 import { defaultTargetId } from '../../src/config/index.js';
 import type { ResolvedRoute, ResolvedTarget } from '../render/gateway-config.js';
-import { serverAsTarget } from './addresses.js';
+import { serverAsTarget, urlAsTarget } from './addresses.js';
 import type { ServerLookup } from './peers.js';
 
 export interface RouteEvaluation {
@@ -15,6 +15,8 @@ export interface RouteEvaluation {
   resolvedRefs: { status: boolean; reason: string; message: string };
   /** Present when it is accepted and at least one target resolved. */
   rendered?: ResolvedRoute;
+  /** Secrets its targets' TLS settings use. */
+  secrets: string[];
 }
 
 export interface RouteContext {
@@ -60,23 +62,31 @@ export function evaluateRoute(route: McpRoute, context: RouteContext): RouteEval
         : { status: false, reason: 'NoMatchingServer', message: 'no McpServer in this namespace matches serverSelector' };
 
   const targets: ResolvedTarget[] = [];
+  const secrets: string[] = [];
   const missing: string[] = [];
   for (const target of route.spec.targets) {
     if (target.url) {
-      targets.push({ url: target.url, id: defaultTargetId(target.url), format: target.format ?? 'mcp' });
+      const resolved = urlAsTarget(target.url, defaultTargetId(target.url), target.format ?? 'mcp', target.batch, target.tls);
+      targets.push(resolved.target);
+      secrets.push(...resolved.secrets);
       continue;
     }
     const ref = target.serverRef!;
     const found = context.lookup(ref.namespace ?? namespace, ref.name);
-    if (found) targets.push(serverAsTarget(found, context.clusterDomain));
-    else missing.push(`${ref.namespace ?? namespace}/${ref.name}`);
+    if (!found) {
+      missing.push(`${ref.namespace ?? namespace}/${ref.name}`);
+      continue;
+    }
+    const resolved = serverAsTarget(found, context.clusterDomain, target.tls);
+    targets.push(resolved.target);
+    secrets.push(...resolved.secrets);
   }
   const resolvedRefs =
     missing.length === 0
       ? { status: true, reason: 'ResolvedRefs', message: `${targets.length} target(s) resolved` }
       : { status: false, reason: 'TargetNotFound', message: `McpServer target(s) not found: ${missing.join(', ')}` };
 
-  const evaluation: RouteEvaluation = { servers, accepted, resolvedRefs };
+  const evaluation: RouteEvaluation = { servers, accepted, resolvedRefs, secrets };
   if (accepted.status && targets.length > 0) {
     const spec = route.spec;
     evaluation.rendered = {
@@ -93,10 +103,10 @@ export function evaluateRoute(route: McpRoute, context: RouteContext): RouteEval
 }
 
 /** Routes rendered into a server's config, lowest priority value first, then by name. */
-export function routesForServer(serverKey: string, routes: McpRoute[], context: RouteContext): { rendered: ResolvedRoute[]; attached: number } {
+export function routesForServer(serverKey: string, routes: McpRoute[], context: RouteContext): { rendered: ResolvedRoute[]; attached: number; secrets: string[] } {
   const chosen = routes
     .map((route) => ({ route, evaluation: evaluateRoute(route, context) }))
     .filter(({ evaluation }) => evaluation.servers.includes(serverKey) && evaluation.rendered)
     .sort((a, b) => (a.route.spec.priority ?? 100) - (b.route.spec.priority ?? 100) || a.evaluation.rendered!.name.localeCompare(b.evaluation.rendered!.name));
-  return { rendered: chosen.map(({ evaluation }) => evaluation.rendered!), attached: chosen.length };
+  return { rendered: chosen.map(({ evaluation }) => evaluation.rendered!), attached: chosen.length, secrets: chosen.flatMap(({ evaluation }) => evaluation.secrets) };
 }

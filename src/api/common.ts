@@ -22,7 +22,26 @@ export const dnsName = (description: string) =>
   s.string({ minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' }).describe(description);
 
 export const peerUrl = (description: string) =>
-  s.string({ maxLength: 2048, pattern: '^(https?|grpc)://[^\\s/]+.*$' }).describe(description);
+  s.string({ maxLength: 2048, pattern: '^(https?|grpcs?)://[^\\s/]+.*$' }).describe(description);
+
+/** TLS to a forwarding target, from Secrets in the referring object's namespace (mounted read-only; a change rolls the pods). */
+export const targetTlsSchema = s
+  .object({
+    caSecret: s
+      .object({
+        name: s.string({ minLength: 1, maxLength: 253 }),
+        key: s.string({ minLength: 1, maxLength: 253, default: 'ca.crt' }).opt(),
+      })
+      .describe('A Secret holding the PEM CA bundle the target\'s certificate must chain to (key ca.crt unless named); default: the system\'s trusted roots.')
+      .opt(),
+    clientCertSecret: s
+      .object({ name: s.string({ minLength: 1, maxLength: 253 }) })
+      .describe('A kubernetes.io/tls Secret (tls.crt, tls.key) presented to a target that requires client certificates (mutual TLS).')
+      .opt(),
+    serverName: s.string({ minLength: 1, maxLength: 253 }).describe('The name the target\'s certificate must carry; default: the URL\'s host.').opt(),
+  })
+  .describe('TLS to this target: for https:// and grpcs:// URLs, or a grpc:// one; an McpServer with TLS is reached over TLS by itself.');
+export type TargetTls = Infer<typeof targetTlsSchema>;
 
 /** A reference to an McpServer, in this namespace unless one is given. */
 export const serverRefSchema = s.object({

@@ -1,5 +1,5 @@
 // McpRoute: which events (type, source, metadata) go to which targets, with what delivery policy.
-import { conditionsSchema, deadLetterSchema, duration, peerUrl, retrySchema, serverRefSchema, type ObjectMeta } from './common.js';
+import { conditionsSchema, deadLetterSchema, duration, peerUrl, retrySchema, serverRefSchema, targetTlsSchema, type ObjectMeta } from './common.js';
 import { s, type Infer } from './schema-builder.js';
 
 const typePattern = s.string({ minLength: 1, maxLength: 256, pattern: '^([A-Za-z0-9][A-Za-z0-9._:/-]*\\*?|\\*)$' });
@@ -8,7 +8,18 @@ export const routeTargetSchema = s
   .object({
     serverRef: serverRefSchema.describe('An McpServer, in any namespace.').opt(),
     url: peerUrl('A URL: an MCP gateway, an Argo webhook EventSource, a Knative broker.').opt(),
-    format: s.enum(['mcp', 'cloudevents'], { default: 'mcp' }).describe('mcp: POST /mcp JSON; cloudevents: HTTP binary mode.').opt(),
+    format: s
+      .enum(['mcp', 'cloudevents', 'legacy'], { default: 'mcp' })
+      .describe(
+        'mcp: another MCP gateway (at a bare address its API, in batches; with a path, one event per request there); ' +
+          'cloudevents: HTTP binary mode, one event per request; legacy: the seed\'s {id, data} to POST /mcp.',
+      )
+      .opt(),
+    batch: s
+      .boolean()
+      .describe('Many events per request. Default: yes for mcp at a bare address, no otherwise; for cloudevents, the batched content mode (application/cloudevents-batch+json).')
+      .opt(),
+    tls: targetTlsSchema.opt(),
   })
   .rule('has(self.serverRef) != has(self.url)', 'give exactly one of serverRef or url');
 export type RouteTarget = Infer<typeof routeTargetSchema>;

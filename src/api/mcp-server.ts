@@ -11,6 +11,7 @@ import {
   retrySchema,
   serverRefSchema,
   size,
+  targetTlsSchema,
   type ObjectMeta,
 } from './common.js';
 import { busSchema, busStatusSchema } from './bus.js';
@@ -25,7 +26,8 @@ const port = (description: string, fallback: number) => s.integer({ minimum: 1, 
 export const peerSchema = s
   .object({
     serverRef: serverRefSchema.describe('Another McpServer, in any namespace; resolved to its Service address.').opt(),
-    url: peerUrl('A gateway outside the cluster: http(s):// (POST /mcp) or grpc://.').opt(),
+    url: peerUrl('A gateway outside the cluster: http(s)://host:port (its API: batches to /api/v1/events/batch) or grpc(s)://host:port.').opt(),
+    tls: targetTlsSchema.opt(),
   })
   .rule('has(self.serverRef) != has(self.url)', 'give exactly one of serverRef or url');
 

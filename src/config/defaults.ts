@@ -22,6 +22,8 @@ export const GATEWAY_DEFAULTS = {
   retryMaxBackoffMs: 30_000,
   targetQueueSize: 10_000,
   targetConcurrency: 16,
+  forwardBatchMaxEvents: 500,
+  forwardBatchMaxBytes: 1024 * 1024,
   maxHops: 8,
   breakerFailureThreshold: 5,
   breakerCooldownMs: 5_000,

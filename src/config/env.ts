@@ -31,6 +31,8 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { variable: 'FORWARD_RETRY_ON', path: ['forwarding', 'retry', 'retryOn'], kind: 'list' },
   { variable: 'FORWARD_QUEUE_SIZE', path: ['forwarding', 'queueSize'], kind: 'integer' },
   { variable: 'FORWARD_CONCURRENCY', path: ['forwarding', 'concurrency'], kind: 'integer' },
+  { variable: 'FORWARD_BATCH_MAX_EVENTS', path: ['forwarding', 'batch', 'maxEvents'], kind: 'integer' },
+  { variable: 'FORWARD_BATCH_MAX_BYTES', path: ['forwarding', 'batch', 'maxBytes'], kind: 'text' },
   { variable: 'FORWARD_MAX_HOPS', path: ['forwarding', 'maxHops'], kind: 'integer' },
   { variable: 'DEDUPE_SIZE', path: ['forwarding', 'dedupe', 'size'], kind: 'integer' },
   { variable: 'DEDUPE_TTL', path: ['forwarding', 'dedupe', 'ttl'], kind: 'text' },

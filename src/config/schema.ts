@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { GATEWAY_DEFAULTS } from './defaults.js';
 import { DEFAULT_RETRY_ON, parseRetryOnEntry, RETRY_ON_HELP } from './retry-on.js';
+import { conflictingTargets } from './target-identity.js';
 import { parseBytes, parseDuration } from './units.js';
 
 const port = z.number().int().min(1).max(65535);
@@ -31,8 +32,11 @@ const duration = z
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
-const targetUrl = z.string().refine((text) => /^(https?|grpc):\/\/[^\s/]+/.test(text), {
-  message: 'expected an http://, https:// or grpc:// URL',
+/** A file path (a mounted Secret, usually). */
+const filePath = z.string().min(1).max(4096);
+
+const targetUrl = z.string().refine((text) => /^(https?|grpcs?):\/\/[^\s/]+/.test(text), {
+  message: 'expected an http://, https://, grpc:// or grpcs:// URL',
 });
 
 /** How other gateways name a target when no id is given: its host:port. */
@@ -44,22 +48,66 @@ export function defaultTargetId(url: string): string {
   }
 }
 
-/** A forwarding target: a URL, or {url, id, format}. `id` is the name the target's own gateway
- * goes by (GATEWAY_ID), so an event is never sent back to a gateway already on its path. */
+/** Where our gateways (and the Go reference server) take many events at once. */
+export const MCP_BATCH_PATH = '/api/v1/events/batch';
+
+/** An mcp target's URL at which batches go: any gRPC address, an HTTP one without a path, or the batch route itself. */
+function takesMcpBatches(url: string): boolean {
+  if (/^grpcs?:/.test(url)) return true;
+  const path = /^https?:\/\/[^/?#]+([^?#]*)/.exec(url)?.[1] ?? '';
+  return path === '' || path === '/' || path === MCP_BATCH_PATH;
+}
+
+/** TLS to a target (https://, grpcs://, or grpc:// with this block): whom to trust, who we are. */
+const targetTls = z
+  .strictObject({
+    /** PEM CA bundle the target's certificate must chain to; unset = the system's trusted roots. */
+    caFile: filePath.optional(),
+    /** PEM client certificate and key, for targets that require them (mutual TLS). */
+    certFile: filePath.optional(),
+    keyFile: filePath.optional(),
+    /** The name the target's certificate must carry; unset = the URL's host. */
+    serverName: z.string().min(1).max(253).optional(),
+  })
+  .refine((value) => (value.certFile === undefined) === (value.keyFile === undefined), { message: 'certFile and keyFile go together', path: ['keyFile'] });
+
+export const TARGET_FORMATS = ['mcp', 'cloudevents', 'legacy'] as const;
+
+/**
+ * A forwarding target: a URL, or {url, id, format, batch, tls}. `id` is the name the target's own
+ * gateway goes by (GATEWAY_ID), so an event is never sent back to a gateway already on its path.
+ * - mcp: another MCP gateway. A bare address (no path) is its API: batches to
+ *   /api/v1/events/batch, single events to /api/v1/events where batches are not understood.
+ *   With a path, one event per request to that path.
+ * - cloudevents: one CloudEvent per request (HTTP binary mode), or with `batch: true` the
+ *   batched content mode (application/cloudevents-batch+json).
+ * - legacy: the seed's {id, data} to POST /mcp, for receivers that read only that shape.
+ */
 const target = z
   .union([
     targetUrl,
     z.strictObject({
       url: targetUrl,
       id: z.string().min(1).max(256).optional(),
-      format: z.enum(['mcp', 'cloudevents']).default('mcp'),
+      format: z.enum(TARGET_FORMATS).default('mcp'),
+      /** Many events per request. Default: true for mcp, false otherwise. */
+      batch: z.boolean().optional(),
+      tls: targetTls.optional(),
     }),
   ])
   .transform((value) => {
     const spec = typeof value === 'string' ? { url: value, format: 'mcp' as const } : value;
-    return { url: spec.url, id: spec.id ?? defaultTargetId(spec.url), format: spec.format };
+    const batch = 'batch' in spec && spec.batch !== undefined ? spec.batch : spec.format === 'mcp' && takesMcpBatches(spec.url);
+    const tls = 'tls' in spec ? spec.tls : undefined;
+    return { url: spec.url, id: spec.id ?? defaultTargetId(spec.url), format: spec.format, batch, ...(tls ? { tls } : {}) };
   })
-  .refine((t) => t.format === 'mcp' || !t.url.startsWith('grpc:'), { message: 'cloudevents targets must be http(s) URLs' });
+  .refine((t) => t.format === 'mcp' || /^https?:/.test(t.url), { message: 'cloudevents and legacy targets must be http(s) URLs' })
+  .refine((t) => !(t.format === 'legacy' && t.batch), { message: 'legacy targets take one event per request (batch: false)', path: ['batch'] })
+  .refine((t) => !(t.format === 'mcp' && t.batch && !takesMcpBatches(t.url)), {
+    message: `an mcp target takes batches at a bare address (http://host:port, grpc://host:port) or at ${MCP_BATCH_PATH}; a URL with another path gets one event per request`,
+    path: ['batch'],
+  })
+  .refine((t) => !(t.tls && t.url.startsWith('http:')), { message: 'tls needs an https://, grpcs:// or grpc:// URL', path: ['tls'] });
 
 /** Answers worth another attempt (src/config/retry-on.ts); connection errors and timeouts always are. */
 const retryOn = z
@@ -103,8 +151,6 @@ const route = z.strictObject({
   delivery: delivery.prefault({}),
 });
 
-/** A file path (a mounted Secret, usually). */
-const filePath = z.string().min(1).max(4096);
 
 const auth = z
   .strictObject({
@@ -385,6 +431,15 @@ export const gatewayConfigSchema = z.strictObject({
       queueSize: z.number().int().min(1).max(1_000_000).default(GATEWAY_DEFAULTS.targetQueueSize),
       /** Requests in flight to one target. */
       concurrency: z.number().int().min(1).max(1024).default(GATEWAY_DEFAULTS.targetConcurrency),
+      /** Batches to targets that take them: as many queued events as fit, never waiting to fill one. */
+      batch: z
+        .strictObject({
+          /** Events per request at most (a receiver that takes fewer answers 413 and gets smaller batches). */
+          maxEvents: z.number().int().min(1).max(10_000).default(GATEWAY_DEFAULTS.forwardBatchMaxEvents),
+          /** Bytes of events per request at most (an event larger than this goes alone). */
+          maxBytes: bytes.pipe(z.number().int().min(1024)).default(GATEWAY_DEFAULTS.forwardBatchMaxBytes),
+        })
+        .prefault({}),
       /** Forwarding stops once an event has passed this many gateways. */
       maxHops: z.number().int().min(1).max(64).default(GATEWAY_DEFAULTS.maxHops),
       circuitBreaker: z
@@ -418,6 +473,15 @@ export const gatewayConfigSchema = z.strictObject({
       gracePeriod: duration.default(GATEWAY_DEFAULTS.shutdownGracePeriodMs),
     })
     .prefault({}),
+}).superRefine((config, ctx) => {
+  const conflict = conflictingTargets(config.forwarding.targets, config.routes);
+  if (conflict) {
+    ctx.addIssue({
+      code: 'custom',
+      path: conflict.second.split(/[.[\]]+/).filter(Boolean).map((part) => (/^\d+$/.test(part) ? Number(part) : part)),
+      message: `names the same target as ${conflict.first} (${conflict.key}) with other settings (id, batch, tls); a target is one place with one set of settings`,
+    });
+  }
 });
 
 /** The configuration as written (YAML file, operator rendering): sizes and durations as text. */

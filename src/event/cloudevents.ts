@@ -41,3 +41,22 @@ export function toBinaryCloudEvent(event: McpEvent): { headers: Record<string, s
   }
   return { headers, body: event.data };
 }
+
+/** The event as one CloudEvent in structured mode (JSON), as an element of a batch
+ * (application/cloudevents-batch+json). `data` is the event's JSON text, embedded as JSON. */
+export function structuredCloudEventJson(event: McpEvent): string {
+  const attributes: Record<string, string> = {
+    specversion: '1.0',
+    id: event.event_id,
+    source: event.source,
+    type: event.event_type,
+    time: new Date(event.timestamp).toISOString(),
+    datacontenttype: 'application/json',
+  };
+  for (const [key, value] of Object.entries(event.metadata)) {
+    const name = extensionName(key);
+    if (name && attributes[name] === undefined) attributes[name] = value;
+  }
+  const head = JSON.stringify(attributes);
+  return `${head.slice(0, -1)},"data":${event.data}}`;
+}

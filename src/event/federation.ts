@@ -28,13 +28,12 @@ export function pathOf(event: McpEvent): string[] {
  * the previous hop's signature dropped (it no longer matches; the forwarder signs anew if it
  * holds keys). event_id and everything else stay as they are. */
 export function forwardedBy(event: McpEvent, gatewayId: string): McpEvent {
-  const { mcpsig: _signature, mcpkid: _keyId, ...metadata } = event.metadata;
-  return {
-    ...event,
-    metadata: {
-      ...metadata,
-      [HOPS_KEY]: String(hopsOf(event) + 1),
-      [PATH_KEY]: [...pathOf(event), gatewayId].join(','),
-    },
-  };
+  // Copied key by key (not with rest/spread): this runs once per forwarded event.
+  const metadata: Record<string, string> = {};
+  for (const key in event.metadata) if (key !== 'mcpsig' && key !== 'mcpkid') metadata[key] = event.metadata[key]!;
+  const path = event.metadata[PATH_KEY];
+  metadata[HOPS_KEY] = String(hopsOf(event) + 1);
+  // A well-formed path gets the id appended; one with empty entries is cleaned up first.
+  metadata[PATH_KEY] = !path ? gatewayId : /(^|,)(,|$)/.test(path) ? [...pathOf(event), gatewayId].join(',') : `${path},${gatewayId}`;
+  return { event_id: event.event_id, event_type: event.event_type, source: event.source, timestamp: event.timestamp, data: event.data, metadata };
 }

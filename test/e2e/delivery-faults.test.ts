@@ -173,12 +173,13 @@ describe('a peer killed and restarted', () => {
 
 describe('SIGTERM under load', () => {
   it('drains to the peer within the grace period and dead-letters the rest to the sink: nothing is lost', async () => {
-    const peer = await receiver(() => ({ status: 200, delayMs: 40 }));
+    // Each request (a batch of up to 100) takes 400 ms, one at a time.
+    const peer = await receiver(() => ({ status: 200, delayMs: 400 }));
     const sink = await receiver();
     const g = await gateway({
       FORWARD_TO: peer.url,
       DEAD_LETTER_URL: sink.url,
-      FORWARD_CONCURRENCY: '4',
+      FORWARD_CONCURRENCY: '1',
       FORWARD_QUEUE_SIZE: '10000',
       SHUTDOWN_GRACE_PERIOD: '1s',
     });

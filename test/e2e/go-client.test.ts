@@ -27,10 +27,11 @@ describe('the generated Go client', () => {
       lines.filter((line) => line.startsWith('FAIL')),
       result.stderr,
     ).toEqual([]);
-    expect(lines.filter((line) => line.startsWith('ok '))).toHaveLength(10);
+    expect(lines.filter((line) => line.startsWith('ok '))).toHaveLength(11);
     for (const rpc of [
       'GetHealth',
       'IngestEvent',
+      'IngestEventBatch',
       'StreamEvents',
       'StreamEvents after_position',
       'StreamEvents follow',

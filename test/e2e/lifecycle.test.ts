@@ -23,7 +23,7 @@ describe('configuration errors', () => {
     ['MAX_EVENT_SIZE unreadable', { MAX_EVENT_SIZE: '1 parsec' }, /MAX_EVENT_SIZE: expected a size such as 1048576, 1MB or 1Mi/],
     ['FORWARD_TIMEOUT unreadable', { FORWARD_TIMEOUT: 'soon' }, /FORWARD_TIMEOUT: expected a duration/],
     ['LOG_LEVEL unknown', { LOG_LEVEL: 'loud' }, /LOG_LEVEL: .*(info|debug)/],
-    ['FORWARD_TO not a URL', { FORWARD_TO: 'peer1:8080' }, /FORWARD_TO \(0\): expected an http:\/\/, https:\/\/ or grpc:\/\/ URL/],
+    ['FORWARD_TO not a URL', { FORWARD_TO: 'peer1:8080' }, /FORWARD_TO \(0\): expected an http:\/\/, https:\/\/, grpc:\/\/ or grpcs:\/\/ URL/],
   ];
   it.each(cases)('%s: exit 2 naming the setting', async (_name, env, message) => {
     const gateway = await startGateway({ env, waitReady: false });

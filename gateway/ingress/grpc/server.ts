@@ -10,6 +10,8 @@ export interface GrpcServerOptions {
   host: string;
   port: number;
   maxEventSize: number;
+  /** Bytes of one IngestEventBatch (MAX_BATCH_BYTES): messages up to the larger of the two are read. */
+  maxBatchBytes: number;
   services: { mcp: grpc.UntypedServiceImplementation; legacy: grpc.UntypedServiceImplementation; argoGeneric: grpc.UntypedServiceImplementation };
   logger: Logger;
   /** Secure credentials (TLS, mutual TLS); insecure without. */
@@ -33,7 +35,7 @@ const MESSAGE_OVERHEAD = 64 * 1024;
 
 export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   const server = new grpc.Server({
-    'grpc.max_receive_message_length': options.maxEventSize + MESSAGE_OVERHEAD,
+    'grpc.max_receive_message_length': Math.max(options.maxEventSize, options.maxBatchBytes) + MESSAGE_OVERHEAD,
     'grpc.keepalive_time_ms': 60_000,
     'grpc.keepalive_timeout_ms': 20_000,
     'grpc.keepalive_permit_without_calls': 1,

@@ -8,6 +8,7 @@ import type { IngestService } from '../../ingest/ingest-service.js';
 import type { GatewayStatus } from '../../status.js';
 import type { DeadLetters } from '../../forwarding/dead-letters.js';
 import type { Forwarder } from '../../forwarding/forwarder.js';
+import type { RuntimeTargets } from '../../forwarding/runtime-targets.js';
 import type { Authenticator } from '../../auth/authenticator.js';
 import type { AuthFailureReason } from '../../auth/caller.js';
 import { authHook, requireUnboundCaller } from './auth-hook.js';
@@ -16,6 +17,7 @@ import { readPair, watchHttpsCertificates, type TlsFiles } from '../../tls/serve
 import fastifyWebsocket from '@fastify/websocket';
 import { dlqRoutes } from './dlq-routes.js';
 import { eventRoutes, INGEST_PATHS } from './events-routes.js';
+import { forwardingRoutes } from './forwarding-routes.js';
 import { statsRoutes } from './stats-routes.js';
 import { WS_PROTOCOL } from './websocket-protocol.js';
 import { webSocketRoutes } from './websocket-routes.js';
@@ -33,6 +35,8 @@ export interface HttpAppOptions {
   requestTimeoutMs: number;
   deadLetters: DeadLetters;
   forwarder: Forwarder;
+  /** Targets as the forwarding API changes them. */
+  targets: RuntimeTargets;
   authenticator: Authenticator;
   onAuthFailure: (reason: AuthFailureReason) => void;
   /** A body refused before an ingest route ran (415, unparsable, too large): counted as a rejected event. */
@@ -117,6 +121,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     await guarded.register(async (admin) => {
       admin.addHook('preHandler', requireUnboundCaller);
       await admin.register(dlqRoutes, { deadLetters: options.deadLetters, forwarder: options.forwarder });
+      await admin.register(forwardingRoutes, { deadLetters: options.deadLetters, forwarder: options.forwarder, targets: options.targets });
     });
   });
   await app.register(healthRoutes, { status: options.status, registry: options.registry });

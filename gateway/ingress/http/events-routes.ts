@@ -2,7 +2,8 @@
 // and POST /api/v1/events/batch (each event answered on its own), all answered 200 like the Go
 // reference server; any other method on these paths is 405 with Allow: POST.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isFailure, type IngestFailure, type IngestOutcome, type IngestService } from '../../ingest/ingest-service.js';
+import { batchCounts, batchItemResult } from '../../ingest/batch-results.js';
+import { isFailure, type IngestFailure, type IngestService } from '../../ingest/ingest-service.js';
 import { claimedEventId, sendFailure } from './replies.js';
 
 /** The paths that take events: a body refused before them counts as a rejected event. */
@@ -62,15 +63,6 @@ const batchResultSchema = {
   },
 };
 
-/** One item of a batch answer: the reference server's {event_id, status, error}, and what we know besides. */
-function itemResult(outcome: IngestOutcome, input: unknown) {
-  if (!isFailure(outcome)) return { event_id: outcome.event.event_id, status: outcome.status };
-  const event_id = claimedEventId(input) ?? '';
-  if (outcome.status === 'rejected') return { event_id, status: 'rejected', error: outcome.reason, field: outcome.field, message: outcome.message };
-  if (outcome.status === 'denied') return { event_id, status: 'rejected', error: outcome.reason, message: outcome.message };
-  return { event_id, status: 'refused', error: outcome.reason, message: outcome.message, retry_after: outcome.retryAfterSeconds };
-}
-
 export async function eventRoutes(app: FastifyInstance, options: EventRoutesOptions): Promise<void> {
   const { ingest } = options;
 
@@ -122,17 +114,8 @@ export async function eventRoutes(app: FastifyInstance, options: EventRoutesOpti
         });
       }
       const outcomes = await ingest.ingestBatch(events, 'http', { caller: request.caller });
-      const results = outcomes.map((outcome, i) => itemResult(outcome, events[i]));
-      const count = (status: string) => results.filter((r) => r.status === status).length;
-      const summary = {
-        processed: results.length,
-        accepted: count('accepted'),
-        duplicates: count('duplicate'),
-        rejected: count('rejected'),
-        refused: count('refused'),
-        event_ids: results.map((r) => r.event_id),
-        results,
-      };
+      const results = outcomes.map((outcome, i) => batchItemResult(outcome, events[i]));
+      const summary = { ...batchCounts(results), event_ids: results.map((r) => r.event_id), results };
       const taken = summary.accepted + summary.duplicates;
       if (taken === 0) {
         const first = outcomes[0] as IngestFailure;

@@ -31,10 +31,4 @@ export function sendFailure(reply: FastifyReply, failure: Failure, eventId?: str
     .send({ status: 'rejected', error: failure.reason, message: failure.message, ...id, ...extra });
 }
 
-/** The id a client sent, if any, to echo back in a rejection. */
-export function claimedEventId(body: unknown): string | undefined {
-  if (typeof body !== 'object' || body === null) return undefined;
-  const { event_id, id } = body as { event_id?: unknown; id?: unknown };
-  const candidate = event_id ?? id;
-  return typeof candidate === 'string' && candidate.length <= 128 ? candidate : undefined;
-}
+export { claimedEventId } from '../../ingest/batch-results.js';

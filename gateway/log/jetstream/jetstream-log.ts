@@ -447,16 +447,48 @@ class DurableConsumer {
       }
     } catch (error) {
       if (!isConsumerNotFound(error)) throw error;
-      // New: it starts with the events appended from now on, as a new memory-log target would.
+      // New: it starts with the events appended from now on, as a new memory-log target would,
+      // or where the consumers it replaces left off.
+      const start = await this.replacedStart();
       await jsm.consumers.add(this.log.stream, {
         durable_name: this.name,
         ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.New,
+        ...(start === undefined ? { deliver_policy: DeliverPolicy.New } : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start }),
         max_deliver: -1,
         ...settings,
       });
+      if (start !== undefined) this.logger.info({ consumer: this.name, replaces: this.options.replaces, start }, 'shared log consumer takes over from the consumers it replaces');
     }
+    await this.removeReplaced();
     return js.consumers.get(this.log.stream, this.name);
+  }
+
+  /** The oldest position any replaced consumer had not settled, or undefined when none of them exists. */
+  private async replacedStart(): Promise<number | undefined> {
+    const { jsm } = this.log.clients;
+    let start: number | undefined;
+    for (const name of this.options.replaces ?? []) {
+      if (name === this.name) continue;
+      try {
+        const info = await jsm.consumers.info(this.log.stream, name);
+        const next = info.ack_floor.stream_seq + 1;
+        start = start === undefined ? next : Math.min(start, next);
+      } catch (error) {
+        if (!isConsumerNotFound(error)) throw error;
+      }
+    }
+    return start;
+  }
+
+  /** Replaced consumers go once this one exists (also ones an older replica made again during a rolling upgrade). */
+  private async removeReplaced(): Promise<void> {
+    const { jsm } = this.log.clients;
+    for (const name of this.options.replaces ?? []) {
+      if (name === this.name) continue;
+      await jsm.consumers.delete(this.log.stream, name).catch((error: Error) => {
+        if (!isConsumerNotFound(error)) throw error;
+      });
+    }
   }
 
   private take(message: JsMsg): void {

@@ -21,9 +21,15 @@ export interface StreamServer {
  * until the server counts them all as active (a server stream sends nothing on open, so the
  * client cannot tell by itself). Given several servers (the replicas of one gateway), the
  * streams and connections are split evenly between them, in one worker process. */
-export async function startSubscribers(servers: StreamServer | StreamServer[], streams: number, channels: number): Promise<SubscriberWorker> {
+export async function startSubscribers(
+  servers: StreamServer | StreamServer[],
+  streams: number,
+  channels: number,
+  /** The worker's environment: BENCH_SUBSCRIBER_CA_FILE subscribes over TLS, trusting that CA. */
+  env?: NodeJS.ProcessEnv,
+): Promise<SubscriberWorker> {
   const list = Array.isArray(servers) ? servers : [servers];
-  const child = spawnNodeWorker('workers/subscribers.js', CORES.client);
+  const child = spawnNodeWorker('workers/subscribers.js', CORES.client, env);
   const shares = list.map((_, i) => Math.floor(streams / list.length) + (i < streams % list.length ? 1 : 0));
   const channelsEach = Math.max(1, Math.round(channels / list.length));
   for (const [i, server] of list.entries()) {

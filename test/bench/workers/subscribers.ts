@@ -1,6 +1,7 @@
 // A separate process hosting many StreamEvents subscribers: `channels` gRPC channels, each its
 // own TCP connection, with the streams spread over them (grpc-js multiplexes a channel's streams
 // on one HTTP/2 connection). Counts what every stream receives and the ingest-to-receive latency.
+import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { monotonicMicros } from '../lib/clock.js';
 import { serve, type SubscriberCommand, type SubscriberReport } from '../lib/messages.js';
@@ -22,7 +23,10 @@ let errors = 0;
 const errorSamples: string[] = [];
 
 function open(port: number, count: number, channels: number, startTimestamp: number): { opened: number } {
-  for (let c = 0; c < channels; c++) clients.push(new RawStreamClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), CHANNEL_OPTIONS));
+  // BENCH_SUBSCRIBER_CA_FILE: the server speaks TLS with a certificate that CA signed.
+  const ca = process.env.BENCH_SUBSCRIBER_CA_FILE;
+  const credentials = ca ? grpc.credentials.createSsl(readFileSync(ca)) : grpc.credentials.createInsecure();
+  for (let c = 0; c < channels; c++) clients.push(new RawStreamClient(`127.0.0.1:${port}`, credentials, CHANNEL_OPTIONS));
   for (let i = 0; i < count; i++) {
     const client = clients[clients.length - channels + (i % channels)] as grpc.Client & {
       StreamEvents(request: object): grpc.ClientReadableStream<Buffer>;

@@ -1,6 +1,6 @@
 // mcp-go-client: a Go client of the gateway, generated from proto/ with protoc-gen-go and
 // protoc-gen-go-grpc (see recipe.sh), as the Go reference server's users generate theirs. It calls
-// every RPC of mcp.v1.MCPService and mcp.Eventing against a running gateway and checks each answer
+// every RPC of mcp.v1.MCPService (IngestEventBatch included) and mcp.Eventing against a running gateway and checks each answer
 // field by field; it prints "ok <check>" per check and exits 1 at the first one that fails.
 //
 //	mcp-go-client -addr 127.0.0.1:50051 [-run RUN_ID]
@@ -251,14 +251,42 @@ func (c *checker) legacyStream() {
 	ok("mcp.Eventing/EventStream: other events arrive as {id, data}; ends OK on half-close")
 }
 
+// IngestEventBatch (added by TAS MCP): each event answered on its own, in order; results are left
+// out when every event was taken.
+func (c *checker) ingestBatch() {
+	cx, cancel := ctx()
+	defer cancel()
+	good := func(n string) *mcpv1.IngestEventRequest {
+		return &mcpv1.IngestEventRequest{EventId: c.id("batch-" + n), EventType: "go.client.batched", Source: "go-client", Timestamp: c.start + 10, Data: `{"n":1}`}
+	}
+	all, err := c.v1.IngestEventBatch(cx, &mcpv1.IngestEventBatchRequest{Events: []*mcpv1.IngestEventRequest{good("1"), good("2")}})
+	noError("IngestEventBatch", err)
+	expect("IngestEventBatch (all taken) accepted", all.Accepted, int32(2))
+	expect("IngestEventBatch (all taken) results", len(all.Results), 0)
+	bad := &mcpv1.IngestEventRequest{EventId: c.id("batch-bad"), EventType: "go.client.batched", Source: "go-client", Data: "not json"}
+	mixed, err := c.v1.IngestEventBatch(cx, &mcpv1.IngestEventBatchRequest{Events: []*mcpv1.IngestEventRequest{good("3"), bad, good("1")}})
+	noError("IngestEventBatch (mixed)", err)
+	expect("IngestEventBatch (mixed) counts", []int32{mixed.Accepted, mixed.Duplicates, mixed.Rejected, mixed.Refused}, []int32{1, 1, 1, 0})
+	if len(mixed.Results) != 3 {
+		fail("IngestEventBatch (mixed) results: got %d, want 3", len(mixed.Results))
+	}
+	expect("IngestEventBatch (mixed) statuses", []string{mixed.Results[0].Status, mixed.Results[1].Status, mixed.Results[2].Status}, []string{"accepted", "rejected", "duplicate"})
+	expect("IngestEventBatch (mixed) rejected event_id", mixed.Results[1].EventId, bad.EventId)
+	expect("IngestEventBatch (mixed) rejected error", mixed.Results[1].Error, "invalid")
+	expect("IngestEventBatch (mixed) rejected field", mixed.Results[1].Field, "events[1].data")
+	_, err = c.v1.IngestEventBatch(cx, &mcpv1.IngestEventBatchRequest{})
+	expect("IngestEventBatch (empty) code", status.Code(err), codes.InvalidArgument)
+	ok("IngestEventBatch: per-event answers in order, none when all were taken; an empty batch is INVALID_ARGUMENT")
+}
+
 func (c *checker) metrics() {
 	cx, cancel := ctx()
 	defer cancel()
 	m, err := c.v1.GetMetrics(cx, &mcpv1.MetricsRequest{})
 	noError("GetMetrics", err)
-	// This run accepted 7 events (1, 2, 3, live, alice-1, legacy-1, to-legacy) and had 1 rejected.
-	if m.TotalEvents < 7 || m.ErrorEvents < 1 || m.StreamEvents < 1 {
-		fail("GetMetrics counts: got total %d, errors %d, streamed %d; want at least 7, 1, 1", m.TotalEvents, m.ErrorEvents, m.StreamEvents)
+	// This run accepted 10 events (1, 2, 3, live, alice-1, legacy-1, to-legacy, batch-1, -2, -3) and had 2 rejected.
+	if m.TotalEvents < 10 || m.ErrorEvents < 2 || m.StreamEvents < 1 {
+		fail("GetMetrics counts: got total %d, errors %d, streamed %d; want at least 10, 2, 1", m.TotalEvents, m.ErrorEvents, m.StreamEvents)
 	}
 	expect("GetMetrics forwarded_events", m.ForwardedEvents, int64(0))
 	if m.ActiveStreams < 0 || m.Uptime <= 0 || m.Uptime > 3_600_000 {
@@ -297,6 +325,7 @@ func main() {
 	c.follow()
 	c.eventStream()
 	c.legacyStream()
+	c.ingestBatch()
 	c.metrics()
 	fmt.Println("all checks passed")
 }

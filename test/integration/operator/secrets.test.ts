@@ -21,10 +21,10 @@ afterAll(async () => {
   await operator?.stop();
 });
 
-const restartHash = async () => (await k.read<V1Deployment>('apps/v1', 'Deployment', ns, 'guarded'))?.spec?.template.metadata?.annotations?.[RESTART_HASH_ANNOTATION];
-const putSecret = (data: Record<string, string>) =>
+const restartHash = async (name = 'guarded') => (await k.read<V1Deployment>('apps/v1', 'Deployment', ns, name))?.spec?.template.metadata?.annotations?.[RESTART_HASH_ANNOTATION];
+const putSecret = (data: Record<string, string>, name = 'gateway-keys') =>
   k.clients.objects.patch(
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'gateway-keys', namespace: ns }, stringData: data } as never,
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ns }, stringData: data } as never,
     undefined,
     undefined,
     'test-user',
@@ -51,5 +51,25 @@ describe('McpServer spec.security', () => {
     const before = await restartHash();
     await putSecret({ ci: 'key-two' });
     await waitUntil('restart hash changed', async () => (await restartHash()) !== before, 20_000);
+  });
+
+  it('TLS to a peer: a Secret that is missing is reported, then mounted read-only where the config points, and a renewed CA rolls the pods', async () => {
+    await k.apply({
+      kind: 'McpServer',
+      metadata: { name: 'forwarder', namespace: ns },
+      spec: { peers: [{ url: 'https://edge.example:8443', tls: { caSecret: { name: 'edge-ca' }, serverName: 'edge.internal' } }] },
+    });
+    await waitUntil('SecretNotFound', async () => condition(await k.getCustom('McpServer', ns, 'forwarder'), 'Degraded')?.reason === 'SecretNotFound', 20_000);
+    await putSecret({ 'ca.crt': 'first CA' }, 'edge-ca');
+    await waitUntil('Degraded=False', async () => condition(await k.getCustom('McpServer', ns, 'forwarder'), 'Degraded')?.status === 'False', 20_000);
+    const pod = (await k.read<V1Deployment>('apps/v1', 'Deployment', ns, 'forwarder'))!.spec!.template.spec!;
+    const volume = pod.volumes!.find((v) => v.secret?.secretName === 'edge-ca')!;
+    expect(pod.containers[0]!.volumeMounts).toContainEqual({ name: volume.name, mountPath: '/etc/tas-mcp/secrets/targets/edge-ca', readOnly: true });
+    const config = (await k.read('v1', 'ConfigMap', ns, 'forwarder-gateway-config'))!.data['gateway.yaml'] as string;
+    expect(config).toContain('caFile: /etc/tas-mcp/secrets/targets/edge-ca/ca.crt');
+    expect(config).toContain('serverName: edge.internal');
+    const before = await restartHash('forwarder');
+    await putSecret({ 'ca.crt': 'renewed CA' }, 'edge-ca');
+    await waitUntil('restart hash changed', async () => (await restartHash('forwarder')) !== before, 20_000);
   });
 });

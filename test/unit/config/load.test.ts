@@ -51,8 +51,8 @@ describe('loadConfig', () => {
     expect(config.logLevel).toBe('debug');
     expect(config.forwarding).toMatchObject({
       targets: [
-        { url: 'http://peer1:8080', id: 'peer1:8080', format: 'mcp' },
-        { url: 'grpc://peer2:50051', id: 'peer2:50051', format: 'mcp' },
+        { url: 'http://peer1:8080', id: 'peer1:8080', format: 'mcp', batch: true },
+        { url: 'grpc://peer2:50051', id: 'peer2:50051', format: 'mcp', batch: true },
       ],
       timeout: 5000,
     });
@@ -82,12 +82,38 @@ describe('loadConfig', () => {
     expect(errorOf(() => loadConfig({ env: {}, file: file('list.yaml', '- a\n') })).message).toMatch(/mapping/);
   });
 
-  it('takes targets as {url, id, format}, and refuses CloudEvents over gRPC', () => {
-    const config = parseConfig({ forwarding: { targets: [{ url: 'http://argo:12000/mcp', id: 'argo', format: 'cloudevents' }] } });
-    expect(config.forwarding.targets).toEqual([{ url: 'http://argo:12000/mcp', id: 'argo', format: 'cloudevents' }]);
-    expect(errorOf(() => parseConfig({ forwarding: { targets: [{ url: 'grpc://x:1', format: 'cloudevents' }] } })).message).toMatch(
-      /forwarding\.targets\.0: cloudevents targets must be http/,
-    );
+  it('takes targets as {url, id, format, batch, tls}, and refuses what cannot work', () => {
+    const config = parseConfig({ forwarding: { targets: [{ url: 'http://argo:12000/mcp', id: 'argo', format: 'cloudevents' }, 'grpcs://peer:50051'] } });
+    expect(config.forwarding.targets).toEqual([
+      { url: 'http://argo:12000/mcp', id: 'argo', format: 'cloudevents', batch: false },
+      { url: 'grpcs://peer:50051', id: 'peer:50051', format: 'mcp', batch: true },
+    ]);
+    const tls = { caFile: '/ca.crt', certFile: '/tls.crt', keyFile: '/tls.key', serverName: 'beta.example' };
+    expect(parseConfig({ forwarding: { targets: [{ url: 'grpc://peer:50051', tls }] } }).forwarding.targets[0]).toEqual({
+      url: 'grpc://peer:50051',
+      id: 'peer:50051',
+      format: 'mcp',
+      batch: true,
+      tls,
+    });
+    expect(parseConfig({ forwarding: { targets: [{ url: 'http://knative:80', format: 'cloudevents', batch: true }] } }).forwarding.targets[0]!.batch).toBe(true);
+    const refused = (targets: unknown[]) => errorOf(() => parseConfig({ forwarding: { targets } })).message;
+    expect(refused([{ url: 'grpc://x:1', format: 'cloudevents' }])).toMatch(/forwarding\.targets\.0: cloudevents and legacy targets must be http/);
+    expect(refused([{ url: 'http://x:1', format: 'legacy', batch: true }])).toMatch(/forwarding\.targets\.0\.batch: legacy targets take one event per request/);
+    expect(refused([{ url: 'http://x:1/mcp', batch: true }])).toMatch(/forwarding\.targets\.0\.batch: an mcp target takes batches at a bare address/);
+    // Batches where they go: a bare address, the batch route, any gRPC address; one at a time elsewhere.
+    expect(parseConfig({ forwarding: { targets: ['http://x:1', 'http://x:2/api/v1/events/batch', 'grpc://x:3', 'http://x:4/mcp'] } }).forwarding.targets.map((t) => t.batch)).toEqual([true, true, true, false]);
+    expect(refused([{ url: 'http://x:1', tls: { caFile: '/ca' } }])).toMatch(/forwarding\.targets\.0\.tls: tls needs an https/);
+    expect(refused([{ url: 'https://x:1', tls: { certFile: '/c' } }])).toMatch(/forwarding\.targets\.0\.tls\.keyFile: certFile and keyFile go together/);
+  });
+
+  it('refuses one target named twice with different settings, naming both places', () => {
+    const message = errorOf(() =>
+      parseConfig({ forwarding: { targets: [{ url: 'http://beta:8080', id: 'beta' }] }, routes: [{ name: 'r', targets: [{ url: 'http://beta:8080/', id: 'other' }] }] }),
+    ).message;
+    expect(message).toMatch(/routes\.0\.targets\.0: names the same target as forwarding\.targets\[0\] \(mcp http:\/\/beta:8080\) with other settings/);
+    // The same settings (the URL spelled either way) are one target.
+    expect(() => parseConfig({ forwarding: { targets: ['http://beta:8080'] }, routes: [{ name: 'r', targets: ['http://beta:8080/'] }] })).not.toThrow();
   });
 
   it('takes retryOn for the server and per route: statuses, classes and gRPC names, defaulting to today\'s rules', () => {

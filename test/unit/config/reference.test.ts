@@ -105,19 +105,19 @@ describe('FORWARDING_TARGETS', () => {
       {
         name: 'all',
         match: { eventTypes: [], sources: [], metadata: {} },
-        targets: [{ url: 'http://sink:9000/events', id: 'sink:9000', format: 'mcp' }],
+        targets: [{ url: 'http://sink:9000/events', id: 'sink:9000', format: 'mcp', batch: false }],
         delivery: {},
       },
       {
         name: 'users',
         match: { eventTypes: ['user.created', 'user.deleted'], sources: ['auth-service'], metadata: { tenant_id: 't1' } },
-        targets: [{ url: 'grpc://downstream:50051', id: 'downstream:50051', format: 'mcp' }],
+        targets: [{ url: 'grpc://downstream:50051', id: 'downstream:50051', format: 'mcp', batch: true }],
         delivery: { timeout: 20_000, retry: { maxAttempts: 3, initialBackoff: 3000 } },
       },
       {
         name: 'two-rules',
         match: { eventTypes: ['a.b', 'c.d'], sources: [], metadata: {} },
-        targets: [{ url: 'https://hooks.example/in', id: 'hooks.example', format: 'mcp' }],
+        targets: [{ url: 'https://hooks.example/in', id: 'hooks.example', format: 'mcp', batch: false }],
         delivery: {},
       },
     ]);

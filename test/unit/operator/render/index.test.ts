@@ -62,7 +62,7 @@ describe('renderServer', () => {
     expect(config.history.retention).toBe(300_000);
     expect(config.identity.id).toBe('team-a/alpha');
     expect(config.kubernetesEvents).toMatchObject({ enabled: true, detail: 'all', regarding: { kind: 'McpServer', name: 'alpha', namespace: 'team-a', uid: 'uid-1' } });
-    expect(config.forwarding.targets).toEqual([{ url: 'http://beta.team-b.svc.cluster.local:8080', id: 'team-b/beta', format: 'mcp' }]);
+    expect(config.forwarding.targets).toEqual([{ url: 'http://beta.team-b.svc.cluster.local:8080', id: 'team-b/beta', format: 'mcp', batch: true }]);
     expect(config.routes).toEqual([
       expect.objectContaining({ name: 'team-a/docs', targets: [expect.objectContaining({ format: 'cloudevents' })], delivery: { timeout: 2000 } }),
     ]);
