@@ -90,7 +90,7 @@ async function assemble(config: GatewayConfig, deps: GatewayDeps): Promise<Parts
   checkTargetTls(config);
   const logParts = await createEventLog(config, log, instance);
   const eventLog = logParts.log;
-  const { authenticator, signing } = security(config, log);
+  const { authenticator, signing } = await security(config, log);
   const deadLetterSink = config.forwarding.deadLetter.url ? new DeadLetterSink(config.forwarding.deadLetter.url, log, config.forwarding.deadLetter.maxEntries) : undefined;
   const kube: Parts['kube'] = {};
   const registry = new SubscriberRegistry();
@@ -162,8 +162,8 @@ async function assemble(config: GatewayConfig, deps: GatewayDeps): Promise<Parts
 }
 
 /** Authentication and federation signing; keys are read now, and a missing one is a bad setting. */
-function security(config: GatewayConfig, log: Logger): { authenticator: Authenticator; signing: EventSigning | undefined } {
-  const authenticator = secretsFrom('auth', () =>
+async function security(config: GatewayConfig, log: Logger): Promise<{ authenticator: Authenticator; signing: EventSigning | undefined }> {
+  const authenticator = await secretsFrom('auth', () =>
     createAuthenticator(
       {
         mode: config.auth.mode,
@@ -376,10 +376,14 @@ function checkTargetTls(config: GatewayConfig): void {
 
 /** Secrets are read at start-up: one that is missing or unusable stops the gateway like a bad setting. */
 function secretsFrom<T>(setting: string, create: () => T): T {
-  try {
-    return create();
-  } catch (error) {
+  const failed = (error: unknown): never => {
     throw new ConfigError(setting, (error as Error).message);
+  };
+  try {
+    const created = create();
+    return (created instanceof Promise ? created.catch(failed) : created) as T;
+  } catch (error) {
+    return failed(error);
   }
 }
 

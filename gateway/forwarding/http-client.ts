@@ -1,8 +1,15 @@
 // POSTs to one forwarding target over keep-alive connections (undici's Pool: chosen on
 // measurement, see README), each with a deadline; the answer's body is read up to a bound.
 // Errors are answers too: a connection that fails or a deadline that passes resolves, never rejects.
-import { Pool } from 'undici';
+import { createRequire } from 'node:module';
+import type * as Undici from 'undici';
 import { describeTlsError, type ClientTls } from './client-tls.js';
+
+// Loaded with the first HTTP target: undici is the largest module the gateway has (about 10 MiB
+// of RSS), and a gateway without HTTP targets never needs it.
+const require = createRequire(import.meta.url);
+let undici: typeof Undici | undefined;
+const loadUndici = (): typeof Undici => (undici ??= require('undici') as typeof Undici);
 
 export interface PostResult {
   status: number;
@@ -32,7 +39,7 @@ const EXACT_BELOW_MS = 10_000;
 const CONNECT_TIMEOUT_MS = 10_000;
 
 export function createHttpClient(options: HttpClientOptions): HttpClient {
-  const pool = new Pool(options.origin, {
+  const pool = new (loadUndici().Pool)(options.origin, {
     connections: options.connections,
     keepAliveTimeout: 30_000,
     connectTimeout: CONNECT_TIMEOUT_MS,

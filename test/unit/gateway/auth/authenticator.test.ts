@@ -39,14 +39,14 @@ describe('API key files', () => {
 
 describe('createAuthenticator', () => {
   it('mode none: everyone is an anonymous caller keyed by address', async () => {
-    const auth = createAuthenticator(settings({}), logger);
+    const auth = await createAuthenticator(settings({}), logger);
     expect(await auth.authenticate({ address })).toEqual({ ok: true, caller: { kind: 'anonymous', id: `addr:${address}` } });
   });
 
   it('mode any: a JWT-shaped bearer is a token, anything else a key; X-API-Key is a key', async () => {
     const key = randomKey();
     const rsa = await signingKey('RS256', 'r1');
-    const auth = createAuthenticator(
+    const auth = await createAuthenticator(
       settings({ mode: 'any', apiKeysFile: secrets.write('any-keys', `${key} tenant=t9\n`), jwt: { ...jwtDefaults, keyFile: secrets.write('any-jwks.json', jwks(rsa)) } }),
       logger,
     );
@@ -65,11 +65,11 @@ describe('createAuthenticator', () => {
     const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const pemFile = secrets.write('ec.pem', publicKey.export({ type: 'spki', format: 'pem' }) as string);
     const key = { alg: 'ES256' as const, kid: 'any', privateKey: privateKey as never, publicJwk: {} };
-    const auth = createAuthenticator(settings({ mode: 'jwt', jwt: { ...jwtDefaults, keyFile: pemFile } }), logger);
+    const auth = await createAuthenticator(settings({ mode: 'jwt', jwt: { ...jwtDefaults, keyFile: pemFile } }), logger);
     expect(await auth.authenticate({ bearer: await token(key), address })).toMatchObject({ ok: true });
     expect(await auth.authenticate({ apiKey: randomKey(), address })).toMatchObject({ ok: false, reason: 'malformed_credentials' });
     expect(await auth.authenticate({ peerKeyId: 'k1', address })).toMatchObject({ ok: false, reason: 'missing_credentials' });
-    const withPeers = createAuthenticator(settings({ mode: 'jwt', jwt: { ...jwtDefaults, keyFile: pemFile }, acceptPeers: true }), logger);
+    const withPeers = await createAuthenticator(settings({ mode: 'jwt', jwt: { ...jwtDefaults, keyFile: pemFile }, acceptPeers: true }), logger);
     expect(await withPeers.authenticate({ peerKeyId: 'k1', address })).toEqual({ ok: true, caller: { kind: 'peer', id: 'peer:k1' } });
     auth.close();
     withPeers.close();
@@ -78,7 +78,7 @@ describe('createAuthenticator', () => {
   it('rotates JWT signing keys when the key file changes', async () => {
     const [oldKey, newKey] = await Promise.all([signingKey('RS256', 'old'), signingKey('RS256', 'new')]);
     const file = secrets.write('rotating-jwks.json', jwks(oldKey));
-    const auth = createAuthenticator(settings({ mode: 'jwt', jwt: { ...jwtDefaults, keyFile: file } }), logger);
+    const auth = await createAuthenticator(settings({ mode: 'jwt', jwt: { ...jwtDefaults, keyFile: file } }), logger);
     const [oldToken, newToken] = await Promise.all([token(oldKey), token(newKey)]);
     expect(await auth.authenticate({ bearer: oldToken, address })).toMatchObject({ ok: true });
     expect(await auth.authenticate({ bearer: newToken, address })).toMatchObject({ ok: false, reason: 'unknown_signing_key' });
