@@ -41,8 +41,11 @@ descriptor-set: ## regenerate proto/descriptor-set.binpb (what gRPC reflection s
 bench: build ## benchmarks; prints a table of ratios against a baseline measured in the same run
 	$(NODE) dist/test/bench/run.js
 
+# V8 sized for a gateway (src/config/node-options.ts; the image sets the same).
+GATEWAY_NODE_OPTIONS ?= --max-semi-space-size=4 --v8-pool-size=2
+
 gateway: build ## start one gateway standalone, configured from the environment
-	$(NODE) dist/gateway/main.js
+	$(NODE) $(GATEWAY_NODE_OPTIONS) dist/gateway/main.js
 
 run: cluster-binaries build ## the whole product locally: control plane, operator, samples, gateways as processes
 	$(NODE) dist/tools/local-run/main.js

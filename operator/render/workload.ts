@@ -3,8 +3,9 @@ import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 import type { McpServer } from '../../src/api/index.js';
 import { GATEWAY_DEFAULTS } from '../../src/config/defaults.js';
 import { ConfigError } from '../../src/config/errors.js';
+import { gatewayNodeOptions } from '../../src/config/node-options.js';
 import { parseDuration } from '../../src/config/units.js';
-import { QuantityError, canonicalResourceQuantity } from '../../src/kube/quantity.js';
+import { QuantityError, canonicalResourceQuantity, quantityValue } from '../../src/kube/quantity.js';
 import { secretVolumes, type SecretMount } from './secrets.js';
 import { CONFIG_FILE_NAME, CONFIG_MOUNT_PATH, RESTART_HASH_ANNOTATION, childNames, commonLabels, selectorLabels } from './names.js';
 
@@ -53,6 +54,15 @@ export function canonicalResources(server: McpServer): { requests?: Record<strin
   return { ...canonical('requests'), ...canonical('limits') };
 }
 
+/** NODE_OPTIONS for the gateway container: V8 sized to the container's limits. */
+export function nodeOptionsFor(resources: ReturnType<typeof canonicalResources>): string {
+  const limits = resources?.limits ?? {};
+  return gatewayNodeOptions({
+    cpu: limits.cpu === undefined ? undefined : quantityValue(limits.cpu),
+    memoryBytes: limits.memory === undefined ? undefined : quantityValue(limits.memory),
+  }).join(' ');
+}
+
 export function renderDeployment(server: McpServer, options: WorkloadOptions): V1Deployment {
   const names = childNames(server);
   const port = ports(server);
@@ -94,6 +104,7 @@ export function renderDeployment(server: McpServer, options: WorkloadOptions): V
                 { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
                 { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
                 { name: 'MCP_SERVER_NAME', value: server.metadata.name },
+                { name: 'NODE_OPTIONS', value: nodeOptionsFor(resources) },
               ],
               ports: [
                 { name: 'http', containerPort: port.http, protocol: 'TCP' },

@@ -14,6 +14,7 @@ import type { KubeObjectClient } from '../../src/kube/object-client.js';
 import type { Logger } from '../../src/observability/logger.js';
 import { CONFIG_FILE_NAME, RESTART_HASH_ANNOTATION } from '../../operator/render/names.js';
 import { localGatewayConfig, usesClusterNats, type LocalPorts } from './local-config.js';
+import { gatewayNodeOptions } from '../../src/config/node-options.js';
 
 /** A local NATS with JetStream, started on first need; stopped with the runner. */
 export interface LocalNats {
@@ -195,7 +196,7 @@ export class GatewayRunner {
   private spawn(server: LocalServer, replica: LocalReplica): void {
     const log = createWriteStream(replica.logPath, { flags: 'a' });
     const name = server.key.split('/')[1]!;
-    const child = spawn(process.execPath, [this.options.gatewayMain, '--config', replica.configPath], {
+    const child = spawn(process.execPath, [...gatewayNodeOptions(), this.options.gatewayMain, '--config', replica.configPath], {
       // Each replica names itself like a pod would (its Kubernetes Events' reportingInstance).
       env: { PATH: process.env.PATH ?? '', ...this.options.env, POD_NAME: `${name}-local-${replica.index}` },
       stdio: ['ignore', 'pipe', 'pipe'],

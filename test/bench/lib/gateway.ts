@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { CORES, PROJECT_DIST, spawnPinned, stop, tail, waitFor } from './processes.js';
 import { freePorts } from '../../harness/ports.js';
 import { activeStreams, serverMetrics } from './proto.js';
+import { gatewayNodeOptions } from '../../../src/config/node-options.js';
 
 export interface GatewayProcess {
   child: ChildProcess;
@@ -23,6 +24,8 @@ export interface GatewayOptions {
   env?: Record<string, string>;
   /** Extra node flags, e.g. --cpu-prof. */
   nodeArgs?: string[];
+  /** V8 settings in place of the gateway's own (gatewayNodeOptions(), as the image and the operator set them). */
+  v8Options?: string[];
   /** Ports chosen beforehand (freePorts(3)), for a gateway whose id or URL others need first. */
   ports?: [number, number, number];
   /** The gateway's entry point; default this build's dist/gateway/main.js (another build's, to compare two builds in one run). */
@@ -43,7 +46,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
   // BENCH_GATEWAY_CONFIG=<file>: a gateway config file, for settings with no environment variable.
   const config = process.env.BENCH_GATEWAY_CONFIG ? ['--config', process.env.BENCH_GATEWAY_CONFIG] : [];
-  const child = spawnPinned(process.execPath, [...profile, ...(options.nodeArgs ?? []), options.main ?? join(PROJECT_DIST, 'gateway/main.js'), ...config], {
+  const v8 = options.v8Options ?? gatewayNodeOptions();
+  const child = spawnPinned(process.execPath, [...v8, ...profile, ...(options.nodeArgs ?? []), options.main ?? join(PROJECT_DIST, 'gateway/main.js'), ...config], {
     core: CORES.server,
     env,
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { QuantityError, canonicalQuantity, canonicalResourceQuantity } from '../../../src/kube/quantity.js';
+import { QuantityError, canonicalQuantity, canonicalResourceQuantity, quantityValue } from '../../../src/kube/quantity.js';
 
 // Expected values are what kube-apiserver writes back for each input (the integration test
 // test/integration/kube/quantity.test.ts checks inputs like these against a real one, in a
@@ -49,5 +49,16 @@ describe('canonicalQuantity', () => {
       expect(() => canonicalQuantity(bad)).toThrow(QuantityError);
     }
     expect(() => canonicalQuantity('lots')).toThrow(/"lots" is not a Kubernetes quantity/);
+  });
+});
+
+describe('quantityValue', () => {
+  it('reads a quantity as a number', () => {
+    expect(quantityValue('512Mi')).toBe(512 * 2 ** 20);
+    expect(quantityValue('250m')).toBe(0.25);
+    expect(quantityValue('1.5')).toBe(1.5);
+    expect(quantityValue('2G')).toBe(2e9);
+    expect(quantityValue(3)).toBe(3);
+    expect(() => quantityValue('lots')).toThrow(QuantityError);
   });
 });

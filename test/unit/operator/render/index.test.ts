@@ -115,6 +115,15 @@ describe('renderServer', () => {
     const container = find<V1Deployment>(renderServer(server(spec), context).objects, 'Deployment').spec!.template.spec!.containers[0]!;
     expect(container.resources).toEqual({ requests: { cpu: '1', memory: '512Mi' }, limits: { cpu: '2', memory: '2Gi' } });
   });
+
+  it('sizes V8 to the container limits in NODE_OPTIONS, and to the defaults without limits', () => {
+    const env = (spec: object) => find<V1Deployment>(renderServer(server(spec), context).objects, 'Deployment').spec!.template.spec!.containers[0]!.env;
+    expect(env({ resources: { limits: { cpu: '500m', memory: '256Mi' } } })).toContainEqual({
+      name: 'NODE_OPTIONS',
+      value: '--max-semi-space-size=4 --v8-pool-size=1 --max-old-space-size=192',
+    });
+    expect(env({ resources: { requests: { memory: '1Gi' } } })).toContainEqual({ name: 'NODE_OPTIONS', value: '--max-semi-space-size=4 --v8-pool-size=2' });
+  });
 });
 
 describe('renderServer with spec.security', () => {
