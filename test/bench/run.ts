@@ -76,7 +76,16 @@ const config = {
     replicas: numberEnv('BENCH_JETSTREAM_REPLICAS', 2),
     compareMain: fileEnv('BENCH_GATEWAY_B'),
   },
-  memory: { streams: numberEnv('BENCH_STREAMS', 1000), channels: numberEnv('BENCH_CHANNELS', 10), settleMs: 3000 },
+  memory: {
+    streams: numberEnv('BENCH_STREAMS', 1000),
+    channels: numberEnv('BENCH_CHANNELS', 10),
+    settleMs: numberEnv('BENCH_MEMORY_SETTLE_MS', 10_000),
+    sustainedRate: numberEnv('BENCH_SUSTAINED_RATE', 2000),
+    // 0 skips the sustained runs; 300 is the five-minute run of issue 17.
+    sustainedSeconds: process.env.BENCH_SUSTAINED_SECONDS === '0' ? 0 : numberEnv('BENCH_SUSTAINED_SECONDS', 60),
+    sampleMs: 2000,
+    targets: { idleMiB: 64, perStreamKiB: 4, loadedOverIdle: 1.5, creep: 1.05 },
+  },
   forwarding: {
     rates: (process.env.BENCH_FORWARD_RATES ?? '1000,5000').split(',').filter(Boolean).map(Number),
     rate: 5000,
@@ -122,7 +131,7 @@ async function main(): Promise<void> {
     ['jetstream', 'HTTP ingest with the JetStream log vs the memory log and a bare JetStream publisher', (l) => jetstreamIngest(config.jetstream, l)],
     ['fanout', `gRPC fan-out to ${config.fanout.streams} subscribers`, (l) => grpcFanout(config.fanout, l)],
     ['jetstream-fanout', `fan-out to ${config.jetstreamFanout.streams} subscribers across ${config.jetstreamFanout.replicas} replicas on one JetStream stream vs one memory-log gateway`, (l) => jetstreamFanout(config.jetstreamFanout, l)],
-    ['memory', `memory with ${config.memory.streams} streams`, (l) => memory(config.memory, l)],
+    ['memory', `memory: idle, with ${config.memory.streams} streams, under ${config.memory.sustainedRate} ev/s`, (l) => memory(config.memory, l)],
     ['forwarding', `gateway-to-gateway forwarding at ${config.forwarding.rates.join(', ')} ev/s and to ${config.forwarding.peers} peers`, (l) => forwarding(config.forwarding, l)],
     ['operator', `operator with ${config.operator.servers} McpServers applied at once`, (l) => operatorScale(config.operator, l)],
   ];
