@@ -9,6 +9,7 @@ import { installCleanup, PINNING } from './lib/processes.js';
 import { renderTable, writeJson, type Row } from './lib/report.js';
 import { forwarding } from './scenarios/forwarding.js';
 import { grpcFanout } from './scenarios/grpc-fanout.js';
+import { grpcIngest } from './scenarios/grpc-ingest.js';
 import { httpIngest } from './scenarios/http-ingest.js';
 import { jetstreamFanout } from './scenarios/jetstream-fanout.js';
 import { jetstreamIngest } from './scenarios/jetstream-ingest.js';
@@ -32,9 +33,17 @@ function fileEnv(name: string): string | undefined {
 }
 
 const config = {
-  scenarios: (process.env.BENCH_SCENARIOS ?? 'http,jetstream,fanout,jetstream-fanout,memory,forwarding,operator').split(',').map((s) => s.trim()),
+  scenarios: (process.env.BENCH_SCENARIOS ?? 'http,grpc,jetstream,fanout,jetstream-fanout,memory,forwarding,operator').split(',').map((s) => s.trim()),
   http: {
     connections: numberEnv('BENCH_CONNECTIONS', 50),
+    durationS: numberEnv('BENCH_HTTP_SECONDS', 5),
+    warmupS: numberEnv('BENCH_WARMUP_SECONDS', 1),
+    rounds: numberEnv('BENCH_HTTP_ROUNDS', 4),
+    target: 0.6,
+    subscriberQueue: numberEnv('BENCH_SUBSCRIBER_QUEUE', 1_000_000),
+  },
+  grpc: {
+    concurrency: numberEnv('BENCH_GRPC_CONCURRENCY', 50),
     durationS: numberEnv('BENCH_HTTP_SECONDS', 5),
     warmupS: numberEnv('BENCH_WARMUP_SECONDS', 1),
     rounds: numberEnv('BENCH_HTTP_ROUNDS', 4),
@@ -127,7 +136,8 @@ async function main(): Promise<void> {
   /** Seconds each scenario took, for the README's estimate of a whole run. */
   const durations: Record<string, number> = {};
   const scenarios: [string, string, (l: typeof log) => Promise<{ rows: Row[]; raw: object }>][] = [
-    ['http', 'HTTP ingest vs bare fastify', (l) => httpIngest(config.http, l)],
+    ['http', 'HTTP ingest vs bare fastify and bare node:http', (l) => httpIngest(config.http, l)],
+    ['grpc', 'gRPC IngestEvent vs bare grpc-js', (l) => grpcIngest(config.grpc, l)],
     ['jetstream', 'HTTP ingest with the JetStream log vs the memory log and a bare JetStream publisher', (l) => jetstreamIngest(config.jetstream, l)],
     ['fanout', `gRPC fan-out to ${config.fanout.streams} subscribers`, (l) => grpcFanout(config.fanout, l)],
     ['jetstream-fanout', `fan-out to ${config.jetstreamFanout.streams} subscribers across ${config.jetstreamFanout.replicas} replicas on one JetStream stream vs one memory-log gateway`, (l) => jetstreamFanout(config.jetstreamFanout, l)],

@@ -1,6 +1,8 @@
-// Scenario 1: HTTP ingest throughput and latency, the gateway against a bare fastify handler
-// measured in the same run (same payload, same core, same load generator), with one
-// StreamEvents subscriber attached to the gateway that must receive every accepted event.
+// Scenario 1: HTTP ingest throughput and latency, the gateway against a bare fastify handler and
+// a bare node:http handler measured in the same run (same payload, same core, same load
+// generator, alternating rounds), with one StreamEvents subscriber attached to the gateway that
+// must receive every accepted event. fastify against node:http is the framework's cost; the
+// gateway against fastify is ours.
 import { sleep } from '../lib/clock.js';
 import { startGateway } from '../lib/gateway.js';
 import { HTTP_EVENT } from '../lib/bench-event.js';
@@ -23,13 +25,14 @@ export interface HttpIngestOptions {
   subscriberQueue: number;
 }
 
-async function startBareFastify(): Promise<{ url: string; pid: number; stop: () => Promise<unknown> }> {
+/** A baseline server from fixtures/ (`name`: bare-fastify, bare-node-http), on the server core. */
+async function startBare(name: string): Promise<{ url: string; pid: number; stop: () => Promise<unknown> }> {
   const port = await freePort();
-  // BENCH_CPU_PROF profiles the baseline too, so the two profiles can be compared.
-  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF, '--cpu-prof-name', 'bare-fastify.cpuprofile'] : [];
-  const child = spawnNodeWorker('fixtures/bare-fastify.js', CORES.server, { PORT: String(port) }, profile);
+  // BENCH_CPU_PROF profiles the baselines too, so the profiles can be compared.
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF, '--cpu-prof-name', `${name}.cpuprofile`] : [];
+  const child = spawnNodeWorker(`fixtures/${name}.js`, CORES.server, { PORT: String(port) }, profile);
   const url = `http://127.0.0.1:${port}/api/v1/events`;
-  await waitFor('the bare fastify baseline', async () => (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: HTTP_EVENT })).status === 200, 15_000);
+  await waitFor(`the ${name} baseline`, async () => (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: HTTP_EVENT })).status === 200, 15_000);
   return { url, pid: child.pid!, stop: () => stop(child) };
 }
 
@@ -64,7 +67,8 @@ function summarize(runs: Measured[]) {
 }
 
 export async function httpIngest(options: HttpIngestOptions, log: (line: string) => void): Promise<{ rows: Row[]; raw: object }> {
-  const bare = await startBareFastify();
+  const bare = await startBare('bare-fastify');
+  const bareHttp = await startBare('bare-node-http');
   // The subscriber's client shares the client core with the load generator, which keeps that
   // core busy, so it reads in bursts; with the default queue (1,000 events, 40 ms at this rate)
   // the gateway cuts it off. A deep queue lets it lag and catch up, so every event is counted.
@@ -73,6 +77,7 @@ export async function httpIngest(options: HttpIngestOptions, log: (line: string)
   const gatewayUrl = `http://127.0.0.1:${gateway.http}/api/v1/events`;
   const load = { body: HTTP_EVENT, connections: options.connections };
   const bareRuns: Measured[] = [];
+  const bareHttpRuns: Measured[] = [];
   const gatewayRuns: Measured[] = [];
   let gatewayOk = 0;
   const catchUpMs: number[] = [];
@@ -82,6 +87,10 @@ export async function httpIngest(options: HttpIngestOptions, log: (line: string)
     );
   try {
     for (let round = 1; round <= options.rounds; round++) {
+      await runLoad({ ...load, url: bareHttp.url, durationS: options.warmupS });
+      const h = await measured(bareHttp.pid, { ...load, url: bareHttp.url, durationS: options.durationS });
+      bareHttpRuns.push(h);
+      log(`  round ${round}: bare node:http ${h.requestsPerSecond.toFixed(0)} req/s (p99 ${h.p99Ms.toFixed(2)} ms, server CPU ${((100 * h.serverCpuS) / h.durationS).toFixed(0)}%, ${h.tool} CPU ${(100 * h.clientCpu).toFixed(0)}%, other work >= ${h.otherCores.toFixed(2)} cores)`);
       await runLoad({ ...load, url: bare.url, durationS: options.warmupS });
       const b = await measured(bare.pid, { ...load, url: bare.url, durationS: options.durationS });
       bareRuns.push(b);
@@ -106,7 +115,10 @@ export async function httpIngest(options: HttpIngestOptions, log: (line: string)
     const subscriberReport = await subscriber.report();
 
     const b = summarize(bareRuns);
+    const h = summarize(bareHttpRuns);
     const g = summarize(gatewayRuns);
+    const httpRatios = gatewayRuns.map((r, i) => r.requestsPerSecond / bareHttpRuns[i]!.requestsPerSecond);
+    const frameworkRatios = bareRuns.map((r, i) => r.requestsPerSecond / bareHttpRuns[i]!.requestsPerSecond);
     // Median of the per-round ratios: a round disturbed by other work on the machine moves a
     // mean of throughputs, much less the median of paired ratios.
     const roundRatios = gatewayRuns.map((r, i) => r.requestsPerSecond / bareRuns[i]!.requestsPerSecond);
@@ -146,6 +158,26 @@ export async function httpIngest(options: HttpIngestOptions, log: (line: string)
         verdict: perCpu(gatewayRuns.at(-1)!) / perCpu(gatewayRuns[0]!) >= STABLE ? 'PASS' : 'FAIL',
         note: `the gateway's efficiency should not fall as it runs (per round: ${gatewayRuns.map((r) => perCpu(r).toFixed(0)).join(', ')} req/CPU-s; bare: ${bareRuns.map((r) => perCpu(r).toFixed(0)).join(', ')})`,
       },
+      {
+        scenario,
+        metric: 'throughput vs bare node:http',
+        value: g.rps,
+        unit: 'req/s',
+        baseline: h.rps,
+        target: `${median(httpRatios).toFixed(2)}x`,
+        verdict: 'info',
+        note: `baseline = node:http alone (fixtures/bare-node-http.ts: read, JSON.parse, reply); per-round ratios ${httpRatios.map((r) => r.toFixed(2)).join(', ')}; per server CPU-second ${(g.perCpuS / h.perCpuS).toFixed(2)}x (${g.perCpuS.toFixed(0)} vs ${h.perCpuS.toFixed(0)} req/CPU-s)`,
+      },
+      {
+        scenario,
+        metric: 'bare fastify vs bare node:http (framework cost)',
+        value: b.rps,
+        unit: 'req/s',
+        baseline: h.rps,
+        target: `${median(frameworkRatios).toFixed(2)}x`,
+        verdict: 'info',
+        note: `the ceiling fastify leaves the gateway: per-round ratios ${frameworkRatios.map((r) => r.toFixed(2)).join(', ')}; per server CPU-second ${(b.perCpuS / h.perCpuS).toFixed(2)}x`,
+      },
       { scenario, metric: 'latency p50', value: g.p50, unit: 'ms', baseline: b.p50, target: `${(g.p50 / b.p50).toFixed(2)}x`, verdict: 'info' },
       { scenario, metric: 'latency p99', value: g.p99, unit: 'ms', baseline: b.p99, target: `${(g.p99 / b.p99).toFixed(2)}x`, verdict: 'info' },
       {
@@ -166,9 +198,9 @@ export async function httpIngest(options: HttpIngestOptions, log: (line: string)
         note: `baseline column = gateway's accepted counter; the load generator saw ${gatewayOk} 2xx (warm-ups included), ${received - gatewayOk} fewer than received: requests in flight when it stopped (limit ${inFlightSlack}); after each gateway run the subscriber needed ${catchUpMs.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s to catch up; subscriber stream errors ${subscriberReport.errors}${subscriberReport.errorSamples.length ? ` (${subscriberReport.errorSamples.join('; ')})` : ''}`,
       },
     ];
-    return { rows, raw: { bareRuns, gatewayRuns, received, gatewayAccepted, gatewayOk } };
+    return { rows, raw: { bareRuns, bareHttpRuns, gatewayRuns, received, gatewayAccepted, gatewayOk } };
   } finally {
     await subscriber.close();
-    await Promise.all([gateway.stop(), bare.stop()]);
+    await Promise.all([gateway.stop(), bare.stop(), bareHttp.stop()]);
   }
 }

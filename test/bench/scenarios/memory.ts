@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { startGateway, type GatewayProcess } from '../lib/gateway.js';
+import { collectGarbage, inspectFlag } from '../lib/inspector.js';
 import { activeStreams } from '../lib/proto.js';
 import { freePort } from '../../harness/ports.js';
 import { CORES, rssBytes, settledRss, spawnNodeWorker, stop, waitFor } from '../lib/processes.js';
@@ -37,25 +38,43 @@ function rssAnon(pid: number): number {
   return match ? Number(match[1]) * KiB : Number.NaN;
 }
 
-async function startWorker(script: string, ready: (port: number) => Promise<boolean>): Promise<{ child: ChildProcess; port: number }> {
-  const port = await freePort();
-  const child = spawnNodeWorker(script, CORES.server, { PORT: String(port) });
-  await waitFor(script, () => ready(port), 15_000, 100);
-  return { child, port };
+/** A process whose memory is measured: its pid, and its inspector's port for a full GC first. */
+interface Measured {
+  pid: number;
+  inspector: number;
 }
 
-/** RSS and its private part for one process, idle, after the settling pause. */
-async function idleOf(pid: number, settleMs: number): Promise<{ rss: number; anon: number }> {
-  const rss = await settledRss(pid, settleMs);
-  return { rss, anon: rssAnon(pid) };
+async function startWorker(script: string, ready: (port: number) => Promise<boolean>): Promise<Measured & { child: ChildProcess; port: number }> {
+  const [port, inspector] = [await freePort(), await freePort()];
+  const child = spawnNodeWorker(script, CORES.server, { PORT: String(port) }, [inspectFlag(inspector)]);
+  await waitFor(script, () => ready(port), 15_000, 100);
+  return { child, port, pid: child.pid!, inspector };
+}
+
+async function startMeasuredGateway(env: Record<string, string>, v8Options?: string[]): Promise<GatewayProcess & Measured> {
+  const inspector = await freePort();
+  const gateway = await startGateway({ env, nodeArgs: [inspectFlag(inspector)], ...(v8Options ? { v8Options } : {}) });
+  return Object.assign(gateway, { inspector });
+}
+
+/** RSS after a full GC and the settling pause (the median of 5 reads). */
+async function rssAfterGc(target: Measured, settleMs: number): Promise<number> {
+  await collectGarbage(target.inspector);
+  return settledRss(target.pid, settleMs);
+}
+
+/** RSS and its private part for one process, idle. */
+async function idleOf(target: Measured, settleMs: number): Promise<{ rss: number; anon: number }> {
+  const rss = await rssAfterGc(target, settleMs);
+  return { rss, anon: rssAnon(target.pid) };
 }
 
 /** Per-stream RSS on a server: opens `streams` live streams, settles, closes them. */
-async function perStream(server: StreamServer & { pid: number }, options: MemoryOptions): Promise<{ idle: number; loaded: number; perStream: number }> {
-  const idle = await settledRss(server.pid, options.settleMs);
+async function perStream(server: StreamServer & Measured, options: MemoryOptions): Promise<{ idle: number; loaded: number; perStream: number }> {
+  const idle = await rssAfterGc(server, options.settleMs);
   const subscribers = await startSubscribers(server, options.streams, options.channels);
   try {
-    const loaded = await settledRss(server.pid, options.settleMs);
+    const loaded = await rssAfterGc(server, options.settleMs);
     return { idle, loaded, perStream: (loaded - idle) / options.streams };
   } finally {
     await subscribers.close();
@@ -76,8 +95,8 @@ interface Sustained {
 }
 
 /** One event per POST at `sustainedRate` for `sustainedSeconds`, one subscriber attached, RSS sampled. */
-async function sustained(gateway: GatewayProcess, options: MemoryOptions): Promise<Sustained> {
-  const idle = await settledRss(gateway.pid, options.settleMs);
+async function sustained(gateway: GatewayProcess & Measured, options: MemoryOptions): Promise<Sustained> {
+  const idle = await rssAfterGc(gateway, options.settleMs);
   const subscriber = await startSubscribers(gateway, 1, 1);
   const producer = startBatchProducer();
   const samples: number[] = [];
@@ -87,7 +106,7 @@ async function sustained(gateway: GatewayProcess, options: MemoryOptions): Promi
     clearInterval(sampler);
     const accepted = await gateway.accepted();
     await waitFor('the subscriber to catch up', async () => (await subscriber.report()).received >= accepted, 30_000, 100).catch(() => undefined);
-    const after = await settledRss(gateway.pid, options.settleMs);
+    const after = await rssAfterGc(gateway, options.settleMs);
     const { received, errors } = await subscriber.report();
     const quarter = Math.max(1, Math.floor(samples.length / 4));
     const creep = mean(samples.slice(-quarter)) / mean(samples.slice(quarter, 2 * quarter));
@@ -106,11 +125,11 @@ export async function memory(options: MemoryOptions, log: (line: string) => void
 
   // Idle: the runtime's floor, the gateway as shipped, the gateway on V8's defaults.
   const floor = await startWorker('fixtures/bare-node.js', async () => true);
-  const gateway = await startGateway({ env });
-  const defaults = await startGateway({ env, v8Options: [] });
+  const gateway = await startMeasuredGateway(env);
+  const defaults = await startMeasuredGateway(env, []);
   let idle: { floor: { rss: number; anon: number }; gateway: { rss: number; anon: number }; defaults: { rss: number; anon: number } };
   try {
-    const [f, g, d] = await Promise.all([idleOf(floor.child.pid!, options.settleMs), idleOf(gateway.pid, options.settleMs), idleOf(defaults.pid, options.settleMs)]);
+    const [f, g, d] = await Promise.all([idleOf(floor, options.settleMs), idleOf(gateway, options.settleMs), idleOf(defaults, options.settleMs)]);
     idle = { floor: f, gateway: g, defaults: d };
   } finally {
     await Promise.all([stop(floor.child), defaults.stop()]);
@@ -125,7 +144,7 @@ export async function memory(options: MemoryOptions, log: (line: string) => void
       baseline: mib(idle.floor.rss),
       target: `<= ${options.targets.idleMiB} MiB; ${(idle.gateway.rss / idle.floor.rss).toFixed(2)}x bare node`,
       verdict: mib(idle.gateway.rss) <= options.targets.idleMiB ? 'PASS' : 'FAIL',
-      note: `baseline = a bare Node process; private (anonymous) memory ${mib(idle.gateway.anon).toFixed(1)} MiB vs ${mib(idle.floor.anon).toFixed(1)} MiB, the rest is the node binary's and libraries' pages; median of 5 reads after ${options.settleMs} ms`,
+      note: `baseline = a bare Node process; private (anonymous) memory ${mib(idle.gateway.anon).toFixed(1)} MiB vs ${mib(idle.floor.anon).toFixed(1)} MiB, the rest is the node binary's and libraries' pages; median of 5 reads after a full GC (through the inspector) and ${options.settleMs} ms`,
     },
     {
       scenario,
@@ -144,7 +163,7 @@ export async function memory(options: MemoryOptions, log: (line: string) => void
     const bare = await startWorker('fixtures/bare-grpc-fanout.js', async (port) => (await activeStreams(port)) >= 0);
     let bareCost: Awaited<ReturnType<typeof perStream>>;
     try {
-      bareCost = await perStream({ grpc: bare.port, pid: bare.child.pid!, activeStreams: () => activeStreams(bare.port) }, options);
+      bareCost = await perStream({ ...bare, grpc: bare.port, activeStreams: () => activeStreams(bare.port) }, options);
     } finally {
       await stop(bare.child);
     }
@@ -165,7 +184,7 @@ export async function memory(options: MemoryOptions, log: (line: string) => void
     if (options.sustainedSeconds > 0) {
       const shipped = await sustained(gateway, options);
       await gateway.stop();
-      const onDefaults = await startGateway({ env, v8Options: [] });
+      const onDefaults = await startMeasuredGateway(env, []);
       let base: Sustained;
       try {
         base = await sustained(onDefaults, options);
@@ -187,7 +206,7 @@ export async function memory(options: MemoryOptions, log: (line: string) => void
           baseline: mib(idle.gateway.rss),
           target: `${loadedOverIdle.toFixed(2)}x idle (<= ${options.targets.loadedOverIdle}x)`,
           verdict: loadedOverIdle <= options.targets.loadedOverIdle ? 'PASS' : 'FAIL',
-          note: `one event per POST, open loop, one StreamEvents subscriber attached; 2xx ${shipped.ok}, failed ${shipped.failed}; the subscriber received ${shipped.received}; RSS ${mib(shipped.after).toFixed(1)} MiB after the run; with V8's defaults the peak was ${mib(base.peak).toFixed(1)} MiB`,
+          note: `one event per POST, open loop, one StreamEvents subscriber attached; 2xx ${shipped.ok}, failed ${shipped.failed}; the subscriber received ${shipped.received}; RSS ${mib(shipped.after).toFixed(1)} MiB after the run and a full GC; with V8's defaults the peak was ${mib(base.peak).toFixed(1)} MiB`,
         },
         {
           scenario,
