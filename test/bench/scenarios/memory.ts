@@ -44,10 +44,10 @@ interface Measured {
   inspector: number;
 }
 
-async function startWorker(script: string, ready: (port: number) => Promise<boolean>): Promise<Measured & { child: ChildProcess; port: number }> {
+async function startWorker(script: string, ready: (port: number, inspector: number) => Promise<boolean>): Promise<Measured & { child: ChildProcess; port: number }> {
   const [port, inspector] = [await freePort(), await freePort()];
   const child = spawnNodeWorker(script, CORES.server, { PORT: String(port) }, [inspectFlag(inspector)]);
-  await waitFor(script, () => ready(port), 15_000, 100);
+  await waitFor(script, () => ready(port, inspector), 15_000, 100);
   return { child, port, pid: child.pid!, inspector };
 }
 
@@ -124,7 +124,8 @@ export async function memory(options: MemoryOptions, log: (line: string) => void
   const env = { MAX_CONNECTIONS: String(options.streams + 100) };
 
   // Idle: the runtime's floor, the gateway as shipped, the gateway on V8's defaults.
-  const floor = await startWorker('fixtures/bare-node.js', async () => true);
+  // Nothing to ask a bare Node process: it is ready when its inspector answers.
+  const floor = await startWorker('fixtures/bare-node.js', async (_port, inspector) => (await fetch(`http://127.0.0.1:${inspector}/json/list`)).ok);
   const gateway = await startMeasuredGateway(env);
   const defaults = await startMeasuredGateway(env, []);
   let idle: { floor: { rss: number; anon: number }; gateway: { rss: number; anon: number }; defaults: { rss: number; anon: number } };
