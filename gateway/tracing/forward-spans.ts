@@ -73,14 +73,16 @@ export function forwardSpans(tracer: Tracer, sender: Sender, target: Target, opt
   };
 }
 
+/** Ends an attempt's span with its answer: taken (2xx, OK) or an error (whether it is retried shows as the next attempt). */
 function endAttempt(span: Span, answer: AttemptAnswer | undefined): void {
   if (!answer) {
     span.setAttribute(ATTR.outcome, 'no_answer');
     span.setStatus({ code: SpanStatusCode.ERROR, message: 'the sender gave no answer for this event' });
   } else {
+    const ok = answer.protocol === 'http' ? answer.status >= 200 && answer.status < 300 : answer.protocol === 'grpc' && answer.status === 'OK';
     span.setAttribute(ATTR.status, String(answer.status));
-    span.setAttribute(ATTR.outcome, answer.error === undefined ? 'ok' : 'error');
-    if (answer.error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: answer.error });
+    span.setAttribute(ATTR.outcome, ok ? 'ok' : 'error');
+    if (!ok) span.setStatus({ code: SpanStatusCode.ERROR, message: answer.error ?? String(answer.status) });
   }
   span.end();
 }

@@ -133,7 +133,7 @@ describe('forward attempt spans', () => {
 
   it('make each retry its own span, and mark a failed attempt as an error', async () => {
     let calls = 0;
-    const { sender } = recordingSender(() => (++calls === 1 ? { protocol: 'none', status: 'ECONNREFUSED', error: 'connect ECONNREFUSED' } : { protocol: 'http', status: 200 }));
+    const { sender } = recordingSender(() => (++calls === 1 ? { protocol: 'none', status: 'ECONNREFUSED', error: 'connect ECONNREFUSED' } : { protocol: 'http', status: 204, error: 'HTTP 204' }));
     const traced = forwardSpans(tracer, sender, target);
     const a = new Outgoing(event('a', { traceparent: sampled('aaaaaaaaaaaaaaaa') }));
     await traced.send([a], 1000, [1]);
