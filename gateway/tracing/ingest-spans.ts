@@ -12,20 +12,17 @@ export function ingestSpans(tracer: Tracer, gatewayId: string): IngestTracer {
   return {
     begin(event: McpEvent, method: IngestMethod, request: TraceCarrier | undefined): IngestSpan {
       const parent = contextFrom(eventTraceCarrier(event) ?? request);
-      const span = tracer.startSpan(
-        SPAN.ingest,
-        {
-          kind: SpanKind.SERVER,
-          attributes: {
-            [ATTR.eventId]: event.event_id,
-            [ATTR.eventType]: event.event_type,
-            [ATTR.eventSource]: event.source,
-            [ATTR.ingestMethod]: method,
-            [ATTR.gateway]: gatewayId,
-          },
-        },
-        parent,
-      );
+      // Attributes only for spans that are recorded: most are not at a low sampling ratio.
+      const span = tracer.startSpan(SPAN.ingest, { kind: SpanKind.SERVER }, parent);
+      if (span.isRecording()) {
+        span.setAttributes({
+          [ATTR.eventId]: event.event_id,
+          [ATTR.eventType]: event.event_type,
+          [ATTR.eventSource]: event.source,
+          [ATTR.ingestMethod]: method,
+          [ATTR.gateway]: gatewayId,
+        });
+      }
       return {
         event: withTraceHeaders(event, traceHeaders(span.spanContext())),
         end(outcome: IngestOutcome) {
