@@ -18,7 +18,10 @@ export function dispatchSpans(tracer: Tracer, sink: LogSink, subscribers: () => 
       }
       const span = tracer.startSpan(
         SPAN.dispatch,
-        { kind: SpanKind.INTERNAL, attributes: { [ATTR.eventId]: envelope.event.event_id, [ATTR.logPosition]: envelope.position, [ATTR.subscribers]: subscribers() } },
+        {
+          kind: SpanKind.INTERNAL,
+          attributes: { [ATTR.eventId]: envelope.event.event_id, [ATTR.logPosition]: envelope.position, [ATTR.subscribers]: subscribers() },
+        },
         parent,
       );
       try {

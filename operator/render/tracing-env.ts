@@ -13,7 +13,10 @@ export function tracingEnv(server: McpServer): V1EnvVar[] {
   if (!tracing) return [];
   const env: V1EnvVar[] = [{ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: tracing.endpoint }];
   if (tracing.samplingRatio !== undefined) {
-    env.push({ name: 'OTEL_TRACES_SAMPLER', value: 'parentbased_traceidratio' }, { name: 'OTEL_TRACES_SAMPLER_ARG', value: String(tracing.samplingRatio) });
+    env.push(
+      { name: 'OTEL_TRACES_SAMPLER', value: 'parentbased_traceidratio' },
+      { name: 'OTEL_TRACES_SAMPLER_ARG', value: String(tracing.samplingRatio) },
+    );
   }
   if (tracing.serviceName) env.push({ name: 'OTEL_SERVICE_NAME', value: tracing.serviceName });
   // The pod's own identity, then the user's (theirs win where a key repeats: the SDK keeps the last).

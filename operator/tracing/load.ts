@@ -11,7 +11,11 @@ export interface OperatorTracing {
 }
 
 export async function loadOperatorTracing(env: NodeJS.ProcessEnv, version: string, instance: string): Promise<OperatorTracing | undefined> {
-  const tracing = await loadTracing(env, { serviceName: 'tas-mcp-operator', serviceVersion: version, attributes: { 'service.instance.id': instance } });
+  const tracing = await loadTracing(env, {
+    serviceName: 'tas-mcp-operator',
+    serviceVersion: version,
+    attributes: { 'service.instance.id': instance },
+  });
   if (!tracing) return undefined;
   const { reconcileSpans } = await import('./reconcile-spans.js');
   return {

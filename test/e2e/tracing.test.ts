@@ -18,7 +18,7 @@ import { eventually, testEvent } from './support/traffic.js';
 const dir = mkdtempSync(join(tmpdir(), 'tas-mcp-tracing-'));
 let jaeger: Jaeger;
 const gateways: GatewayProcess[] = [];
-const closers: (() => Promise<void> | void)[] = [];
+const closers: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
   jaeger = await startJaeger();
@@ -90,7 +90,7 @@ async function subscribe(g: GatewayProcess): Promise<{ events: { event_id: strin
     socket.once('open', () => resolve());
     socket.once('error', reject);
   });
-  closers.push(() => socket.close());
+  closers.push(async () => socket.close());
   return { events };
 }
 
@@ -158,19 +158,24 @@ describe('tracing across two gateways, exported to Jaeger', () => {
       return { status: 200 };
     });
     closers.push(() => webhook.close());
-    const a = await gateway('gw-a2', {}, {
-      forwarding: { targets: [`grpc://${b.grpcAddress}`] },
-      routes: [{ name: 'webhook', match: { eventTypes: ['doc.*'] }, targets: [{ url: `${webhook.url}/hook`, format: 'cloudevents' }] }],
-    });
+    const a = await gateway(
+      'gw-a2',
+      {},
+      {
+        forwarding: { targets: [`grpc://${b.grpcAddress}`] },
+        routes: [{ name: 'webhook', match: { eventTypes: ['doc.*'] }, targets: [{ url: `${webhook.url}/hook`, format: 'cloudevents' }] }],
+      },
+    );
     const traceId = hex(32);
     const producerSpan = hex(16);
     const client = mcpClient(a.grpcAddress);
-    closers.push(() => client.close());
+    closers.push(async () => client.close());
     await unaryWith(client, 'IngestEvent', testEvent('traced-2', 'doc.updated'), metadataOf({ traceparent: traceparentOf(traceId, producerSpan) }));
 
     const trace = await traceWith(
       traceId,
-      (t) => t.spans.filter((s) => s.operationName === 'mcp.forward').length >= 3 && t.spans.filter((s) => s.operationName === 'mcp.ingest').length >= 2,
+      (t) =>
+        t.spans.filter((s) => s.operationName === 'mcp.forward').length >= 3 && t.spans.filter((s) => s.operationName === 'mcp.ingest').length >= 2,
       'two attempts to the webhook, one to B, ingest at B',
     );
     const ingestA = only(trace, 'mcp.ingest', 'gw-a2');
@@ -244,4 +249,3 @@ describe('tracing across two gateways, exported to Jaeger', () => {
     expect(refused.output()).toMatch(/OTEL_TRACES_SAMPLER_ARG: "2"/);
   });
 });
-

@@ -12,7 +12,14 @@ export interface TracingSettings {
 }
 
 /** The samplers the SDK builds from OTEL_TRACES_SAMPLER. */
-export const SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+export const SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
 
 const set = (value: string | undefined): value is string => value !== undefined && value.trim() !== '';
 
@@ -41,7 +48,10 @@ export function tracingSettings(env: NodeJS.ProcessEnv): TracingSettings | undef
   // The exporter speaks OTLP/HTTP with JSON bodies, which every OTLP/HTTP receiver takes; gRPC it cannot.
   if (set(protocol) && !['http/json', 'http/protobuf'].includes(protocol.trim())) {
     const name = set(env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL) ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
-    throw new ConfigError(name, `${JSON.stringify(protocol)}: spans are exported as OTLP over HTTP (port 4318 on most receivers); use http/json or leave it unset`);
+    throw new ConfigError(
+      name,
+      `${JSON.stringify(protocol)}: spans are exported as OTLP over HTTP (port 4318 on most receivers); use http/json or leave it unset`,
+    );
   }
   const sampler = env.OTEL_TRACES_SAMPLER?.trim();
   if (set(sampler) && !(SAMPLERS as readonly string[]).includes(sampler)) {

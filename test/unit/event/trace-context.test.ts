@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { EVENT_LIMITS, eventTraceCarrier, toBinaryCloudEvent, structuredCloudEventJson, withTraceHeaders, type McpEvent } from '../../../src/event/index.js';
+import {
+  EVENT_LIMITS,
+  eventTraceCarrier,
+  toBinaryCloudEvent,
+  structuredCloudEventJson,
+  withTraceHeaders,
+  type McpEvent,
+} from '../../../src/event/index.js';
 
 const TP = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 const event: McpEvent = { event_id: 'e1', event_type: 't', source: 's', timestamp: 1, data: '{}', metadata: { tenant_id: 'a' } };

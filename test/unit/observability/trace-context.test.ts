@@ -21,7 +21,14 @@ describe('W3C trace context helpers', () => {
   });
 
   it('ignore a malformed or absent traceparent (a new trace starts)', () => {
-    for (const traceparent of [undefined, '', 'garbage', `00-${'0'.repeat(32)}-${SPAN_ID}-01`, `00-${TRACE_ID}-${'0'.repeat(16)}-01`, `ff-${TRACE_ID}-${SPAN_ID}-01`]) {
+    for (const traceparent of [
+      undefined,
+      '',
+      'garbage',
+      `00-${'0'.repeat(32)}-${SPAN_ID}-01`,
+      `00-${TRACE_ID}-${'0'.repeat(16)}-01`,
+      `ff-${TRACE_ID}-${SPAN_ID}-01`,
+    ]) {
       expect(trace.getSpanContext(contextFrom({ traceparent }))).toBeUndefined();
     }
   });
@@ -38,6 +45,8 @@ describe('W3C trace context helpers', () => {
   it('write a span context back as traceparent (version 00) and tracestate', () => {
     const spanContext = spanContextFrom({ traceparent: TP, tracestate: 'vendor=abc' })!;
     expect(traceHeaders(spanContext)).toEqual({ traceparent: TP, tracestate: 'vendor=abc' });
-    expect(traceHeaders({ traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: TraceFlags.NONE })).toEqual({ traceparent: `00-${TRACE_ID}-${SPAN_ID}-00` });
+    expect(traceHeaders({ traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: TraceFlags.NONE })).toEqual({
+      traceparent: `00-${TRACE_ID}-${SPAN_ID}-00`,
+    });
   });
 });

@@ -24,7 +24,9 @@ describe('tracing settings from OTEL_* variables', () => {
 
   it('are on with either endpoint; the traces endpoint is the one named', () => {
     expect(tracingSettings(on)).toEqual({ endpoint: 'http://jaeger:4318' });
-    expect(tracingSettings({ ...on, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://c:4318/v1/traces' })).toEqual({ endpoint: 'https://c:4318/v1/traces' });
+    expect(tracingSettings({ ...on, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://c:4318/v1/traces' })).toEqual({
+      endpoint: 'https://c:4318/v1/traces',
+    });
     expect(tracingSettings({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://c:4318/v1/traces' })).toEqual({ endpoint: 'http://c:4318/v1/traces' });
   });
 

@@ -16,18 +16,34 @@ import { forwardSpans } from '../../../../gateway/tracing/forward-spans.js';
 import { ingestSpans } from '../../../../gateway/tracing/ingest-spans.js';
 
 const exporter = new InMemorySpanExporter();
-const provider = new BasicTracerProvider({ sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }), spanProcessors: [new SimpleSpanProcessor(exporter)] });
+const provider = new BasicTracerProvider({
+  sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
+  spanProcessors: [new SimpleSpanProcessor(exporter)],
+});
 const tracer = provider.getTracer('test');
 afterEach(() => exporter.reset());
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const sampled = (spanId: string) => `00-${TRACE_ID}-${spanId}-01`;
-const event = (id: string, metadata: Record<string, string> = {}) => ({ event_id: id, event_type: 'doc.created', source: 'test', timestamp: Date.now(), data: '{}', metadata });
+const event = (id: string, metadata: Record<string, string> = {}) => ({
+  event_id: id,
+  event_type: 'doc.created',
+  source: 'test',
+  timestamp: Date.now(),
+  data: '{}',
+  metadata,
+});
 const noop: IngestObserver = { accepted() {}, failed() {}, duplicate() {}, signatureChecked() {}, rateLimitChecked() {} };
 
 function service() {
   const log = new MemoryLog({ bufferSize: 10, history: { size: 100, retentionMs: 60_000 }, dedupe: { size: 100, ttlMs: 60_000 } });
-  const ingest = new IngestService({ log, observer: noop, maxEventSize: 10_000, rateLimit: { eventsPerSecond: 0 }, tracer: ingestSpans(tracer, 'gw-a') });
+  const ingest = new IngestService({
+    log,
+    observer: noop,
+    maxEventSize: 10_000,
+    rateLimit: { eventsPerSecond: 0 },
+    tracer: ingestSpans(tracer, 'gw-a'),
+  });
   const kept: McpEvent[] = [];
   log.addSink({ dispatch: (envelope) => kept.push(envelope.event) });
   // Fan-out runs on the next turn of the event loop.
@@ -48,7 +64,12 @@ describe('ingest spans', () => {
     expect(span!.kind).toBe(SpanKind.SERVER);
     expect(span!.spanContext().traceId).toBe(TRACE_ID);
     expect(span!.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
-    expect(span!.attributes).toMatchObject({ [ATTR.eventId]: 'e1', [ATTR.ingestMethod]: 'http', [ATTR.ingestOutcome]: 'accepted', [ATTR.gateway]: 'gw-a' });
+    expect(span!.attributes).toMatchObject({
+      [ATTR.eventId]: 'e1',
+      [ATTR.ingestMethod]: 'http',
+      [ATTR.ingestOutcome]: 'accepted',
+      [ATTR.gateway]: 'gw-a',
+    });
     const [kept] = await stored();
     expect(kept!.metadata.traceparent).toBe(sampled(span!.spanContext().spanId));
     expect(kept!.metadata.tracestate).toBe('v=1');
@@ -56,7 +77,9 @@ describe('ingest spans', () => {
 
   it("prefer the event's own context to the request's, and start a trace when there is neither", async () => {
     const { ingest } = service();
-    await ingest.ingestBatch([event('own', { traceparent: sampled('1111111111111111') }), event('none')], 'grpc', { trace: { traceparent: sampled('2222222222222222') } });
+    await ingest.ingestBatch([event('own', { traceparent: sampled('1111111111111111') }), event('none')], 'grpc', {
+      trace: { traceparent: sampled('2222222222222222') },
+    });
     await ingest.ingest(event('root'), 'websocket');
     const spans = exporter.getFinishedSpans();
     const byId = (id: string) => spans.find((s) => s.attributes[ATTR.eventId] === id)!;
@@ -111,7 +134,9 @@ describe('forward attempt spans', () => {
 
   it('give each sampled event of a batch its own attempt span, and send it carrying that span', async () => {
     const { sender, sent } = recordingSender(() => ({ protocol: 'http', status: 200 }));
-    const traced = forwardSpans(tracer, sender, target, { sign: (e) => ({ ...e, metadata: { ...e.metadata, mcpsig: `signed:${e.metadata.traceparent}` } }) });
+    const traced = forwardSpans(tracer, sender, target, {
+      sign: (e) => ({ ...e, metadata: { ...e.metadata, mcpsig: `signed:${e.metadata.traceparent}` } }),
+    });
     const a = new Outgoing(event('a', { traceparent: sampled('aaaaaaaaaaaaaaaa') }));
     const b = new Outgoing(event('b', { traceparent: `00-${TRACE_ID}-bbbbbbbbbbbbbbbb-00` }));
     const c = new Outgoing(event('c'));
@@ -122,7 +147,14 @@ describe('forward attempt spans', () => {
     expect(span!.name).toBe(SPAN.forward);
     expect(span!.kind).toBe(SpanKind.CLIENT);
     expect(span!.parentSpanContext?.spanId).toBe('aaaaaaaaaaaaaaaa');
-    expect(span!.attributes).toMatchObject({ [ATTR.eventId]: 'a', [ATTR.target]: 'gw-b', [ATTR.attempt]: 2, [ATTR.batchSize]: 3, [ATTR.status]: '200', [ATTR.outcome]: 'ok' });
+    expect(span!.attributes).toMatchObject({
+      [ATTR.eventId]: 'a',
+      [ATTR.target]: 'gw-b',
+      [ATTR.attempt]: 2,
+      [ATTR.batchSize]: 3,
+      [ATTR.status]: '200',
+      [ATTR.outcome]: 'ok',
+    });
     const [sentA, sentB, sentC] = sent[0]!;
     expect(spanContextFrom(eventTraceCarrier(sentA!.event))!.spanId).toBe(span!.spanContext().spanId);
     expect(sentA!.event.metadata.mcpsig).toBe(`signed:${sentA!.event.metadata.traceparent}`);
@@ -133,7 +165,11 @@ describe('forward attempt spans', () => {
 
   it('make each retry its own span, and mark a failed attempt as an error', async () => {
     let calls = 0;
-    const { sender } = recordingSender(() => (++calls === 1 ? { protocol: 'none', status: 'ECONNREFUSED', error: 'connect ECONNREFUSED' } : { protocol: 'http', status: 204, error: 'HTTP 204' }));
+    const { sender } = recordingSender(() =>
+      ++calls === 1
+        ? { protocol: 'none', status: 'ECONNREFUSED', error: 'connect ECONNREFUSED' }
+        : { protocol: 'http', status: 204, error: 'HTTP 204' },
+    );
     const traced = forwardSpans(tracer, sender, target);
     const a = new Outgoing(event('a', { traceparent: sampled('aaaaaaaaaaaaaaaa') }));
     await traced.send([a], 1000, [1]);

@@ -53,7 +53,9 @@ describe('spec.observability.tracing as OTEL_* variables', () => {
   it('renders only what is set, and what it renders the gateway accepts', () => {
     const env = tracingEnv(server({ observability: { tracing: { endpoint: 'https://otel.example:4318' } } }));
     expect(env.map((e) => e.name)).toEqual(['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_RESOURCE_ATTRIBUTES']);
-    const full = tracingEnv(server({ observability: { tracing: { endpoint: 'http://c:4318', samplingRatio: 0, resourceAttributes: { 'a=b': 'c,d' } } } }));
+    const full = tracingEnv(
+      server({ observability: { tracing: { endpoint: 'http://c:4318', samplingRatio: 0, resourceAttributes: { 'a=b': 'c,d' } } } }),
+    );
     expect(tracingSettings(asRecord(full) as NodeJS.ProcessEnv)).toEqual({ endpoint: 'http://c:4318' });
     expect(asRecord(full).OTEL_TRACES_SAMPLER_ARG).toBe('0');
   });
