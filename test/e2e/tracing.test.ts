@@ -203,6 +203,27 @@ describe('tracing across two gateways, exported to Jaeger', () => {
     expect(webhook.received.map((r) => r.headers.traceparent)).toEqual(toWebhook.map((s) => traceparentOf(traceId, s.spanID)));
   });
 
+  it("takes the WebSocket upgrade request's traceparent for the events sent on the socket", async () => {
+    const a = await gateway('gw-ws');
+    const traceId = hex(32);
+    const upgradeSpan = hex(16);
+    const socket = new WebSocket(`ws://127.0.0.1:${a.ports.http}/api/v1/ws`, { headers: { traceparent: traceparentOf(traceId, upgradeSpan) } });
+    closers.push(async () => socket.close());
+    const replies: { status?: string }[] = [];
+    socket.on('message', (data) => replies.push(JSON.parse(data.toString()) as { status?: string }));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+    socket.send(JSON.stringify(testEvent('ws-traced-1')));
+    await eventually(() => replies.some((r) => r.status === 'accepted'), 10_000, 'the socket answered accepted');
+    const trace = await traceWith(traceId, (t) => t.spans.some((s) => s.operationName === 'mcp.ingest'), 'the ingest span of the socket event');
+    const ingest = only(trace, 'mcp.ingest', 'gw-ws');
+    expect(parentOf(ingest)).toBe(upgradeSpan);
+    expect(tagOf(ingest, 'mcp.ingest.method')).toBe('websocket');
+    expect(tagOf(ingest, 'mcp.event.id')).toBe('ws-traced-1');
+  });
+
   it('samples by OTEL_TRACES_SAMPLER: with always_off nothing is exported, yet the context still travels', async () => {
     const webhook = await startReceiver();
     closers.push(() => webhook.close());
