@@ -37,6 +37,8 @@ export interface Jaeger {
   trace(traceId: string): Promise<JaegerTrace | undefined>;
   /** Service names that reported spans. */
   services(): Promise<string[]>;
+  /** The newest traces (at most `limit`) holding spans of `service`. */
+  search(service: string, limit?: number): Promise<JaegerTrace[]>;
   stop(): Promise<void>;
 }
 
@@ -124,6 +126,11 @@ export async function startJaeger(options: StartJaegerOptions = {}): Promise<Jae
     async services() {
       const { body } = await getJson('/api/services');
       return (body as { data: string[] | null }).data ?? [];
+    },
+    async search(service, limit = 100) {
+      const { status, body } = await getJson(`/api/traces?service=${encodeURIComponent(service)}&lookback=1h&limit=${limit}`);
+      if (status !== 200) throw new Error(`jaeger /api/traces?service=${service}: HTTP ${status}: ${JSON.stringify(body)}`);
+      return (body as { data: JaegerTrace[] | null }).data ?? [];
     },
     async stop() {
       await Promise.all(managed.map((m) => stopGroup(m.pid, 5_000, m.exited)));
