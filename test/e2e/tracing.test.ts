@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { stringify } from 'yaml';
 import { startJaeger, tagOf, type Jaeger, type JaegerSpan, type JaegerTrace } from '../harness/jaeger.js';
+import { SecretDir, randomKey } from '../support/secrets.js';
 import { startGateway, type GatewayProcess } from './support/gateway-process.js';
 import { mcpClient, metadataOf, unaryWith } from './support/grpc-clients.js';
 import { startReceiver, type Receiver } from './support/receiver.js';
@@ -201,6 +202,37 @@ describe('tracing across two gateways, exported to Jaeger', () => {
     await eventually(() => webhook.received.length >= 2, 10_000, 'the webhook got both attempts');
     expect(webhook.received.map((r) => r.headers['ce-traceparent'])).toEqual(toWebhook.map((s) => traceparentOf(traceId, s.spanID)));
     expect(webhook.received.map((r) => r.headers.traceparent)).toEqual(toWebhook.map((s) => traceparentOf(traceId, s.spanID)));
+  });
+
+  it('re-signs each attempt for a peer that requires signed federation (the signature covers the trace context)', async () => {
+    const secrets = new SecretDir();
+    closers.push(async () => secrets.remove());
+    const keys = secrets.write('keys', `k1=${'k'.repeat(40)}\n`);
+    // Client auth on: the forwarded events get in by their signature alone.
+    const b = await gateway('gw-signed-b', {
+      AUTH_MODE: 'apiKey',
+      AUTH_API_KEYS_FILE: secrets.write('api-keys', `${randomKey()}\n`),
+      FEDERATION_KEYS_FILE: keys,
+      FEDERATION_REQUIRE_SIGNATURES: 'true',
+    });
+    const a = await gateway('gw-signed-a', { FORWARD_TO: b.httpUrl, FEDERATION_KEYS_FILE: keys });
+    const traceId = hex(32);
+    const response = await fetch(`${a.httpUrl}/api/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: traceparentOf(traceId, hex(16)) },
+      body: JSON.stringify(testEvent('signed-traced-1')),
+    });
+    expect(response.status).toBe(200);
+    const trace = await traceWith(
+      traceId,
+      (t) => t.spans.some((s) => s.operationName === 'mcp.ingest' && serviceOf(t, s) === 'gw-signed-b'),
+      'ingest at the signing peer',
+    );
+    const forward = only(trace, 'mcp.forward', 'gw-signed-a');
+    const ingestB = only(trace, 'mcp.ingest', 'gw-signed-b');
+    expect(tagOf(forward, 'mcp.forward.outcome')).toBe('ok');
+    expect(tagOf(ingestB, 'mcp.ingest.outcome')).toBe('accepted');
+    expect(parentOf(ingestB)).toBe(forward.spanID);
   });
 
   it("takes the WebSocket upgrade request's traceparent for the events sent on the socket", async () => {
