@@ -11,13 +11,14 @@ import { runLoad, type LoadResult } from '../lib/load-http.js';
 import { cpuSeconds } from '../lib/processes.js';
 import type { Row } from '../lib/report.js';
 import { median } from '../lib/stats.js';
+import { sleep } from '../lib/clock.js';
 
 export interface TracingOptions {
   connections: number;
   durationS: number;
   warmupS: number;
   rounds: number;
-  /** Tracing off may cost at most this much of the off gateway's rate (as a ratio of the other build's). */
+  /** Tracing off must serve at least this share of the other build's requests per CPU-second. */
   offTarget: number;
   /** Another build's gateway entry point, measured without tracing as the baseline of "off". */
   compareMain?: string | undefined;
@@ -53,8 +54,9 @@ export async function tracingCost(options: TracingOptions, log: (line: string) =
     for (const variant of variants) gateways.set(variant.key, await startGateway({ env: variant.env, main: variant.main }));
     const load = { body: HTTP_EVENT, connections: options.connections };
     for (let round = 1; round <= options.rounds; round++) {
-      // Rotate the order, so no variant always follows the same one.
-      const order = variants.map((_, i) => variants[(i + round - 1) % variants.length]!);
+      // Rotate the order, and reverse it every other round, so no variant always follows the same one.
+      const rotated = variants.map((_, i) => variants[(i + round - 1) % variants.length]!);
+      const order = round % 2 === 0 ? rotated.reverse() : rotated;
       for (const variant of order) {
         const gateway = gateways.get(variant.key)!;
         const url = `http://127.0.0.1:${gateway.http}/api/v1/events`;
@@ -63,6 +65,8 @@ export async function tracingCost(options: TracingOptions, log: (line: string) =
         const result = await runLoad({ ...load, url, durationS: options.durationS });
         const measured = { ...result, serverCpuS: cpuSeconds(gateway.pid) - before };
         runs.get(variant.key)!.push(measured);
+        // Jaeger (unpinned) stores the last spans of a traced run: let it finish before the next run.
+        if (variant.key.startsWith('ratio')) await sleep(1000);
         log(
           `  round ${round}: ${variant.label.padEnd(42)} ${measured.requestsPerSecond.toFixed(0)} req/s, ${(measured.ok / measured.serverCpuS).toFixed(0)} req/CPU-s (p99 ${measured.p99Ms.toFixed(2)} ms, failed ${measured.failed})`,
         );
@@ -93,8 +97,9 @@ export async function tracingCost(options: TracingOptions, log: (line: string) =
           unit: 'req/s',
           baseline: off.reduce((n, r) => n + r.requestsPerSecond, 0) / off.length,
           // For the other build the baseline is inverted: off's rate as a share of the other build's.
-          target: isOther ? `${(1 / rps).toFixed(2)}x (>= ${options.offTarget}x)` : `${rps.toFixed(2)}x of off`,
-          verdict: isOther ? (1 / rps >= options.offTarget ? 'PASS' : 'FAIL') : 'info',
+          // Raw rates swing with other work on the machine; the per-CPU row below is the one judged.
+          target: isOther ? `${(1 / rps).toFixed(2)}x` : `${rps.toFixed(2)}x of off`,
+          verdict: 'info',
           note: `median of per-round ratios to the tracing-off gateway of the same round: ${list.map((r, i) => (r.requestsPerSecond / off[i]!.requestsPerSecond).toFixed(2)).join(', ')}`,
         },
         {
