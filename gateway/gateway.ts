@@ -28,6 +28,7 @@ import { GatewayStatus } from './status.js';
 import { SubscriberRegistry } from './subscribers/subscriber-registry.js';
 import { Subscriptions } from './subscribers/subscriptions.js';
 import { grpcServerCredentials, type TlsFiles } from './tls/server-tls.js';
+import { loadGatewayTracing, type GatewayTracing } from './tracing/load.js';
 
 export interface GatewayDeps {
   logger: Logger;
@@ -58,6 +59,8 @@ export interface Gateway {
 const DRAIN_POLL_MS = 20;
 /** Time given to the dead-letter sink after the grace period for letters made at its end. */
 const DEAD_LETTER_FLUSH_MS = 2000;
+/** Time given to export the spans still queued at shutdown. */
+const TRACE_FLUSH_MS = 5000;
 
 /** Every part of a gateway, built and wired, before anything listens or connects. */
 interface Parts {
@@ -76,6 +79,8 @@ interface Parts {
   kube: { events?: KubernetesEvents };
   selfId: string;
   instance: string;
+  /** Spans, when the OTEL_* variables turn tracing on. */
+  tracing: GatewayTracing | undefined;
 }
 
 export async function createGateway(config: GatewayConfig, deps: GatewayDeps): Promise<Gateway> {
@@ -88,13 +93,14 @@ async function assemble(config: GatewayConfig, deps: GatewayDeps): Promise<Parts
   const instance = config.identity.instance ?? hostname();
   const selfId = config.identity.id ?? `${hostname()}:${config.server.httpPort}`;
   checkTargetTls(config);
+  const tracing = await loadGatewayTracing({ env: deps.env ?? process.env, version: deps.version, gatewayId: selfId, instance });
   const logParts = await createEventLog(config, log, instance);
   const eventLog = logParts.log;
   const { authenticator, signing } = await security(config, log);
   const deadLetterSink = config.forwarding.deadLetter.url ? new DeadLetterSink(config.forwarding.deadLetter.url, log, config.forwarding.deadLetter.maxEntries) : undefined;
   const kube: Parts['kube'] = {};
   const registry = new SubscriberRegistry();
-  eventLog.addSink(registry);
+  eventLog.addSink(tracing ? tracing.dispatch(registry, () => registry.size) : registry);
 
   // Gauges are read at scrape time, after every part below exists.
   const metrics = createGatewayMetrics({
@@ -125,6 +131,7 @@ async function assemble(config: GatewayConfig, deps: GatewayDeps): Promise<Parts
     // Held events are renewed well within the log's acknowledgement wait.
     holdIntervalMs: config.bus.jetstream ? Math.max(250, Math.floor(config.bus.jetstream.ackWait / 3)) : undefined,
     ...forwardingObserver(metrics, log, () => reports),
+    traceSender: tracing && ((sender, target) => tracing.forwarding(sender, target, signing ? (event) => signing.sign(event) : undefined)),
   });
   forwarder.configure(config);
   const targets = new RuntimeTargets({
@@ -149,6 +156,7 @@ async function assemble(config: GatewayConfig, deps: GatewayDeps): Promise<Parts
     clientRateLimit: config.limits.clientRateLimit,
     signatures: signing,
     requireSignatures: config.federation.requireSignatures,
+    tracer: tracing?.ingest,
   });
   const status = new GatewayStatus({
     log: eventLog,
@@ -158,7 +166,7 @@ async function assemble(config: GatewayConfig, deps: GatewayDeps): Promise<Parts
     version: deps.version,
     forwarded: () => forwarder.delivered(),
   });
-  return { logParts, registry, subscriptions, ingest, forwarder, targets, metrics, status, authenticator, signing, deadLetterSink, kube, selfId, instance };
+  return { logParts, registry, subscriptions, ingest, forwarder, targets, metrics, status, authenticator, signing, deadLetterSink, kube, selfId, instance, tracing };
 }
 
 /** Authentication and federation signing; keys are read now, and a missing one is a bad setting. */
@@ -192,7 +200,7 @@ async function security(config: GatewayConfig, log: Logger): Promise<{ authentic
 
 function lifecycle(config: GatewayConfig, deps: GatewayDeps, parts: Parts): Gateway {
   const log = deps.logger;
-  const { logParts, registry, subscriptions, ingest, forwarder, targets, metrics, status, authenticator, signing, deadLetterSink, kube } = parts;
+  const { logParts, registry, subscriptions, ingest, forwarder, targets, metrics, status, authenticator, signing, deadLetterSink, kube, tracing } = parts;
   const eventLog = logParts.log;
   const tlsFiles: TlsFiles | undefined =
     config.tls.certFile && config.tls.keyFile
@@ -299,7 +307,17 @@ function lifecycle(config: GatewayConfig, deps: GatewayDeps, parts: Parts): Gate
     servers.grpc.setServing(eventLog.accepting);
     const { kind, name } = eventLog.state();
     log.info(
-      { http, grpc, health, host, id: parts.selfId, log: kind === 'memory' ? 'memory' : `jetstream ${name}`, peers: config.forwarding.targets.length, routes: config.routes.length },
+      {
+        http,
+        grpc,
+        health,
+        host,
+        id: parts.selfId,
+        log: kind === 'memory' ? 'memory' : `jetstream ${name}`,
+        peers: config.forwarding.targets.length,
+        routes: config.routes.length,
+        tracing: tracing ? tracing.endpoint : 'off',
+      },
       'gateway ready',
     );
     return { http, grpc, health };
@@ -347,6 +365,8 @@ function lifecycle(config: GatewayConfig, deps: GatewayDeps, parts: Parts): Gate
     await Promise.all([servers.http?.close(), servers.health?.close(), servers.grpc?.close(Math.max(1000, timeLeft()))]);
     await eventLog.stop();
     logParts.close();
+    // The spans of the drain itself go too (bounded like the dead-letter flush).
+    await tracing?.shutdown(Math.max(timeLeft(), TRACE_FLUSH_MS));
     status.phase = 'stopped';
     log.info(status.counts(), 'gateway stopped');
   }

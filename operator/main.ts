@@ -3,13 +3,17 @@
 import { ConfigError } from '../src/config/errors.js';
 import { loadKubeConfig } from '../src/kube/client.js';
 import { createLogger } from '../src/observability/logger.js';
+import { VERSION } from '../src/version.js';
 import { createOperator } from './operator.js';
 import { loadOperatorSettings, type OperatorSettings } from './settings.js';
+import { loadOperatorTracing, type OperatorTracing } from './tracing/load.js';
 
 async function main(): Promise<void> {
   let settings: OperatorSettings;
+  let tracing: OperatorTracing | undefined;
   try {
     settings = loadOperatorSettings(process.env);
+    tracing = await loadOperatorTracing(process.env, VERSION, settings.POD_NAME);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`tas-mcp operator: ${error.message}\n`);
@@ -30,24 +34,29 @@ async function main(): Promise<void> {
     kubeConfig,
     logger,
     onLostLeadership: () => shutdown('lost leadership', 1),
+    traceReconcile: tracing?.traceReconcile,
   });
+  if (tracing) logger.info({ endpoint: tracing.endpoint }, 'tracing reconciles');
 
   let exiting = false;
   function shutdown(why: string, code: number): void {
     if (exiting) return;
     exiting = true;
     logger.info({ why }, 'shutting down');
-    operator.stop().then(
-      () => {
-        logger.flush();
-        process.exit(code);
-      },
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        logger.flush();
-        process.exit(1);
-      },
-    );
+    operator
+      .stop()
+      .then(() => tracing?.shutdown(5_000))
+      .then(
+        () => {
+          logger.flush();
+          process.exit(code);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          logger.flush();
+          process.exit(1);
+        },
+      );
   }
   process.on('SIGTERM', () => shutdown('SIGTERM', 0));
   process.on('SIGINT', () => shutdown('SIGINT', 0));

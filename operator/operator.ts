@@ -33,6 +33,8 @@ export interface OperatorDeps {
   onLostLeadership: () => void;
   /** Where the federation map reads each server's gateway metrics; default: its Service's health port. */
   gatewayMetricsUrls?: GatewayMetricsUrls;
+  /** Wraps each reconcile with a span (tracing on, operator/tracing). */
+  traceReconcile?: ControllerEnv['traceReconcile'];
 }
 
 export interface Operator {
@@ -77,6 +79,7 @@ export function createOperator(settings: OperatorSettings, deps: OperatorDeps): 
     metrics: controllerMetrics.hooks,
     clusterDomain: settings.CLUSTER_DOMAIN,
     reconcileTimeoutMs: settings.RECONCILE_TIMEOUT,
+    traceReconcile: deps.traceReconcile,
   };
   const secretVersions: SecretVersions = async (namespace, names, signal) => {
     const entries = await Promise.all(

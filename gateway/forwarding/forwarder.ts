@@ -76,6 +76,8 @@ export interface ForwarderOptions {
   /** Signs an event as it leaves (federation signatures), after this gateway is on its path. */
   sign?: ((event: McpEvent) => McpEvent) | undefined;
   createSender?: SenderFactory;
+  /** Wraps each target's sender with forward-attempt spans (tracing on). */
+  traceSender?: ((sender: Sender, target: Target) => Sender) | undefined;
   /** How often held events are renewed with the log (below its acknowledgement wait). */
   holdIntervalMs?: number;
 }
@@ -254,7 +256,8 @@ export class Forwarder {
   }
 
   private makeSender(target: Target, settings: SenderSettings): Sender {
-    return (this.options.createSender ?? defaultSender)(target, settings);
+    const sender = (this.options.createSender ?? defaultSender)(target, settings);
+    return this.options.traceSender ? this.options.traceSender(sender, target) : sender;
   }
 
   private createGroup(

@@ -4,7 +4,7 @@
 // gateways) gets IngestEvent per event instead, remembered for this target and tried again after a
 // while. A peer that takes smaller batches says so (OUT_OF_RANGE with x-mcp-max-batch).
 import * as grpc from '@grpc/grpc-js';
-import { KEY_ID_KEY, type McpEvent } from '../../src/event/index.js';
+import { KEY_ID_KEY, TRACEPARENT_KEY, TRACESTATE_KEY, type McpEvent } from '../../src/event/index.js';
 import { PEER_HEADER } from '../auth/caller.js';
 import { packageDefinition } from '../ingress/grpc/protos.js';
 import { itemAnswer, type BatchItem } from './batch-answers.js';
@@ -126,6 +126,13 @@ export function createGrpcSender(options: GrpcSenderOptions): Sender {
     // A signed event is its own credential at a peer that requires them (see auth/caller.ts).
     const keyId = events.find((o) => o.event.metadata[KEY_ID_KEY])?.event.metadata[KEY_ID_KEY];
     if (keyId) metadata.set(PEER_HEADER, keyId);
+    // A lone event's trace context goes as the call's too (a batch's events each keep their own).
+    const traceparent = events.length === 1 ? events[0]!.event.metadata[TRACEPARENT_KEY] : undefined;
+    if (traceparent !== undefined) {
+      metadata.set('traceparent', traceparent);
+      const tracestate = events[0]!.event.metadata[TRACESTATE_KEY];
+      if (tracestate !== undefined) metadata.set('tracestate', tracestate);
+    }
     return metadata;
   }
 

@@ -9,7 +9,7 @@
 // - cloudevents: one event per request in HTTP binary mode; with batch, the batched content mode
 //   (application/cloudevents-batch+json), one answer for the whole batch.
 // A receiver that answers 413 to a batch gets smaller ones from then on (halved each time).
-import { KEY_ID_KEY, structuredCloudEventJson, toBinaryCloudEvent, type McpEvent } from '../../src/event/index.js';
+import { KEY_ID_KEY, TRACEPARENT_KEY, TRACESTATE_KEY, structuredCloudEventJson, toBinaryCloudEvent, type McpEvent } from '../../src/event/index.js';
 import { PEER_HEADER } from '../auth/caller.js';
 import { batchAnswers } from './batch-answers.js';
 import type { ClientTls } from './client-tls.js';
@@ -48,6 +48,14 @@ function signedBy(events: readonly Outgoing[]): Record<string, string> {
   // A signed event is its own credential at a peer that requires them (see auth/caller.ts).
   const keyId = events.find((o) => o.event.metadata[KEY_ID_KEY])?.event.metadata[KEY_ID_KEY];
   return keyId ? { [PEER_HEADER]: keyId } : {};
+}
+
+/** A lone event's trace context as the request's W3C headers (a batch's events each keep their own in their metadata). */
+function traceHeadersOf(event: McpEvent): Record<string, string> {
+  const traceparent = event.metadata[TRACEPARENT_KEY];
+  if (traceparent === undefined) return {};
+  const tracestate = event.metadata[TRACESTATE_KEY];
+  return tracestate === undefined ? { traceparent } : { traceparent, tracestate };
 }
 
 /** The answer a whole request got, for each of its events. */
@@ -104,12 +112,14 @@ export function createHttpSender(options: HttpSenderOptions): Sender {
     const event = outgoing.event;
     let outcome: PostOutcome;
     if (format === 'cloudevents') {
+      // The event's trace context goes as ce-traceparent (its metadata as extensions) and as traceparent.
       const { headers, body } = toBinaryCloudEvent(event);
-      outcome = await client.post(path, headers, body, timeoutMs, MAX_ERROR_BODY);
+      outcome = await client.post(path, { ...headers, ...traceHeadersOf(event) }, body, timeoutMs, MAX_ERROR_BODY);
     } else if (format === 'legacy') {
-      outcome = await client.post(bare ? LEGACY_PATH : path, { 'content-type': 'application/json' }, legacyBody(event), timeoutMs, MAX_ERROR_BODY);
+      const headers = { 'content-type': 'application/json', ...traceHeadersOf(event) };
+      outcome = await client.post(bare ? LEGACY_PATH : path, headers, legacyBody(event), timeoutMs, MAX_ERROR_BODY);
     } else {
-      const headers = { 'content-type': 'application/json', ...signedBy([outgoing]) };
+      const headers = { 'content-type': 'application/json', ...signedBy([outgoing]), ...traceHeadersOf(event) };
       outcome = await client.post(bare || url.pathname === BATCH_PATH ? SINGLE_PATH : path, headers, outgoing.json, timeoutMs, MAX_ERROR_BODY);
     }
     return wholeAnswer(outcome);

@@ -10,8 +10,11 @@ export interface Sender {
   readonly mode: SendMode;
   /** Events one send() takes at most right now (1 when the target takes one per request). */
   readonly maxEvents: number;
-  /** Sends the events (more than maxEvents are split); one answer per event, in order. Never rejects. */
-  send(events: readonly Outgoing[], timeoutMs: number): Promise<AttemptAnswer[]>;
+  /**
+   * Sends the events (more than maxEvents are split); one answer per event, in order. Never rejects.
+   * `attempts` numbers each event's attempt (1 = its first), for traces.
+   */
+  send(events: readonly Outgoing[], timeoutMs: number, attempts?: readonly number[]): Promise<AttemptAnswer[]>;
   close(): void;
 }
 

@@ -334,6 +334,7 @@ export class TargetDelivery {
       const answers = await sender.send(
         batch.map((p) => p.outgoing),
         timeoutMs,
+        batch.map((p) => p.attempts),
       );
       // Senders reuse one answer object for events answered alike: judged once per policy.
       let last: { answer: AttemptAnswer; rules: RetryRules; result: SendResult } | undefined;

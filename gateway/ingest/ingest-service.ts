@@ -2,7 +2,7 @@
 // validate at the edge, check who may send it (federation signature, tenant), admit (intake
 // open, rate limits, room), append to the event log, count. An event is answered `accepted`
 // only once the log has stored it (with JetStream: once the store acknowledged it).
-import type { McpEvent, SignatureCheck } from '../../src/event/index.js';
+import type { McpEvent, SignatureCheck, TraceCarrier } from '../../src/event/index.js';
 import { carriesFederationMetadata, isSigned, validateEvent, type RejectReason } from '../../src/event/index.js';
 import type { Caller } from '../auth/caller.js';
 import type { AppendOutcome, EventLog } from '../log/event-log.js';
@@ -25,6 +25,19 @@ export interface IngestContext {
   origin?: string | undefined;
   /** Who sent it; undefined = anonymous, unbound. */
   caller?: Caller | undefined;
+  /** The request's trace context (headers, gRPC metadata), for events that carry none of their own. */
+  trace?: TraceCarrier | undefined;
+}
+
+/** Starts each event's ingest span (gateway/tracing); given only when tracing is on. */
+export interface IngestTracer {
+  begin(event: McpEvent, method: IngestMethod, request: TraceCarrier | undefined): IngestSpan;
+}
+
+export interface IngestSpan {
+  /** The event carrying the span's trace context (metadata traceparent/tracestate): what is stored. */
+  readonly event: McpEvent;
+  end(outcome: IngestOutcome): void;
 }
 
 /** Checks federation signatures (gateway/federation/event-signing.ts). */
@@ -73,6 +86,8 @@ export interface IngestServiceOptions {
   signatures?: SignatureChecker | undefined;
   /** Refuse events carrying federation metadata unless their signature verifies. */
   requireSignatures?: boolean;
+  /** Ingest spans; none when tracing is off. */
+  tracer?: IngestTracer | undefined;
   now?: () => number;
 }
 
@@ -84,6 +99,7 @@ export class IngestService {
   private readonly clientLimiter: ClientRateLimiter | undefined;
   private readonly signatures: SignatureChecker | undefined;
   private readonly requireSignatures: boolean;
+  private readonly tracer: IngestTracer | undefined;
   /** Events refused or rejected, for GetMetrics. */
   errors = 0;
 
@@ -107,6 +123,12 @@ export class IngestService {
         : undefined;
     this.signatures = options.signatures;
     this.requireSignatures = options.requireSignatures ?? false;
+    this.tracer = options.tracer;
+  }
+
+  /** True when events are traced: ingress reads a request's trace context only then. */
+  get traced(): boolean {
+    return this.tracer !== undefined;
   }
 
   /** A request body refused before it could be read as events (HTTP 415, bad JSON, too large). */
@@ -131,9 +153,12 @@ export class IngestService {
     if (permitted.status === 'denied') return permitted;
     const limited = this.refuseIfLimited(method, 1, context.caller);
     if (limited) return limited;
-    const event = permitted.event;
+    const span = this.tracer?.begin(permitted.event, method, context.trace);
+    const event = span ? span.event : permitted.event;
     const [outcome] = await this.log.append([event], context.origin);
-    return this.settle(method, event, outcome!, validation.size);
+    const settled = this.settle(method, event, outcome!, validation.size);
+    span?.end(settled);
+    return settled;
   }
 
   /**
@@ -170,11 +195,15 @@ export class IngestService {
       for (const { index } of taken) outcomes[index] = full;
       return outcomes;
     }
+    const spans = this.tracer ? taken.map((t) => this.tracer!.begin(t.event, method, context.trace)) : undefined;
     const appended = await this.log.append(
-      taken.map((t) => t.event),
+      spans ? spans.map((span) => span.event) : taken.map((t) => t.event),
       context.origin,
     );
-    taken.forEach(({ index, event, size }, i) => (outcomes[index] = this.settle(method, event, appended[i]!, size)));
+    taken.forEach(({ index, event, size }, i) => {
+      outcomes[index] = this.settle(method, spans ? spans[i]!.event : event, appended[i]!, size);
+      spans?.[i]!.end(outcomes[index]);
+    });
     return outcomes;
   }
 

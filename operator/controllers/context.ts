@@ -4,6 +4,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { McpRoute, McpServer } from '../../src/api/index.js';
 import type { Applier } from '../../src/kube/apply.js';
+import type { Reconcile } from '../../src/kube/controller.js';
 import type { EventRecorder } from '../../src/kube/event-recorder.js';
 import type { Informer } from '../../src/kube/informer.js';
 import type { KubeObjectClient } from '../../src/kube/object-client.js';
@@ -25,7 +26,14 @@ export interface ControllerEnv {
   clusterDomain: string;
   /** One reconcile's time before its signal aborts. */
   reconcileTimeoutMs: number;
+  /** Wraps each controller's reconcile with a span per run (tracing on). */
+  traceReconcile?: ((kind: string, reconcile: Reconcile) => Reconcile) | undefined;
   now?: () => Date;
+}
+
+/** The reconcile as the controller runs it: traced when tracing is on. */
+export function traced(env: ControllerEnv, kind: string, reconcile: Reconcile): Reconcile {
+  return env.traceReconcile ? env.traceReconcile(kind, reconcile) : reconcile;
 }
 
 /** Index names, shared so two controllers declaring the same index share one. */

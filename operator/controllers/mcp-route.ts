@@ -10,7 +10,7 @@ import type { Informer } from '../../src/kube/informer.js';
 import { requestFor, requestFromKey, requestKey, type Request } from '../../src/kube/request.js';
 import { evaluateRoute, referencedTargetKeys, type RouteContext } from '../resolve/routes.js';
 import { nextConditions } from '../status/conditions.js';
-import { INDEX, routeContext, routeInformer, serverInformer, type ControllerEnv } from './context.js';
+import { INDEX, routeContext, routeInformer, serverInformer, traced, type ControllerEnv } from './context.js';
 
 /** The namespace/name of the McpServer a route's serverRef names. */
 export function referencedServerKeys(route: McpRoute): string[] {
@@ -30,12 +30,16 @@ export function setUpMcpRouteController(env: ControllerEnv): Controller {
       reconcileTimeoutMs: env.reconcileTimeoutMs,
       metrics: env.metrics,
       logger: env.logger,
-      reconcile: createMcpRouteReconciler({
-        routes,
-        routeContext: routeContext(servers, env.clusterDomain),
-        applier: env.applier,
-        ...(env.now ? { now: env.now } : {}),
-      }),
+      reconcile: traced(
+        env,
+        'McpRoute',
+        createMcpRouteReconciler({
+          routes,
+          routeContext: routeContext(servers, env.clusterDomain),
+          applier: env.applier,
+          ...(env.now ? { now: env.now } : {}),
+        }),
+      ),
     })
       .for(routes, { ignoreUpdate: onlyStatusChanged })
       // A server changed: routes naming it as their server or target, and selector routes beside it.

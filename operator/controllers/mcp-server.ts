@@ -23,7 +23,7 @@ import { referencedPeerKeys, resolvePeers, type ResolvedPeers } from '../resolve
 import { attachedServerKeys, referencedTargetKeys, routesForServer, type RouteContext } from '../resolve/routes.js';
 import { MCP_SERVER, type ChildKind } from '../resources.js';
 import { conditionEvents } from '../status/conditions.js';
-import { INDEX, childInformers, routeContext, routeInformer, serverInformer, type ControllerEnv } from './context.js';
+import { INDEX, childInformers, routeContext, routeInformer, serverInformer, traced, type ControllerEnv } from './context.js';
 import { watchEventBusesWhenServed } from './event-buses.js';
 import { serverStatus } from './mcp-server-status.js';
 
@@ -57,24 +57,28 @@ export function setUpMcpServerController(env: ControllerEnv, options: McpServerC
     reconcileTimeoutMs: env.reconcileTimeoutMs,
     metrics: env.metrics,
     logger: env.logger,
-    reconcile: createMcpServerReconciler({
-      servers,
-      routes,
-      children,
-      routeContext: context,
-      applier: env.applier,
-      objects: env.objects,
-      recorder: env.recorder,
-      secretVersions: options.secretVersions,
-      secretRecheckMs: options.secretRecheckMs,
-      // The EventBus watch needs the controller to add its watch; reconciles (which run only
-      // once the controller started) read it through these closures.
-      eventBuses: { state: () => eventBusWatch.state(), get: (namespace, name) => eventBusWatch.get(namespace, name) },
-      defaultImage: options.defaultImage,
-      clusterDomain: env.clusterDomain,
-      logger: env.logger,
-      ...(env.now ? { now: env.now } : {}),
-    }),
+    reconcile: traced(
+      env,
+      MCP_SERVER.kind,
+      createMcpServerReconciler({
+        servers,
+        routes,
+        children,
+        routeContext: context,
+        applier: env.applier,
+        objects: env.objects,
+        recorder: env.recorder,
+        secretVersions: options.secretVersions,
+        secretRecheckMs: options.secretRecheckMs,
+        // The EventBus watch needs the controller to add its watch; reconciles (which run only
+        // once the controller started) read it through these closures.
+        eventBuses: { state: () => eventBusWatch.state(), get: (namespace, name) => eventBusWatch.get(namespace, name) },
+        defaultImage: options.defaultImage,
+        clusterDomain: env.clusterDomain,
+        logger: env.logger,
+        ...(env.now ? { now: env.now } : {}),
+      }),
+    ),
   })
     .for(servers, { ignoreUpdate: onlyStatusChanged })
     .owns({ apiVersion: MCP_SERVER.apiVersion, kind: MCP_SERVER.kind }, ...Object.values(children))

@@ -7,6 +7,7 @@ import { gatewayNodeOptions } from '../../src/config/node-options.js';
 import { parseDuration } from '../../src/config/units.js';
 import { QuantityError, canonicalResourceQuantity, quantityValue } from '../../src/kube/quantity.js';
 import { secretVolumes, type SecretMount } from './secrets.js';
+import { tracingEnv } from './tracing-env.js';
 import { CONFIG_FILE_NAME, CONFIG_MOUNT_PATH, RESTART_HASH_ANNOTATION, childNames, commonLabels, selectorLabels } from './names.js';
 
 export interface WorkloadOptions {
@@ -105,6 +106,8 @@ export function renderDeployment(server: McpServer, options: WorkloadOptions): V
                 { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
                 { name: 'MCP_SERVER_NAME', value: server.metadata.name },
                 { name: 'NODE_OPTIONS', value: nodeOptionsFor(resources) },
+                // After POD_NAME and POD_NAMESPACE: OTEL_RESOURCE_ATTRIBUTES refers to them.
+                ...tracingEnv(server),
               ],
               ports: [
                 { name: 'http', containerPort: port.http, protocol: 'TCP' },

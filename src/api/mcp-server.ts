@@ -138,6 +138,37 @@ export const mcpServerSpecSchema = s
       .describe('Authentication, signed federation and TLS, from Secrets in this namespace.')
       .opt(),
     bus: busSchema.opt(),
+    observability: s
+      .object({
+        tracing: s
+          .object({
+            endpoint: s
+              .string({ maxLength: 2048, pattern: '^https?://[^\\s/]+.*$' })
+              .describe(
+                'OTLP/HTTP endpoint the gateway pods export spans to (OTEL_EXPORTER_OTLP_ENDPOINT), e.g. ' +
+                  'http://jaeger-collector.observability:4318. Tracing is on once it is set.',
+              ),
+            samplingRatio: s
+              .number({ minimum: 0, maximum: 1 })
+              .describe(
+                'Share of new traces recorded, 0 to 1 (OTEL_TRACES_SAMPLER parentbased_traceidratio with this OTEL_TRACES_SAMPLER_ARG); ' +
+                  'events arriving in a trace follow its decision. Unset: every trace.',
+              )
+              .opt(),
+            serviceName: s
+              .string({ minLength: 1, maxLength: 256 })
+              .describe('service.name of the spans (OTEL_SERVICE_NAME); default tas-mcp-gateway.')
+              .opt(),
+            resourceAttributes: s
+              .map(s.string({ maxLength: 1024 }))
+              .describe('More resource attributes of the spans (OTEL_RESOURCE_ATTRIBUTES); the pod gets k8s.namespace.name, k8s.pod.name and mcp.server.name anyway.')
+              .opt(),
+          })
+          .describe('OpenTelemetry tracing of the gateway pods: spans for ingest, dispatch and each forward attempt, linked across gateways.')
+          .opt(),
+      })
+      .describe('Telemetry of the gateway pods beyond their /metrics.')
+      .opt(),
     autoscaling: s
       .object({
         minReplicas: s.integer({ minimum: 1, maximum: 1000, default: 1 }).opt(),

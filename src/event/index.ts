@@ -4,3 +4,4 @@ export * from './type-filter.js';
 export * from './federation.js';
 export * from './cloudevents.js';
 export * from './signature.js';
+export * from './trace-context.js';

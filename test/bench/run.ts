@@ -15,6 +15,7 @@ import { jetstreamFanout } from './scenarios/jetstream-fanout.js';
 import { jetstreamIngest } from './scenarios/jetstream-ingest.js';
 import { memory } from './scenarios/memory.js';
 import { operatorScale } from './scenarios/operator.js';
+import { tracingCost } from './scenarios/tracing.js';
 
 function numberEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -33,7 +34,7 @@ function fileEnv(name: string): string | undefined {
 }
 
 const config = {
-  scenarios: (process.env.BENCH_SCENARIOS ?? 'http,grpc,jetstream,fanout,jetstream-fanout,memory,forwarding,operator').split(',').map((s) => s.trim()),
+  scenarios: (process.env.BENCH_SCENARIOS ?? 'http,grpc,jetstream,fanout,jetstream-fanout,memory,forwarding,operator,tracing').split(',').map((s) => s.trim()),
   http: {
     connections: numberEnv('BENCH_CONNECTIONS', 50),
     durationS: numberEnv('BENCH_HTTP_SECONDS', 5),
@@ -110,6 +111,14 @@ const config = {
     floodConcurrency: numberEnv('BENCH_FORWARD_FLOOD_CONCURRENCY', 4),
     drainSeconds: numberEnv('BENCH_FORWARD_DRAIN_SECONDS', 20),
   },
+  tracing: {
+    connections: numberEnv('BENCH_CONNECTIONS', 50),
+    durationS: numberEnv('BENCH_HTTP_SECONDS', 5),
+    warmupS: numberEnv('BENCH_WARMUP_SECONDS', 1),
+    rounds: numberEnv('BENCH_TRACING_ROUNDS', 3),
+    offTarget: 0.95,
+    compareMain: fileEnv('BENCH_GATEWAY_B'),
+  },
   operator: {
     servers: numberEnv('BENCH_OPERATOR_SERVERS', 1000),
     namespaces: numberEnv('BENCH_OPERATOR_NAMESPACES', 10),
@@ -126,7 +135,7 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 async function main(): Promise<void> {
   installCleanup();
   const started = Date.now();
-  const tool = config.scenarios.includes('http') || config.scenarios.includes('jetstream') ? loadTool() : 'n/a';
+  const tool = ['http', 'jetstream', 'tracing'].some((s) => config.scenarios.includes(s)) ? loadTool() : 'n/a';
   log(`tas-mcp bench: node ${process.version}, ${PINNING ? 'gateway pinned to core 0, clients to core 1' : 'NOT pinned (needs taskset and 2 cores)'}, HTTP load: ${tool}`);
   if (tool === 'autocannon') log('  (wrk not found: using autocannon; `apt-get install -y wrk` gives a load generator that needs less CPU)');
 
@@ -144,6 +153,7 @@ async function main(): Promise<void> {
     ['memory', `memory: idle, with ${config.memory.streams} streams, under ${config.memory.sustainedRate} ev/s`, (l) => memory(config.memory, l)],
     ['forwarding', `gateway-to-gateway forwarding at ${config.forwarding.rates.join(', ')} ev/s and to ${config.forwarding.peers} peers`, (l) => forwarding(config.forwarding, l)],
     ['operator', `operator with ${config.operator.servers} McpServers applied at once`, (l) => operatorScale(config.operator, l)],
+    ['tracing', 'HTTP ingest with tracing off, on at ratio 1 and at 0.01 (exporting to a real Jaeger)', (l) => tracingCost(config.tracing, l)],
   ];
   for (const [key, title, scenario] of scenarios) {
     if (!config.scenarios.includes(key)) continue;

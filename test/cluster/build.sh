@@ -29,7 +29,7 @@
 set -euo pipefail
 
 # The components the test suite needs (.ci/run builds these).
-ALL=(control-plane nats grpcurl argo helm ghz proto-tools go-client)
+ALL=(control-plane nats grpcurl argo helm ghz proto-tools go-client jaeger)
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 log() { printf '[cluster-build %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }

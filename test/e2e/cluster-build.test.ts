@@ -119,7 +119,7 @@ describe('test/cluster/build.sh components', () => {
     const lines = result.stdout.trim().split('\n');
     expect(lines).toEqual(expect.arrayContaining([
       'control-plane kube-apiserver', 'control-plane etcd', 'control-plane kwok', 'nats nats-server', 'grpcurl grpcurl', 'argo argo-check', 'ghz ghz',
-      'proto-tools buf', 'proto-tools protoc-gen-go', 'proto-tools protoc-gen-go-grpc', 'go-client mcp-go-client',
+      'proto-tools buf', 'proto-tools protoc-gen-go', 'proto-tools protoc-gen-go-grpc', 'go-client mcp-go-client', 'jaeger jaeger',
     ]));
   });
 });

@@ -15,3 +15,4 @@ export {
   binDir, binPath, componentBinDir, binDirVariable, pinnedKubernetesVersion, repoRoot,
 } from './binaries.js';
 export { freePort, freePorts } from './ports.js';
+export { startJaeger, tagOf, type Jaeger, type JaegerSpan, type JaegerTrace, type StartJaegerOptions } from './jaeger.js';

@@ -60,8 +60,8 @@ fi
 $node_only && exit 0
 
 # The binaries: build.sh answers from its cache in well under a second, or builds.
-say "binaries (control plane, nats-server, grpcurl, helm): checking the cache;"
-say "  a cold build compiles them from Go modules: about 20-25 min on 2 cores, once; cached in ~/.cache/tas-mcp"
+say "binaries ($(bash test/cluster/build.sh --binaries | awk '{print $1}' | sort -u | paste -sd, - | sed 's/,/, /g')): checking the cache;"
+say "  a cold build compiles them from Go modules: about 40 min on 2 cores, once; cached in ~/.cache/tas-mcp"
 t0=$SECONDS
 bash test/cluster/build.sh --all >/dev/null
 say "binaries ready ($((SECONDS - t0))s)"

@@ -6,6 +6,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Caller } from '../../auth/caller.js';
 import { isFailure, type IngestFailure, type IngestService } from '../../ingest/ingest-service.js';
 import { outcomeToStatus } from './status-map.js';
+import { grpcTraceCarrier } from './trace-metadata.js';
 
 export interface InboundOptions {
   call: grpc.ServerDuplexStream<unknown, unknown>;
@@ -26,7 +27,8 @@ function eventIdOf(message: unknown): string {
 
 export function ingestInbound(options: InboundOptions): void {
   const { call, ingest } = options;
-  const context = { origin: options.origin, caller: options.caller };
+  // The stream's trace context (its opening metadata) for every event on it that carries none.
+  const context = { origin: options.origin, caller: options.caller, trace: grpcTraceCarrier(ingest, call.metadata) };
   const maxWaitMs = options.maxWaitMs ?? 1000;
   let failed = false;
   /** Messages received while the stream waits for room, taken in order once there is. */

@@ -9,6 +9,7 @@ import { callerOf } from './auth-guard.js';
 import { eventStreamHandler } from './event-stream.js';
 import { V1_EVENT_ENCODER } from './protos.js';
 import { outcomeToStatus, subscriptionRefusalStatus } from './status-map.js';
+import { grpcTraceCarrier } from './trace-metadata.js';
 import { grpcSubscriberTransport } from './subscriber-transport.js';
 
 export interface McpServiceDeps {
@@ -30,7 +31,7 @@ export function createMcpService(deps: McpServiceDeps): grpc.UntypedServiceImple
   const { ingest, subscriptions, status } = deps;
 
   const ingestEvent = async (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>): Promise<void> => {
-    const outcome = await ingest.ingest(call.request, 'grpc', { caller: callerOf(call) });
+    const outcome = await ingest.ingest(call.request, 'grpc', { caller: callerOf(call), trace: grpcTraceCarrier(ingest, call.metadata) });
     if (isFailure(outcome)) {
       const failure = outcomeToStatus(outcome);
       callback({ code: failure.code, details: failure.details, metadata: failure.metadata });
@@ -63,7 +64,7 @@ export function createMcpService(deps: McpServiceDeps): grpc.UntypedServiceImple
       });
       return;
     }
-    const outcomes = await ingest.ingestBatch(events, 'grpc', { caller: callerOf(call) });
+    const outcomes = await ingest.ingestBatch(events, 'grpc', { caller: callerOf(call), trace: grpcTraceCarrier(ingest, call.metadata) });
     const results = outcomes.map((outcome, i) => batchItemResult(outcome, events[i]));
     const { accepted, duplicates, rejected, refused } = batchCounts(results);
     // Every event taken: the counts say so, and the results are left out (a sender reads less).

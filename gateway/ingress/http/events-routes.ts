@@ -2,6 +2,7 @@
 // and POST /api/v1/events/batch (each event answered on its own), all answered 200 like the Go
 // reference server; any other method on these paths is 405 with Allow: POST.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { TraceCarrier } from '../../../src/event/index.js';
 import { batchCounts, batchItemResult } from '../../ingest/batch-results.js';
 import { isFailure, type IngestFailure, type IngestService } from '../../ingest/ingest-service.js';
 import { claimedEventId, sendFailure } from './replies.js';
@@ -67,7 +68,7 @@ export async function eventRoutes(app: FastifyInstance, options: EventRoutesOpti
   const { ingest } = options;
 
   const ingestOne = async (request: FastifyRequest, reply: FastifyReply) => {
-    const outcome = await ingest.ingest(request.body, 'http', { caller: request.caller });
+    const outcome = await ingest.ingest(request.body, 'http', { caller: request.caller, trace: request.headers as TraceCarrier });
     if (isFailure(outcome)) return sendFailure(reply, outcome, claimedEventId(request.body));
     return reply.code(200).send({ event_id: outcome.event.event_id, status: outcome.status });
   };
@@ -113,7 +114,7 @@ export async function eventRoutes(app: FastifyInstance, options: EventRoutesOpti
           message: `events: a batch holds 1 to ${options.maxBatchSize} events (MAX_BATCH_SIZE, at most BUFFER_SIZE), got ${events.length}`,
         });
       }
-      const outcomes = await ingest.ingestBatch(events, 'http', { caller: request.caller });
+      const outcomes = await ingest.ingestBatch(events, 'http', { caller: request.caller, trace: request.headers as TraceCarrier });
       const results = outcomes.map((outcome, i) => batchItemResult(outcome, events[i]));
       const summary = { ...batchCounts(results), event_ids: results.map((r) => r.event_id), results };
       const taken = summary.accepted + summary.duplicates;

@@ -8,7 +8,7 @@
 // a bounded queue that falls back to reading the log, keepalive pings, close codes that say why.
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
-import { checkTypePattern, compileTypeFilter } from '../../../src/event/index.js';
+import { checkTypePattern, compileTypeFilter, type TraceCarrier } from '../../../src/event/index.js';
 import { isFailure, type IngestOutcome, type IngestService } from '../../ingest/ingest-service.js';
 import { defineEncoder, type Envelope } from '../../log/envelope.js';
 import type { StreamEnding, SubscriberTransport } from '../../subscribers/subscriber.js';
@@ -177,6 +177,8 @@ export async function webSocketRoutes(app: FastifyInstance, options: WebSocketRo
       return;
     }
     const origin = opened.subscriber.id;
+    // The upgrade request's trace context, for the events sent on the socket that carry none.
+    const trace = request.headers as TraceCarrier;
 
     // A client that sends without reading our replies is slowed (its frames are not read), not buffered for.
     let unwrittenReplies = 0;
@@ -203,7 +205,7 @@ export async function webSocketRoutes(app: FastifyInstance, options: WebSocketRo
         return;
       }
       // Appended now, in the order the frames came; answered when stored.
-      inOrder(ingest.ingest(input, 'websocket', { origin, caller }).then((outcome) => reply(outcome, input)));
+      inOrder(ingest.ingest(input, 'websocket', { origin, caller, trace }).then((outcome) => reply(outcome, input)));
     });
 
     // Keepalive: a client that has not answered the last ping by the next one is gone.

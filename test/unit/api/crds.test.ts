@@ -72,4 +72,19 @@ describe('the CRD schemas', () => {
     expect(mcpServerCrd.spec.names.shortNames).toEqual(['mcps']);
     expect(mcpRouteCrd.spec.names.shortNames).toEqual(['mcpr']);
   });
+
+  it('McpServer spec.observability.tracing is explained (kubectl explain) and checked by the API server', () => {
+    const spec = mcpServerCrd.spec.versions[0]!.schema.openAPIV3Schema.properties!.spec!;
+    const tracing = spec.properties!.observability!.properties!.tracing!;
+    expect(tracing.description).toMatch(/OpenTelemetry tracing/);
+    expect(tracing.required).toEqual(['endpoint']);
+    const fields = tracing.properties!;
+    expect(fields.endpoint!.description).toMatch(/OTEL_EXPORTER_OTLP_ENDPOINT/);
+    expect(new RegExp(fields.endpoint!.pattern!).test('http://jaeger-collector.observability:4318')).toBe(true);
+    expect(new RegExp(fields.endpoint!.pattern!).test('jaeger:4318')).toBe(false);
+    expect(fields.samplingRatio).toMatchObject({ type: 'number', minimum: 0, maximum: 1 });
+    expect(fields.samplingRatio!.description).toMatch(/OTEL_TRACES_SAMPLER_ARG/);
+    expect(fields.serviceName!.description).toMatch(/OTEL_SERVICE_NAME/);
+    expect(fields.resourceAttributes!.description).toMatch(/OTEL_RESOURCE_ATTRIBUTES/);
+  });
 });
