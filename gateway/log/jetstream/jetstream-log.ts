@@ -39,6 +39,7 @@ import { encodeEvent, eventHeaders, toEnvelope } from './codec.js';
 import { connectNats, type NatsLink } from './connection.js';
 import { isConsumerNotFound, isNoMessage } from './errors.js';
 import { PageCache, type PageEntry } from './page-cache.js';
+import { patiently } from './start-patience.js';
 import { AckedPublisher, type PublishResult } from './publisher.js';
 import type { JetStreamSettings } from './settings.js';
 import { deadLetterStreamSpec, ensureStream, eventsStreamSpec } from './stream-setup.js';
@@ -115,8 +116,9 @@ export class JetStreamLog implements EventLog {
     this.link = await connectNats(settings.config, `tas-mcp-gateway ${this.options.instance}`, logger);
     this.jsm = await jetstreamManager(this.link.nc, { timeout: settings.config.publishTimeout });
     this.js = jetstream(this.link.nc, { timeout: settings.config.publishTimeout });
-    const events = await ensureStream(this.jsm, eventsStreamSpec(settings, this.options.maxEventSize));
-    const letters = await ensureStream(this.jsm, deadLetterStreamSpec(settings, this.options.deadLetterMaxEntries, this.options.maxEventSize));
+    const jsm = this.jsm;
+    const events = await patiently('event stream', () => ensureStream(jsm, eventsStreamSpec(settings, this.options.maxEventSize)), logger);
+    const letters = await patiently('dead-letter stream', () => ensureStream(jsm, deadLetterStreamSpec(settings, this.options.deadLetterMaxEntries, this.options.maxEventSize)), logger);
     logger.info({ stream: settings.stream, events, deadLetters: letters, urls: settings.config.urls }, 'JetStream log ready');
     this.publisher = new AckedPublisher(this.link.nc, settings.config.publishTimeout);
     this.link.onChange((connected) => {
@@ -125,10 +127,10 @@ export class JetStreamLog implements EventLog {
       if (connected) void this.refreshState();
       for (const listener of this.connectionListeners) listener(connected);
     });
-    const info = await this.jsm.streams.info(settings.stream);
+    const info = await patiently('stream info', () => jsm.streams.info(settings.stream), logger);
     this.livePosition = info.state.last_seq;
     this.streamState = { first: info.state.first_seq, last: info.state.last_seq, messages: info.state.messages };
-    await this.startTail(info.state.last_seq + 1);
+    await patiently('live tail', () => this.startTail(info.state.last_seq + 1), logger);
     // Shared consumers are in place before the gateway takes events: none is created after events it should see.
     for (const setup of this.deferred.splice(0)) await setup();
     this.stateTimer = setInterval(() => {
