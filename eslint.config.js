@@ -20,7 +20,10 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false, attributes: false } }],
       '@typescript-eslint/await-thenable': 'error',
       '@typescript-eslint/only-throw-error': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },
+      ],
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',
       'no-constant-condition': ['error', { checkLoops: false }],
@@ -31,14 +34,20 @@ export default tseslint.config(
     // Product code never imports tests, the harness or development tools.
     files: ['src/**/*.ts', 'gateway/**/*.ts', 'operator/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/test/**', '**/tools/**'], message: 'product code must not import test/ or tools/' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/test/**', '**/tools/**'], message: 'product code must not import test/ or tools/' }] },
+      ],
     },
   },
   {
     // Unit tests stand alone: shared test helpers live in test/support, not among the e2e ones.
     files: ['test/unit/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/e2e/**'], message: 'unit tests must not import e2e helpers (move shared ones to test/support)' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/e2e/**'], message: 'unit tests must not import e2e helpers (move shared ones to test/support)' }] },
+      ],
     },
   },
   {

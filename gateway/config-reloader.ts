@@ -33,7 +33,9 @@ export function watchConfig(options: ConfigReloaderOptions): () => void {
     }
     if (isDeepStrictEqual(next, current)) return;
     const restartOnly = Object.keys(next).filter(
-      (key) => !(LIVE_SETTINGS as readonly string[]).includes(key) && !isDeepStrictEqual(next[key as keyof GatewayConfig], current[key as keyof GatewayConfig]),
+      (key) =>
+        !(LIVE_SETTINGS as readonly string[]).includes(key) &&
+        !isDeepStrictEqual(next[key as keyof GatewayConfig], current[key as keyof GatewayConfig]),
     );
     if (restartOnly.length > 0) log.warn({ settings: restartOnly }, 'config changed in settings that take effect on restart');
     const liveChanged = LIVE_SETTINGS.some((key) => !isDeepStrictEqual(next[key], current[key]));

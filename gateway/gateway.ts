@@ -97,7 +97,9 @@ async function assemble(config: GatewayConfig, deps: GatewayDeps): Promise<Parts
   const logParts = await createEventLog(config, log, instance);
   const eventLog = logParts.log;
   const { authenticator, signing } = await security(config, log);
-  const deadLetterSink = config.forwarding.deadLetter.url ? new DeadLetterSink(config.forwarding.deadLetter.url, log, config.forwarding.deadLetter.maxEntries) : undefined;
+  const deadLetterSink = config.forwarding.deadLetter.url
+    ? new DeadLetterSink(config.forwarding.deadLetter.url, log, config.forwarding.deadLetter.maxEntries)
+    : undefined;
   const kube: Parts['kube'] = {};
   const registry = new SubscriberRegistry();
   eventLog.addSink(tracing ? tracing.dispatch(registry, () => registry.size) : registry);
@@ -166,7 +168,23 @@ async function assemble(config: GatewayConfig, deps: GatewayDeps): Promise<Parts
     version: deps.version,
     forwarded: () => forwarder.delivered(),
   });
-  return { logParts, registry, subscriptions, ingest, forwarder, targets, metrics, status, authenticator, signing, deadLetterSink, kube, selfId, instance, tracing };
+  return {
+    logParts,
+    registry,
+    subscriptions,
+    ingest,
+    forwarder,
+    targets,
+    metrics,
+    status,
+    authenticator,
+    signing,
+    deadLetterSink,
+    kube,
+    selfId,
+    instance,
+    tracing,
+  };
 }
 
 /** Authentication and federation signing; keys are read now, and a missing one is a bad setting. */
@@ -186,13 +204,15 @@ async function security(config: GatewayConfig, log: Logger): Promise<{ authentic
   );
   const keysFile = config.federation.keysFile;
   const signing = keysFile
-    ? secretsFrom('federation.keysFile', () =>
-        new EventSigning({
-          keysFile,
-          signingKeyId: config.federation.signingKeyId,
-          reloadIntervalMs: config.auth.reloadInterval,
-          onError: (message) => log.error({ error: message }, 'federation keys changed but cannot be used; keeping the previous ones'),
-        }),
+    ? secretsFrom(
+        'federation.keysFile',
+        () =>
+          new EventSigning({
+            keysFile,
+            signingKeyId: config.federation.signingKeyId,
+            reloadIntervalMs: config.auth.reloadInterval,
+            onError: (message) => log.error({ error: message }, 'federation keys changed but cannot be used; keeping the previous ones'),
+          }),
       )
     : undefined;
   return { authenticator, signing };
@@ -200,11 +220,17 @@ async function security(config: GatewayConfig, log: Logger): Promise<{ authentic
 
 function lifecycle(config: GatewayConfig, deps: GatewayDeps, parts: Parts): Gateway {
   const log = deps.logger;
-  const { logParts, registry, subscriptions, ingest, forwarder, targets, metrics, status, authenticator, signing, deadLetterSink, kube, tracing } = parts;
+  const { logParts, registry, subscriptions, ingest, forwarder, targets, metrics, status, authenticator, signing, deadLetterSink, kube, tracing } =
+    parts;
   const eventLog = logParts.log;
   const tlsFiles: TlsFiles | undefined =
     config.tls.certFile && config.tls.keyFile
-      ? { certFile: config.tls.certFile, keyFile: config.tls.keyFile, clientCaFile: config.tls.clientCaFile, reloadIntervalMs: config.tls.reloadInterval }
+      ? {
+          certFile: config.tls.certFile,
+          keyFile: config.tls.keyFile,
+          clientCaFile: config.tls.clientCaFile,
+          reloadIntervalMs: config.tls.reloadInterval,
+        }
       : undefined;
   const servers: { http?: FastifyInstance; health?: FastifyInstance; grpc?: GrpcServer; stopWatchingConfig?: () => void } = {};
   let stopping: Promise<void> | undefined;

@@ -56,7 +56,9 @@ export interface GatewayGaugeSources {
   /** Dead letters held in the store, as last read (the shared log's store answers asynchronously). */
   deadLettersHeld(): number;
   /** The Event recorder's counts, when Kubernetes Events are on. */
-  kubernetesEvents?(): { recorded: number; dropped: number; failed: number; written: number; eventsCreated: number; seriesUpdates: number; throttled: number } | undefined;
+  kubernetesEvents?():
+    | { recorded: number; dropped: number; failed: number; written: number; eventsCreated: number; seriesUpdates: number; throttled: number }
+    | undefined;
   /** Clients with a per-client rate-limit bucket (bounded by limits.clientRateLimit.maxClients). */
   rateLimitClients?(): number;
 }
@@ -122,7 +124,12 @@ export function createGatewayMetrics(sources: GatewayGaugeSources, registry = ne
       registers: [registry],
       collect() {
         this.reset();
-        for (const [target, value] of sumBy(sources.forwarding().targets, (r) => r.target, (r) => r.inFlight)) this.set({ target }, value);
+        for (const [target, value] of sumBy(
+          sources.forwarding().targets,
+          (r) => r.target,
+          (r) => r.inFlight,
+        ))
+          this.set({ target }, value);
       },
     }),
     forwardAttempts: new Counter({
@@ -133,7 +140,7 @@ export function createGatewayMetrics(sources: GatewayGaugeSources, registry = ne
     }),
     forwardSkipped: new Counter({
       name: 'tas_mcp_forward_skipped_total',
-      help: 'Forwards not made: the target was already on the event\'s path, or the hop limit was reached.',
+      help: "Forwards not made: the target was already on the event's path, or the hop limit was reached.",
       labelNames: ['reason'],
       registers: [registry],
       collect() {

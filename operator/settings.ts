@@ -21,11 +21,19 @@ const settingsSchema = z.object({
   WATCH_NAMESPACES: z
     .string()
     .default('')
-    .transform((text) => text.split(',').map((n) => n.trim()).filter((n) => n !== ''))
+    .transform((text) =>
+      text
+        .split(',')
+        .map((n) => n.trim())
+        .filter((n) => n !== ''),
+    )
     .pipe(z.array(z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected namespace names'))),
   GATEWAY_IMAGE: z.string().min(1).default(`tas-mcp/gateway:${VERSION}`),
   CLUSTER_DOMAIN: z.string().min(1).default('cluster.local'),
-  LEADER_ELECT: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  LEADER_ELECT: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   LEADER_ELECTION_NAMESPACE: z.string().optional(),
   LEADER_ELECTION_ID: z.string().min(1).default('tas-mcp-operator'),
   /** client-go's defaults: 15s lease, renew within 10s, retry every 2s. */

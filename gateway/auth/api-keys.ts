@@ -26,7 +26,10 @@ function sha256(text: string): Buffer {
 export function parseApiKeys(entries: SecretEntry[]): ApiKey[] {
   const keys: ApiKey[] = [];
   for (const entry of entries) {
-    const lines = entry.content.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+    const lines = entry.content
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.startsWith('#'));
     const taken = entry.name === undefined ? lines : lines.slice(0, 1);
     taken.forEach((line, index) => {
       const [key, ...attributes] = line.split(/\s+/);

@@ -83,7 +83,12 @@ export async function createAuthenticator(settings: AuthSettings, logger: Logger
         return { ok: true, caller: { kind: 'peer', id: `peer:${peerKeyId.slice(0, 64)}` } };
       }
       if (bearer === undefined && apiKey === undefined) {
-        const wanted = mode === 'jwt' ? 'Authorization: Bearer <token>' : mode === 'apiKey' ? 'X-API-Key or Authorization: Bearer <key>' : 'X-API-Key or Authorization: Bearer';
+        const wanted =
+          mode === 'jwt'
+            ? 'Authorization: Bearer <token>'
+            : mode === 'apiKey'
+              ? 'X-API-Key or Authorization: Bearer <key>'
+              : 'X-API-Key or Authorization: Bearer';
         return { ok: false, reason: 'missing_credentials', message: `credentials are required (${wanted})` };
       }
       if (bearer === '') return { ok: false, reason: 'malformed_credentials', message: 'the Authorization header must be "Bearer <credential>"' };

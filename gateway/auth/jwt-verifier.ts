@@ -104,7 +104,8 @@ function describeFailure(error: { code?: string; claim?: string }): JwtResult & 
       return { ok: false, reason: 'malformed_token', message: 'the bearer token is not a well-formed JWT' };
     default:
       // Not a verdict on the token (a JWKS endpoint that cannot be reached, say).
-      if (!error.code?.startsWith('ERR_J')) return { ok: false, reason: 'auth_unavailable', message: 'signing keys cannot be fetched right now; retry later' };
+      if (!error.code?.startsWith('ERR_J'))
+        return { ok: false, reason: 'auth_unavailable', message: 'signing keys cannot be fetched right now; retry later' };
       return { ok: false, reason: 'malformed_token', message: 'the bearer token is not a well-formed JWT' };
   }
 }

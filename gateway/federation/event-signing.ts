@@ -47,7 +47,12 @@ export class EventSigning {
   private readonly keys: WatchedSecret<Map<string, Buffer>>;
 
   constructor(private readonly options: EventSigningOptions) {
-    this.keys = new WatchedSecret({ path: options.keysFile, parse: parseSigningKeys, intervalMs: options.reloadIntervalMs, onError: options.onError });
+    this.keys = new WatchedSecret({
+      path: options.keysFile,
+      parse: parseSigningKeys,
+      intervalMs: options.reloadIntervalMs,
+      onError: options.onError,
+    });
     if (options.signingKeyId && !this.keys.value.has(options.signingKeyId)) {
       throw new Error(`the signing key id ${options.signingKeyId} is not in ${options.keysFile}`);
     }

@@ -5,14 +5,7 @@ import type { Logger } from '../../src/observability/logger.js';
 import { isNoMessage } from '../log/jetstream/errors.js';
 import type { JetStreamLog } from '../log/jetstream/jetstream-log.js';
 import { nameToken, type JetStreamSettings } from '../log/jetstream/settings.js';
-import {
-  countLetter,
-  type ClaimedLetter,
-  type DeadLetter,
-  type DeadLetterFilter,
-  type DeadLetters,
-  type NewDeadLetter,
-} from './dead-letters.js';
+import { countLetter, type ClaimedLetter, type DeadLetter, type DeadLetterFilter, type DeadLetters, type NewDeadLetter } from './dead-letters.js';
 
 const decoder = new TextDecoder();
 /** Letters read per page while listing. */
@@ -90,7 +83,8 @@ export class DeadLetterStream implements DeadLetters {
       remove: () => {
         jsm.streams.deleteMessage(this.settings.deadLetterStream, seqOf(letter.id)!, false).catch((error: Error) => {
           // Already gone (redriven from another replica, or aged out): nothing to undo.
-          if (!/no message found|not found/i.test(error.message)) this.logger.warn({ id: letter.id, error: error.message }, 'cannot remove a redriven dead letter');
+          if (!/no message found|not found/i.test(error.message))
+            this.logger.warn({ id: letter.id, error: error.message }, 'cannot remove a redriven dead letter');
         });
       },
       // Left where it is: it was never taken out.

@@ -3,11 +3,7 @@
 // under the stricter of the policies of everything that matched it: the one that asks more of
 // delivery, component by component: the most attempts, the longest timeout, the longest backoff
 // bounds, and every answer any of them retries (the union of the retryOn lists).
-import {
-  DEFAULT_GRPC_RETRY_ON,
-  DEFAULT_HTTP_RETRY_ON,
-  type RetryOnEntry,
-} from '../../src/config/retry-on.js';
+import { DEFAULT_GRPC_RETRY_ON, DEFAULT_HTTP_RETRY_ON, type RetryOnEntry } from '../../src/config/retry-on.js';
 import { compileRetryOn, type RetryPolicy, type RetryRules } from './retry-policy.js';
 
 export interface DeliveryPolicy {

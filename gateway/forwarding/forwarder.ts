@@ -115,7 +115,10 @@ export interface ForwardingStats {
 }
 
 /** What metrics read of each target: its counts. */
-export type TargetCounts = Pick<TargetStats, 'route' | 'target' | 'url' | 'accepted' | 'delivered' | 'deadLettered' | 'returned' | 'inFlight' | 'circuit'>;
+export type TargetCounts = Pick<
+  TargetStats,
+  'route' | 'target' | 'url' | 'accepted' | 'delivered' | 'deadLettered' | 'returned' | 'inFlight' | 'circuit'
+>;
 
 export interface ForwardingCounts {
   skippedOnPath: number;
@@ -244,9 +247,14 @@ export class Forwarder {
     }
     for (const gone of existing.values()) {
       gone.delivery.close('target_removed');
-      gone.consumer.remove().catch((error: Error) =>
-        this.options.logger.warn({ target: gone.delivery.target.id, error: error.message }, 'could not remove the log consumer of a removed target'),
-      );
+      gone.consumer
+        .remove()
+        .catch((error: Error) =>
+          this.options.logger.warn(
+            { target: gone.delivery.target.id, error: error.message },
+            'could not remove the log consumer of a removed target',
+          ),
+        );
     }
     this.groups = next;
     this.options.logger.info(
@@ -366,7 +374,14 @@ export class Forwarder {
       const lanes = group.lanes.flatMap((lane, i) => (routes.has(lane.route) ? [i] : []));
       const { policy } = this.policyOf(group, lanes.length > 0 ? lanes : group.lanes.map((_, i) => i));
       // The old letter goes once the event is delivered or dead-lettered anew; it stays if this replica stops first.
-      const ticket: Ticket = { backlog: 0, redeliveries: 0, returnable: true, settle: () => claim.remove(), hold() {}, giveBack: () => claim.unclaim() };
+      const ticket: Ticket = {
+        backlog: 0,
+        redeliveries: 0,
+        returnable: true,
+        settle: () => claim.remove(),
+        hold() {},
+        giveBack: () => claim.unclaim(),
+      };
       group.delivery.enqueue(new Outgoing(letter.event), policy, letter.route, ticket);
     }
     return { redriven: claimed.length - unknownTarget, unknownTarget };

@@ -114,7 +114,10 @@ export function createGrpcSender(options: GrpcSenderOptions): Sender {
   };
   // Several connections: a gRPC server (grpc-js) keeps HTTP/2's 64 KiB flow-control window per
   // connection, so batches in flight on one connection wait for each other's window updates.
-  const clients = Array.from({ length: Math.max(1, options.connections) }, () => new McpServiceClient(address, credentials(options), channelOptions) as unknown as McpClient);
+  const clients = Array.from(
+    { length: Math.max(1, options.connections) },
+    () => new McpServiceClient(address, credentials(options), channelOptions) as unknown as McpClient,
+  );
   let turn = 0;
   const nextClient = () => clients[turn++ % clients.length]!;
   let batchCap = options.batch ? options.maxEvents : 1;
@@ -157,7 +160,13 @@ export function createGrpcSender(options: GrpcSenderOptions): Sender {
           return;
         }
         if (!error) {
-          resolve(answerAll(events, { protocol: 'grpc', status: 'INTERNAL', error: `gRPC IngestEventBatch answered ${response?.results.length ?? 0} results for ${events.length} events` }));
+          resolve(
+            answerAll(events, {
+              protocol: 'grpc',
+              status: 'INTERNAL',
+              error: `gRPC IngestEventBatch answered ${response?.results.length ?? 0} results for ${events.length} events`,
+            }),
+          );
           return;
         }
         if (error.code === grpc.status.UNIMPLEMENTED) {
@@ -165,7 +174,8 @@ export function createGrpcSender(options: GrpcSenderOptions): Sender {
           resolve(Promise.all(events.map((o) => sendOne(o, timeoutMs))));
           return;
         }
-        const tooLarge = error.code === grpc.status.OUT_OF_RANGE || (error.code === grpc.status.RESOURCE_EXHAUSTED && /larger than max/i.test(error.details));
+        const tooLarge =
+          error.code === grpc.status.OUT_OF_RANGE || (error.code === grpc.status.RESOURCE_EXHAUSTED && /larger than max/i.test(error.details));
         if (tooLarge && events.length > 1) {
           const told = Number(error.metadata?.get('x-mcp-max-batch')[0]);
           batchCap = Math.max(1, Math.min(events.length - 1, told > 0 ? told : Math.floor(events.length / 2)));

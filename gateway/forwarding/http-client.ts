@@ -72,7 +72,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         if (exact?.signal.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
           return { failed: true, code: 'timeout', error: `no answer within ${timeoutMs} ms` };
         }
-        if (code === 'UND_ERR_CONNECT_TIMEOUT') return { failed: true, code: 'connect_timeout', error: `no connection within ${CONNECT_TIMEOUT_MS} ms` };
+        if (code === 'UND_ERR_CONNECT_TIMEOUT')
+          return { failed: true, code: 'connect_timeout', error: `no connection within ${CONNECT_TIMEOUT_MS} ms` };
         // undici wraps socket errors; the cause carries the system or TLS code.
         const failure = ((error as { cause?: unknown }).cause ?? error) as NodeJS.ErrnoException;
         return { failed: true, code: failure.code ?? 'connection_error', error: describeTlsError(failure) ?? failure.message };

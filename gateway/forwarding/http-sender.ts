@@ -62,7 +62,12 @@ function traceHeadersOf(event: McpEvent): Record<string, string> {
 function wholeAnswer(outcome: PostOutcome): AttemptAnswer {
   if ('failed' in outcome) return { protocol: 'none', status: outcome.code, error: outcome.error };
   const body = outcome.body.slice(0, MAX_ERROR_BODY);
-  return { protocol: 'http', status: outcome.status, error: `HTTP ${outcome.status}${body ? `: ${body}` : ''}`, retryAfterMs: parseRetryAfter(outcome.retryAfter) };
+  return {
+    protocol: 'http',
+    status: outcome.status,
+    error: `HTTP ${outcome.status}${body ? `: ${body}` : ''}`,
+    retryAfterMs: parseRetryAfter(outcome.retryAfter),
+  };
 }
 
 /** A JSON array of the events from their bytes, encoded once per event whatever the targets (memory copies only). */
@@ -132,7 +137,9 @@ export function createHttpSender(options: HttpSenderOptions): Sender {
   async function sendBatch(events: readonly Outgoing[], timeoutMs: number): Promise<AttemptAnswer[]> {
     const body = format === 'cloudevents' ? `[${events.map((o) => structuredCloudEventJson(o.event)).join(',')}]` : jsonArray(events);
     const headers =
-      format === 'cloudevents' ? { 'content-type': 'application/cloudevents-batch+json' } : { 'content-type': 'application/json', ...signedBy(events) };
+      format === 'cloudevents'
+        ? { 'content-type': 'application/cloudevents-batch+json' }
+        : { 'content-type': 'application/json', ...signedBy(events) };
     const outcome = await client.post(format === 'cloudevents' ? path : BATCH_PATH, headers, body, timeoutMs, MAX_BATCH_ANSWER);
     if ('failed' in outcome) return answerAll(events, wholeAnswer(outcome));
     if (format === 'mcp' && NO_BATCH_ROUTE.has(outcome.status)) {

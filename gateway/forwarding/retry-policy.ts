@@ -71,7 +71,9 @@ export function classifyAttempt(answer: AttemptAnswer, rules: RetryRules = DEFAU
       // ALREADY_EXISTS: the peer has this event already (a duplicate), which is what delivery means.
       if (answer.status === 'OK' || answer.status === 'ALREADY_EXISTS') return { outcome: 'delivered', status: 'OK' };
       const error = answer.error ?? `gRPC ${answer.status}`;
-      return rules.retriesGrpc(answer.status) ? { outcome: 'retry', status: answer.status, error, ...retryAfter } : { outcome: 'failed', status: answer.status, error };
+      return rules.retriesGrpc(answer.status)
+        ? { outcome: 'retry', status: answer.status, error, ...retryAfter }
+        : { outcome: 'failed', status: answer.status, error };
     }
   }
 }

@@ -62,7 +62,11 @@ export class RuntimeTargets {
     this.checkChangeable();
     const route = this.parse(body);
     if (this.config.routes.some((r) => r.name === route.name) || this.config.forwarding.targets.some((t) => t.id === route.name)) {
-      throw new TargetChangeError(409, 'target_exists', `a target with id ${JSON.stringify(route.name)} exists; PUT /api/v1/forwarding/targets/{id} replaces it`);
+      throw new TargetChangeError(
+        409,
+        'target_exists',
+        `a target with id ${JSON.stringify(route.name)} exists; PUT /api/v1/forwarding/targets/{id} replaces it`,
+      );
     }
     this.commit({ ...this.input(), routes: [...this.config.routes, route] });
     return route.name;
@@ -80,7 +84,10 @@ export class RuntimeTargets {
   remove(id: string): void {
     this.checkChangeable();
     const input = this.without(id);
-    if ((input.routes as unknown[]).length === this.config.routes.length && (input.forwarding as GatewayConfig['forwarding']).targets.length === this.config.forwarding.targets.length) {
+    if (
+      (input.routes as unknown[]).length === this.config.routes.length &&
+      (input.forwarding as GatewayConfig['forwarding']).targets.length === this.config.forwarding.targets.length
+    ) {
       throw new TargetChangeError(404, 'not_found', `no target with id ${JSON.stringify(id)}`);
     }
     this.commit(input);
@@ -119,7 +126,12 @@ export class RuntimeTargets {
       next = parseConfig(input);
     } catch (error) {
       // The new route is the last one: its settings are the body's.
-      if (error instanceof ConfigError) throw new TargetChangeError(400, 'invalid_target', error.message.replace(/^invalid configuration: /, '').replace(/^routes\.\d+\.(targets\.0\.)?/, 'body.'));
+      if (error instanceof ConfigError)
+        throw new TargetChangeError(
+          400,
+          'invalid_target',
+          error.message.replace(/^invalid configuration: /, '').replace(/^routes\.\d+\.(targets\.0\.)?/, 'body.'),
+        );
       throw error;
     }
     this.config = next;
@@ -152,7 +164,12 @@ export function routeFromOurBody(body: unknown, where: string): RouteInput {
   if (unknown.length > 0) throw new ConfigError(`${where}.${unknown[0]}`, 'unknown key (expected id, url, format, batch, tls, match, delivery)');
   if (typeof id !== 'string' || id === '' || id.length > 256) throw new ConfigError(`${where}.id`, 'expected a name of 1 to 256 characters');
   if (typeof url !== 'string') throw new ConfigError(`${where}.url`, 'expected an http://, https://, grpc:// or grpcs:// URL');
-  const target = { url, ...(format !== undefined ? { format } : {}), ...(batch !== undefined ? { batch } : {}), ...(tls !== undefined ? { tls } : {}) };
+  const target = {
+    url,
+    ...(format !== undefined ? { format } : {}),
+    ...(batch !== undefined ? { batch } : {}),
+    ...(tls !== undefined ? { tls } : {}),
+  };
   return {
     name: id,
     ...(match !== undefined ? { match: match as RouteInput['match'] } : {}),

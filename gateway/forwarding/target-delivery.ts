@@ -243,10 +243,13 @@ export class TargetDelivery {
 
   private wakeAfterBreaker(): void {
     if (this.breakerTimer) return;
-    this.breakerTimer = setTimeout(() => {
-      this.breakerTimer = undefined;
-      this.pump();
-    }, Math.max(10, this.breaker.waitMs()));
+    this.breakerTimer = setTimeout(
+      () => {
+        this.breakerTimer = undefined;
+        this.pump();
+      },
+      Math.max(10, this.breaker.waitMs()),
+    );
   }
 
   /** Dead-letters every held event past its deadline that is not in a request now. */

@@ -30,5 +30,11 @@ export function batchItemResult(outcome: IngestOutcome, input: unknown): BatchIt
 /** The counts a batch answer carries beside its results. */
 export function batchCounts(results: readonly BatchItemResult[]) {
   const count = (status: BatchItemResult['status']) => results.filter((r) => r.status === status).length;
-  return { processed: results.length, accepted: count('accepted'), duplicates: count('duplicate'), rejected: count('rejected'), refused: count('refused') };
+  return {
+    processed: results.length,
+    accepted: count('accepted'),
+    duplicates: count('duplicate'),
+    rejected: count('rejected'),
+    refused: count('refused'),
+  };
 }

@@ -109,8 +109,7 @@ export class IngestService {
     const now = options.now ?? Date.now;
     this.validateOptions = { maxEventSize: options.maxEventSize, now };
     const { eventsPerSecond, burst } = options.rateLimit;
-    this.limiter =
-      eventsPerSecond > 0 ? new TokenBucket(eventsPerSecond, burst ?? Math.max(1, Math.ceil(eventsPerSecond)), now) : undefined;
+    this.limiter = eventsPerSecond > 0 ? new TokenBucket(eventsPerSecond, burst ?? Math.max(1, Math.ceil(eventsPerSecond)), now) : undefined;
     const perClient = options.clientRateLimit;
     this.clientLimiter =
       perClient && perClient.eventsPerSecond > 0
@@ -196,10 +195,7 @@ export class IngestService {
       return outcomes;
     }
     const spans = this.tracer ? taken.map((t) => this.tracer!.begin(t.event, method, context.trace)) : undefined;
-    const appended = await this.log.append(
-      spans ? spans.map((span) => span.event) : taken.map((t) => t.event),
-      context.origin,
-    );
+    const appended = await this.log.append(spans ? spans.map((span) => span.event) : taken.map((t) => t.event), context.origin);
     taken.forEach(({ index, event, size }, i) => {
       outcomes[index] = this.settle(method, spans ? spans[i]!.event : event, appended[i]!, size);
       spans?.[i]!.end(outcomes[index]);
@@ -236,9 +232,12 @@ export class IngestService {
    * checked whenever keys are held (without keys, signatures are carried unchecked); a caller bound to a
    * tenant may only send that tenant's events, and events without a tenant are stamped with it.
    */
-  private permit(event: McpEvent, caller: Caller | undefined, method: IngestMethod, where = 'event'):
-    | { status: 'permitted'; event: McpEvent }
-    | Extract<IngestOutcome, { status: 'denied' }> {
+  private permit(
+    event: McpEvent,
+    caller: Caller | undefined,
+    method: IngestMethod,
+    where = 'event',
+  ): { status: 'permitted'; event: McpEvent } | Extract<IngestOutcome, { status: 'denied' }> {
     const mustVerify =
       caller?.kind === 'peer' || (this.signatures !== undefined && (this.requireSignatures ? carriesFederationMetadata(event) : isSigned(event)));
     if (mustVerify) {
@@ -258,7 +257,11 @@ export class IngestService {
     const claimed = event.metadata[TENANT_KEY];
     if (claimed === undefined) return { status: 'permitted', event: { ...event, metadata: { ...event.metadata, [TENANT_KEY]: tenant } } };
     if (claimed !== tenant) {
-      return this.deny(method, 'tenant_mismatch', `${where}: metadata.${TENANT_KEY} ${JSON.stringify(claimed.slice(0, 128))} is not the tenant your credentials are bound to (${JSON.stringify(tenant)})`);
+      return this.deny(
+        method,
+        'tenant_mismatch',
+        `${where}: metadata.${TENANT_KEY} ${JSON.stringify(claimed.slice(0, 128))} is not the tenant your credentials are bound to (${JSON.stringify(tenant)})`,
+      );
     }
     return { status: 'permitted', event };
   }
@@ -297,7 +300,9 @@ export class IngestService {
     if (!this.limiter) return undefined;
     const taken = this.limiter.tryTake(count);
     this.observer.rateLimitChecked('gateway', taken ? 'allowed' : 'limited', count);
-    return taken ? undefined : this.refuse(method, 'rate_limited', count, 'the ingest rate limit is exceeded; retry later', this.limiter.secondsUntil(count));
+    return taken
+      ? undefined
+      : this.refuse(method, 'rate_limited', count, 'the ingest rate limit is exceeded; retry later', this.limiter.secondsUntil(count));
   }
 
   private reject(method: IngestMethod, failure: { reason: RejectReason; field: string; message: string }) {

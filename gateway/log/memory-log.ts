@@ -103,7 +103,8 @@ export class MemoryLog implements EventLog {
 
   /** The same as append() for one event, without a promise (the memory log never waits). */
   appendOne(event: McpEvent, origin?: string): AppendOutcome {
-    if (!this.open) return { status: 'refused', reason: 'unavailable', message: 'the gateway is shutting down and takes no new events', retryAfterSeconds: 1 };
+    if (!this.open)
+      return { status: 'refused', reason: 'unavailable', message: 'the gateway is shutting down and takes no new events', retryAfterSeconds: 1 };
     // A repeat is answered as such even when the buffer is full: it needs no room.
     if (this.recentIds.has(event.event_id)) return { status: 'duplicate' };
     if (this.buffer.isFull) {

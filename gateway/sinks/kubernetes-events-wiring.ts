@@ -21,7 +21,10 @@ export function createKubernetesEvents(config: GatewayConfig, log: Logger): Kube
   try {
     clients = createKubeClients(loadKubeConfig({}));
   } catch (error) {
-    throw new ConfigError('kubernetesEvents.enabled', `no Kubernetes credentials (in-cluster service account or KUBECONFIG): ${(error as Error).message}`);
+    throw new ConfigError(
+      'kubernetesEvents.enabled',
+      `no Kubernetes credentials (in-cluster service account or KUBECONFIG): ${(error as Error).message}`,
+    );
   }
   const recorder = new EventRecorder({
     writer: createEventsApiWriter(clients.events),

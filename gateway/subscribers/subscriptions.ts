@@ -31,9 +31,7 @@ export interface SubscriptionRequest {
   onFinished?: (ending: StreamEnding) => void;
 }
 
-export type OpenResult =
-  | { ok: true; subscriber: Subscriber }
-  | { ok: false; reason: 'max_connections' | 'draining'; message: string };
+export type OpenResult = { ok: true; subscriber: Subscriber } | { ok: false; reason: 'max_connections' | 'draining'; message: string };
 
 export interface SubscriptionsOptions {
   registry: SubscriberRegistry;

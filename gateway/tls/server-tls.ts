@@ -28,10 +28,13 @@ export function readPair(files: TlsFiles): TlsPair {
  * written before the other) is tried again at the next poll; the running context stays.
  */
 export function watchHttpsCertificates(server: HttpsServer, files: TlsFiles, onError: (message: string) => void, onReload: () => void): () => void {
-  const stamp = () => [files.certFile, files.keyFile].map((file) => {
-    const stat = statSync(file);
-    return `${stat.mtimeMs}:${stat.size}:${stat.ino}`;
-  }).join('|');
+  const stamp = () =>
+    [files.certFile, files.keyFile]
+      .map((file) => {
+        const stat = statSync(file);
+        return `${stat.mtimeMs}:${stat.size}:${stat.ino}`;
+      })
+      .join('|');
   let last = stamp();
   const timer = setInterval(() => {
     let current: string;

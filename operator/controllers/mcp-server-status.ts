@@ -28,7 +28,11 @@ export interface StatusInputs {
   now: Date;
 }
 
-function readiness(server: McpServer, deployment: V1Deployment | undefined, bus: StatusInputs['bus']): { ready: ConditionInput; progressing: ConditionInput } {
+function readiness(
+  server: McpServer,
+  deployment: V1Deployment | undefined,
+  bus: StatusInputs['bus'],
+): { ready: ConditionInput; progressing: ConditionInput } {
   const wanted = deployment?.spec?.replicas ?? desiredReplicas(server) ?? 1;
   const ready = deployment?.status?.readyReplicas ?? 0;
   const onJetStream = (server.spec.bus?.type ?? 'memory') === 'jetstream';
@@ -66,7 +70,11 @@ function logWhere(bus: StatusInputs['bus']): string {
 }
 
 /** The SharedLog condition and status.bus. Connected pods are the Ready pods: a gateway is Ready only while its log takes events. */
-function sharedLog(server: McpServer, deployment: V1Deployment | undefined, bus: StatusInputs['bus']): { condition: ConditionInput; status: NonNullable<McpServerStatus['bus']> } {
+function sharedLog(
+  server: McpServer,
+  deployment: V1Deployment | undefined,
+  bus: StatusInputs['bus'],
+): { condition: ConditionInput; status: NonNullable<McpServerStatus['bus']> } {
   const type = server.spec.bus?.type ?? 'memory';
   const connectedPods = deployment?.status?.readyReplicas ?? 0;
   if (type === 'memory') {
@@ -82,7 +90,12 @@ function sharedLog(server: McpServer, deployment: V1Deployment | undefined, bus:
               'For one log shared by every pod set spec.bus.type: jetstream with spec.bus.jetstream.url (a NATS server with JetStream, see config/nats) ' +
               'or spec.bus.jetstream.argoEventBus (an Argo Events EventBus), or run one replica',
           }
-        : { type: 'SharedLog', status: true, reason: 'SinglePod', message: 'one pod: its memory log is the whole log (kept while the process lives)' };
+        : {
+            type: 'SharedLog',
+            status: true,
+            reason: 'SinglePod',
+            message: 'one pod: its memory log is the whole log (kept while the process lives)',
+          };
     return { condition, status: { type, connectedPods } };
   }
   const stream = jetStreamNames(gatewayId(server.metadata.namespace ?? 'default', server.metadata.name), {}).stream;
@@ -92,7 +105,12 @@ function sharedLog(server: McpServer, deployment: V1Deployment | undefined, bus:
   const condition: ConditionInput =
     connectedPods > 0
       ? { type: 'SharedLog', status: true, reason: 'LogConnected', message: `${connectedPods} pod(s) share stream ${stream} (${logWhere(bus)})` }
-      : { type: 'SharedLog', status: false, reason: 'NoPodConnected', message: `no pod has connected to stream ${stream} yet (${logWhere(bus)}); see the gateway pods' logs` };
+      : {
+          type: 'SharedLog',
+          status: false,
+          reason: 'NoPodConnected',
+          message: `no pod has connected to stream ${stream} yet (${logWhere(bus)}); see the gateway pods' logs`,
+        };
   return { condition, status };
 }
 
@@ -107,10 +125,15 @@ export function serverStatus(inputs: StatusInputs): McpServerStatus {
     : inputs.bus.problem
       ? { type: 'Degraded', status: true, ...inputs.bus.problem }
       : missingSecrets.length > 0
-      ? { type: 'Degraded', status: true, reason: 'SecretNotFound', message: `Secret(s) not found in ${server.metadata.namespace}: ${missingSecrets.join(', ')}` }
-      : replicaFailure
-      ? { type: 'Degraded', status: true, reason: 'ReplicaFailure', message: replicaFailure.message ?? 'pods cannot be created' }
-      : { type: 'Degraded', status: false, reason: 'AsExpected', message: 'no problems found' };
+        ? {
+            type: 'Degraded',
+            status: true,
+            reason: 'SecretNotFound',
+            message: `Secret(s) not found in ${server.metadata.namespace}: ${missingSecrets.join(', ')}`,
+          }
+        : replicaFailure
+          ? { type: 'Degraded', status: true, reason: 'ReplicaFailure', message: replicaFailure.message ?? 'pods cannot be created' }
+          : { type: 'Degraded', status: false, reason: 'AsExpected', message: 'no problems found' };
   const peersResolved: ConditionInput =
     peers.missing.length === 0
       ? { type: 'PeersResolved', status: true, reason: 'AllPeersResolved', message: `${peers.targets.length} peer(s) resolved` }

@@ -30,7 +30,12 @@ export function serverSecretMounts(server: McpServer, bus: RenderContext['bus'],
 }
 
 export function renderServer(server: McpServer, context: RenderContext): RenderedServer {
-  const config = renderGatewayConfig(server, { peers: context.peers, routes: context.routes, secretVersions: context.secretVersions ?? {}, bus: context.bus });
+  const config = renderGatewayConfig(server, {
+    peers: context.peers,
+    routes: context.routes,
+    secretVersions: context.secretVersions ?? {},
+    bus: context.bus,
+  });
   const names = childNames(server);
   const configMap: V1ConfigMap = {
     apiVersion: 'v1',
@@ -46,7 +51,11 @@ export function renderServer(server: McpServer, context: RenderContext): Rendere
     renderRoleBinding(server),
     configMap,
     renderService(server),
-    renderDeployment(server, { defaultImage: context.defaultImage, restartHash: config.restartHash, secretMounts: serverSecretMounts(server, context.bus, context.targetSecrets ?? []) }),
+    renderDeployment(server, {
+      defaultImage: context.defaultImage,
+      restartHash: config.restartHash,
+      secretMounts: serverSecretMounts(server, context.bus, context.targetSecrets ?? []),
+    }),
   ];
   const absent: RenderedServer['absent'] = [];
   if (autoscaler) objects.push(autoscaler);

@@ -38,5 +38,7 @@ export function targetTlsFiles(spec: TargetTls | undefined): { tls?: TargetTlsFi
 export function targetSecretMounts(secrets: readonly string[]): SecretMount[] {
   // Volume names are DNS labels of at most 63 characters: a short hash of the Secret's name.
   const volume = (secret: string) => `target-tls-${createHash('sha256').update(secret).digest('hex').slice(0, 12)}`;
-  return [...new Set(secrets)].sort().map((secret) => ({ volume: volume(secret), secretName: secret, mountPath: `${TARGET_SECRETS_MOUNT}/${secret}` }));
+  return [...new Set(secrets)]
+    .sort()
+    .map((secret) => ({ volume: volume(secret), secretName: secret, mountPath: `${TARGET_SECRETS_MOUNT}/${secret}` }));
 }

@@ -68,7 +68,8 @@ export function renderDeployment(server: McpServer, options: WorkloadOptions): V
   const names = childNames(server);
   const port = ports(server);
   const pod = server.spec.pod ?? {};
-  const graceMs = parseDuration(server.spec.shutdown?.gracePeriod ?? GATEWAY_DEFAULTS.shutdownGracePeriodMs) ?? GATEWAY_DEFAULTS.shutdownGracePeriodMs;
+  const graceMs =
+    parseDuration(server.spec.shutdown?.gracePeriod ?? GATEWAY_DEFAULTS.shutdownGracePeriodMs) ?? GATEWAY_DEFAULTS.shutdownGracePeriodMs;
   const replicas = desiredReplicas(server);
   const secrets = secretVolumes(options.secretMounts);
   const resources = canonicalResources(server);
@@ -130,11 +131,7 @@ export function renderDeployment(server: McpServer, options: WorkloadOptions): V
               ],
             },
           ],
-          volumes: [
-            { name: 'config', configMap: { name: names.configMap } },
-            { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
-            ...secrets.volumes,
-          ],
+          volumes: [{ name: 'config', configMap: { name: names.configMap } }, { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }, ...secrets.volumes],
         },
       },
     },

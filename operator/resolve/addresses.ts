@@ -42,7 +42,13 @@ export function serverAsTarget(server: McpServer, clusterDomain: string, spec?: 
 }
 
 /** A target given by URL, with its TLS settings. */
-export function urlAsTarget(url: string, id: string, format: ResolvedTarget['format'], batch: boolean | undefined, spec: TargetTls | undefined): { target: ResolvedTarget; secrets: string[] } {
+export function urlAsTarget(
+  url: string,
+  id: string,
+  format: ResolvedTarget['format'],
+  batch: boolean | undefined,
+  spec: TargetTls | undefined,
+): { target: ResolvedTarget; secrets: string[] } {
   const { tls, secrets } = targetTlsFiles(spec);
   return { target: { url, id, format, ...(batch !== undefined ? { batch } : {}), ...(tls && Object.keys(tls).length > 0 ? { tls } : {}) }, secrets };
 }

@@ -103,10 +103,21 @@ export function evaluateRoute(route: McpRoute, context: RouteContext): RouteEval
 }
 
 /** Routes rendered into a server's config, lowest priority value first, then by name. */
-export function routesForServer(serverKey: string, routes: McpRoute[], context: RouteContext): { rendered: ResolvedRoute[]; attached: number; secrets: string[] } {
+export function routesForServer(
+  serverKey: string,
+  routes: McpRoute[],
+  context: RouteContext,
+): { rendered: ResolvedRoute[]; attached: number; secrets: string[] } {
   const chosen = routes
     .map((route) => ({ route, evaluation: evaluateRoute(route, context) }))
     .filter(({ evaluation }) => evaluation.servers.includes(serverKey) && evaluation.rendered)
-    .sort((a, b) => (a.route.spec.priority ?? 100) - (b.route.spec.priority ?? 100) || a.evaluation.rendered!.name.localeCompare(b.evaluation.rendered!.name));
-  return { rendered: chosen.map(({ evaluation }) => evaluation.rendered!), attached: chosen.length, secrets: chosen.flatMap(({ evaluation }) => evaluation.secrets) };
+    .sort(
+      (a, b) =>
+        (a.route.spec.priority ?? 100) - (b.route.spec.priority ?? 100) || a.evaluation.rendered!.name.localeCompare(b.evaluation.rendered!.name),
+    );
+  return {
+    rendered: chosen.map(({ evaluation }) => evaluation.rendered!),
+    attached: chosen.length,
+    secrets: chosen.flatMap(({ evaluation }) => evaluation.secrets),
+  };
 }

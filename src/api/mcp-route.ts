@@ -12,12 +12,14 @@ export const routeTargetSchema = s
       .enum(['mcp', 'cloudevents', 'legacy'], { default: 'mcp' })
       .describe(
         'mcp: another MCP gateway (at a bare address its API, in batches; with a path, one event per request there); ' +
-          'cloudevents: HTTP binary mode, one event per request; legacy: the seed\'s {id, data} to POST /mcp.',
+          "cloudevents: HTTP binary mode, one event per request; legacy: the seed's {id, data} to POST /mcp.",
       )
       .opt(),
     batch: s
       .boolean()
-      .describe('Many events per request. Default: yes for mcp at a bare address, no otherwise; for cloudevents, the batched content mode (application/cloudevents-batch+json).')
+      .describe(
+        'Many events per request. Default: yes for mcp at a bare address, no otherwise; for cloudevents, the batched content mode (application/cloudevents-batch+json).',
+      )
       .opt(),
     tls: targetTlsSchema.opt(),
   })
@@ -37,8 +39,14 @@ export const mcpRouteSpecSchema = s
     match: s
       .object({
         eventTypes: s.array(typePattern, { maxItems: 64 }).describe('Exact types or prefix globs (document.*); empty = all.').opt(),
-        sources: s.array(s.string({ minLength: 1, maxLength: 256 }), { maxItems: 64 }).describe('Event sources; empty = all.').opt(),
-        metadata: s.map(s.string({ maxLength: 4096 }), { maxProperties: 32 }).describe('Metadata entries that must all be equal.').opt(),
+        sources: s
+          .array(s.string({ minLength: 1, maxLength: 256 }), { maxItems: 64 })
+          .describe('Event sources; empty = all.')
+          .opt(),
+        metadata: s
+          .map(s.string({ maxLength: 4096 }), { maxProperties: 32 })
+          .describe('Metadata entries that must all be equal.')
+          .opt(),
       })
       .opt(),
     targets: s.array(routeTargetSchema, { minItems: 1, maxItems: 32 }),

@@ -33,11 +33,8 @@ export const peerSchema = s
 
 export const mcpServerSpecSchema = s
   .object({
-    replicas: s
-      .integer({ minimum: 0, maximum: 1000 })
-      .describe('Gateway pods. Leave unset with autoscaling; defaults to 1 without it.')
-      .opt(),
-    image: s.string({ minLength: 1, maxLength: 512 }).describe('Gateway image; defaults to the operator\'s own gateway image.').opt(),
+    replicas: s.integer({ minimum: 0, maximum: 1000 }).describe('Gateway pods. Leave unset with autoscaling; defaults to 1 without it.').opt(),
+    image: s.string({ minLength: 1, maxLength: 512 }).describe("Gateway image; defaults to the operator's own gateway image.").opt(),
     imagePullPolicy: s.enum(['Always', 'IfNotPresent', 'Never']).opt(),
     logLevel: s.enum(LOG_LEVELS, { default: GATEWAY_DEFAULTS.logLevel }).describe('Gateway log level.').opt(),
     ports: s
@@ -79,10 +76,7 @@ export const mcpServerSpecSchema = s
         deadLetter: deadLetterSchema.describe('Where events go that cannot be delivered, besides the in-memory store.').opt(),
       })
       .opt(),
-    peers: s
-      .array(peerSchema, { maxItems: 64 })
-      .describe('Gateways every accepted event is forwarded to.')
-      .opt(),
+    peers: s.array(peerSchema, { maxItems: 64 }).describe('Gateways every accepted event is forwarded to.').opt(),
     history: s
       .object({
         size: s.integer({ minimum: 0, maximum: 10_000_000 }).describe('Events kept for StreamEvents replay.').opt(),
@@ -111,15 +105,27 @@ export const mcpServerSpecSchema = s
             jwt: s
               .object({
                 issuer: s.string({ maxLength: 1024 }).describe('Required iss.').opt(),
-                audience: s.array(s.string({ maxLength: 1024 }), { maxItems: 16 }).describe('Accepted aud values.').opt(),
+                audience: s
+                  .array(s.string({ maxLength: 1024 }), { maxItems: 16 })
+                  .describe('Accepted aud values.')
+                  .opt(),
                 jwksUrl: s.string({ maxLength: 2048, pattern: '^https?://[^\\s/]+.*$' }).describe('Signing keys from a JWKS endpoint.').opt(),
                 keysSecret: secretKeyRef('A Secret key holding a JWKS document or a PEM public key.').opt(),
               })
               .opt(),
-            tenantClaim: s.string({ minLength: 1, maxLength: 256 }).describe('The token claim that binds metadata.tenant_id (default tenant_id).').opt(),
+            tenantClaim: s
+              .string({ minLength: 1, maxLength: 256 })
+              .describe('The token claim that binds metadata.tenant_id (default tenant_id).')
+              .opt(),
           })
-          .rule("!has(self.mode) || self.mode == 'none' || self.mode == 'jwt' || has(self.apiKeysSecret)", 'apiKeysSecret is required for mode apiKey or any')
-          .rule("!has(self.mode) || self.mode == 'none' || self.mode == 'apiKey' || has(self.jwt) && (has(self.jwt.jwksUrl) || has(self.jwt.keysSecret)) || self.mode == 'any' && has(self.apiKeysSecret)", 'jwt.jwksUrl or jwt.keysSecret is required for mode jwt')
+          .rule(
+            "!has(self.mode) || self.mode == 'none' || self.mode == 'jwt' || has(self.apiKeysSecret)",
+            'apiKeysSecret is required for mode apiKey or any',
+          )
+          .rule(
+            "!has(self.mode) || self.mode == 'none' || self.mode == 'apiKey' || has(self.jwt) && (has(self.jwt.jwksUrl) || has(self.jwt.keysSecret)) || self.mode == 'any' && has(self.apiKeysSecret)",
+            'jwt.jwksUrl or jwt.keysSecret is required for mode jwt',
+          )
           .opt(),
         federation: s
           .object({
@@ -130,8 +136,10 @@ export const mcpServerSpecSchema = s
           .opt(),
         tls: s
           .object({
-            secretName: s.string({ minLength: 1, maxLength: 253 }).describe('A kubernetes.io/tls Secret (tls.crt, tls.key) for the HTTP and gRPC servers.'),
-            mutual: s.boolean({ default: false }).describe('Require gRPC client certificates signed by the Secret\'s ca.crt.').opt(),
+            secretName: s
+              .string({ minLength: 1, maxLength: 253 })
+              .describe('A kubernetes.io/tls Secret (tls.crt, tls.key) for the HTTP and gRPC servers.'),
+            mutual: s.boolean({ default: false }).describe("Require gRPC client certificates signed by the Secret's ca.crt.").opt(),
           })
           .opt(),
       })
@@ -161,7 +169,9 @@ export const mcpServerSpecSchema = s
               .opt(),
             resourceAttributes: s
               .map(s.string({ maxLength: 1024 }))
-              .describe('More resource attributes of the spans (OTEL_RESOURCE_ATTRIBUTES); the pod gets k8s.namespace.name, k8s.pod.name and mcp.server.name anyway.')
+              .describe(
+                'More resource attributes of the spans (OTEL_RESOURCE_ATTRIBUTES); the pod gets k8s.namespace.name, k8s.pod.name and mcp.server.name anyway.',
+              )
               .opt(),
           })
           .describe('OpenTelemetry tracing of the gateway pods: spans for ingest, dispatch and each forward attempt, linked across gateways.')
@@ -209,9 +219,7 @@ export const mcpServerStatusSchema = s.object({
   readyReplicas: s.integer().opt(),
   selector: s.string().describe('Label selector of the gateway pods (for the scale subresource).').opt(),
   endpoint: s.string().describe('The HTTP ingest URL inside the cluster.').opt(),
-  endpoints: s
-    .object({ http: s.string().opt(), grpc: s.string().opt(), health: s.string().opt() })
-    .opt(),
+  endpoints: s.object({ http: s.string().opt(), grpc: s.string().opt(), health: s.string().opt() }).opt(),
   peers: s
     .array(
       s.object({
@@ -222,7 +230,7 @@ export const mcpServerStatusSchema = s.object({
     )
     .opt(),
   resolvedPeers: s.integer().describe('Peers with an address.').opt(),
-  attachedRoutes: s.integer().describe('McpRoutes accepted into this server\'s configuration.').opt(),
+  attachedRoutes: s.integer().describe("McpRoutes accepted into this server's configuration.").opt(),
   configHash: s.string().describe('Hash of the rendered gateway configuration.').opt(),
   bus: busStatusSchema.opt(),
 });

@@ -51,10 +51,7 @@ function node<T>(props: JsonSchemaProps, optional = false): Schema<T, any> {
       node<T>(
         {
           ...props,
-          'x-kubernetes-validations': [
-            ...(props['x-kubernetes-validations'] ?? []),
-            { rule, message, ...(fieldPath ? { fieldPath } : {}) },
-          ],
+          'x-kubernetes-validations': [...(props['x-kubernetes-validations'] ?? []), { rule, message, ...(fieldPath ? { fieldPath } : {}) }],
         },
         optional,
       ),
@@ -68,9 +65,7 @@ type Shape = Record<string, Schema<any, boolean>>;
 type RequiredKeys<S extends Shape> = { [K in keyof S]: S[K] extends Schema<any, true> ? never : K }[keyof S];
 type OptionalKeys<S extends Shape> = { [K in keyof S]: S[K] extends Schema<any, true> ? K : never }[keyof S];
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
-export type InferShape<S extends Shape> = Simplify<
-  { [K in RequiredKeys<S>]: Infer<S[K]> } & { [K in OptionalKeys<S>]?: Infer<S[K]> }
->;
+export type InferShape<S extends Shape> = Simplify<{ [K in RequiredKeys<S>]: Infer<S[K]> } & { [K in OptionalKeys<S>]?: Infer<S[K]> }>;
 
 export const s = {
   string(props: Partial<JsonSchemaProps> = {}): Schema<string, false> {

@@ -111,7 +111,12 @@ function convert(setting: EnvSetting, raw: string): unknown {
       if (/^(false|0|no)$/i.test(text)) return false;
       throw new ConfigError(setting.variable, `expected true or false, got ${JSON.stringify(raw)}`);
     case 'list':
-      return text === '' ? [] : text.split(',').map((item) => item.trim()).filter((item) => item !== '');
+      return text === ''
+        ? []
+        : text
+            .split(',')
+            .map((item) => item.trim())
+            .filter((item) => item !== '');
     case 'text':
       return text;
   }

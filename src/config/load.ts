@@ -78,7 +78,11 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
   if (reference.routes.length > 0) {
     const routes = Array.isArray(merged.routes) ? (merged.routes as { name?: unknown }[]) : [];
     const clash = reference.routes.find((route) => routes.some((r) => r.name === route.name));
-    if (clash) throw new ConfigError('FORWARDING_TARGETS', `target id ${JSON.stringify(clash.name)} is also the name of a route in ${file}; ids and route names must differ`);
+    if (clash)
+      throw new ConfigError(
+        'FORWARDING_TARGETS',
+        `target id ${JSON.stringify(clash.name)} is also the name of a route in ${file}; ids and route names must differ`,
+      );
     merged.routes = [...routes, ...reference.routes];
   }
   const enabled = reference.enabled ?? fileEnabled;

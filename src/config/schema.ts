@@ -8,27 +8,23 @@ import { parseBytes, parseDuration } from './units.js';
 
 const port = z.number().int().min(1).max(65535);
 
-const bytes = z
-  .union([z.number(), z.string()])
-  .transform((value, ctx) => {
-    const parsed = parseBytes(value);
-    if (parsed === undefined) {
-      ctx.addIssue({ code: 'custom', message: `expected a size such as 1048576, 1MB or 1Mi, got ${JSON.stringify(value)}` });
-      return z.NEVER;
-    }
-    return parsed;
-  });
+const bytes = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const parsed = parseBytes(value);
+  if (parsed === undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected a size such as 1048576, 1MB or 1Mi, got ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  return parsed;
+});
 
-const duration = z
-  .union([z.number(), z.string()])
-  .transform((value, ctx) => {
-    const parsed = parseDuration(value);
-    if (parsed === undefined) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration such as 30s, 500ms or 1m30s, got ${JSON.stringify(value)}` });
-      return z.NEVER;
-    }
-    return parsed;
-  });
+const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const parsed = parseDuration(value);
+  if (parsed === undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration such as 30s, 500ms or 1m30s, got ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  return parsed;
+});
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
@@ -69,7 +65,10 @@ const targetTls = z
     /** The name the target's certificate must carry; unset = the URL's host. */
     serverName: z.string().min(1).max(253).optional(),
   })
-  .refine((value) => (value.certFile === undefined) === (value.keyFile === undefined), { message: 'certFile and keyFile go together', path: ['keyFile'] });
+  .refine((value) => (value.certFile === undefined) === (value.keyFile === undefined), {
+    message: 'certFile and keyFile go together',
+    path: ['keyFile'],
+  });
 
 export const TARGET_FORMATS = ['mcp', 'cloudevents', 'legacy'] as const;
 
@@ -151,7 +150,6 @@ const route = z.strictObject({
   delivery: delivery.prefault({}),
 });
 
-
 const auth = z
   .strictObject({
     /** Which credentials ingest and subscriptions need: none (the default), API keys, JWTs, or either. */
@@ -170,10 +168,16 @@ const auth = z
         /** Required `aud` (one of). */
         audience: z.array(z.string().min(1)).default([]),
         /** Signing keys from a JWKS endpoint (cached, refetched for unknown key ids). */
-        jwksUrl: z.string().regex(/^https?:\/\/[^\s/]+/, 'expected an http(s) URL').optional(),
+        jwksUrl: z
+          .string()
+          .regex(/^https?:\/\/[^\s/]+/, 'expected an http(s) URL')
+          .optional(),
         /** Signing keys from a file: a JWKS document or a PEM public key. Re-read when it changes. */
         keyFile: filePath.optional(),
-        algorithms: z.array(z.enum(['RS256', 'ES256'])).min(1).default(['RS256', 'ES256']),
+        algorithms: z
+          .array(z.enum(['RS256', 'ES256']))
+          .min(1)
+          .default(['RS256', 'ES256']),
         /** Leeway for exp / nbf / iat. */
         clockSkew: duration.default(GATEWAY_DEFAULTS.jwtClockSkewMs),
       })
@@ -201,11 +205,17 @@ const federation = z
      * files each hold one secret (the file name is the key id). Re-read when it changes. */
     keysFile: filePath.optional(),
     /** The key id this gateway signs with; defaults to the first key in the file. */
-    signingKeyId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected 1 to 64 of A-Z a-z 0-9 . _ -').optional(),
+    signingKeyId: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected 1 to 64 of A-Z a-z 0-9 . _ -')
+      .optional(),
     /** Refuse events from peers (events that carry federation metadata) without a valid signature. */
     requireSignatures: z.boolean().default(false),
   })
-  .refine((value) => !value.requireSignatures || value.keysFile, { message: 'keysFile is required when requireSignatures is true', path: ['keysFile'] })
+  .refine((value) => !value.requireSignatures || value.keysFile, {
+    message: 'keysFile is required when requireSignatures is true',
+    path: ['keysFile'],
+  })
   .prefault({});
 
 const tls = z
@@ -257,8 +267,11 @@ const bus = z
           .prefault({})
           .superRefine((value, ctx) => {
             const user = value.user ?? value.userFile;
-            const kinds = [value.tokenFile, user ?? value.passwordFile, value.nkeySeedFile, value.credsFile, value.basicAuthFile].filter((v) => v !== undefined);
-            if (kinds.length > 1) ctx.addIssue({ code: 'custom', message: 'use one of tokenFile, user/passwordFile, nkeySeedFile, credsFile or basicAuthFile' });
+            const kinds = [value.tokenFile, user ?? value.passwordFile, value.nkeySeedFile, value.credsFile, value.basicAuthFile].filter(
+              (v) => v !== undefined,
+            );
+            if (kinds.length > 1)
+              ctx.addIssue({ code: 'custom', message: 'use one of tokenFile, user/passwordFile, nkeySeedFile, credsFile or basicAuthFile' });
             if (value.user !== undefined && value.userFile !== undefined) {
               ctx.addIssue({ code: 'custom', path: ['userFile'], message: 'give user or userFile, not both' });
             }
@@ -282,15 +295,28 @@ const bus = z
         stream: z
           .strictObject({
             /** Defaults to one derived from the gateway's identity (GATEWAY_ID), so each McpServer has its own. */
-            name: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, 'expected 1 to 200 of A-Z a-z 0-9 _ -').optional(),
+            name: z
+              .string()
+              .regex(/^[A-Za-z0-9_-]{1,200}$/, 'expected 1 to 200 of A-Z a-z 0-9 _ -')
+              .optional(),
             /** Subjects are `<subjectPrefix>.events` and `<subjectPrefix>.dlq.<target>`; derived like the name. */
-            subjectPrefix: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'expected dot-separated tokens of A-Z a-z 0-9 _ -').optional(),
+            subjectPrefix: z
+              .string()
+              .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'expected dot-separated tokens of A-Z a-z 0-9 _ -')
+              .optional(),
             /** Copies kept by the JetStream cluster: 1, or 3 (needs a cluster of at least 3 servers). */
             replicas: z.number().int().min(1).max(5).default(GATEWAY_DEFAULTS.streamReplicas),
             storage: z.enum(['file', 'memory']).default('file'),
             /** How long an event stays in the log (replay, catch-up, forwarding backlog). */
             maxAge: duration.pipe(z.number().int().min(1000)).default(GATEWAY_DEFAULTS.streamMaxAgeMs),
-            maxBytes: bytes.pipe(z.number().int().min(1024 * 1024)).default(GATEWAY_DEFAULTS.streamMaxBytes),
+            maxBytes: bytes
+              .pipe(
+                z
+                  .number()
+                  .int()
+                  .min(1024 * 1024),
+              )
+              .default(GATEWAY_DEFAULTS.streamMaxBytes),
             /** 0 = no count limit (age and bytes still apply). */
             maxMessages: z.number().int().min(0).default(0),
             /** A repeated event_id within this window is answered `duplicate`, whichever replica it reaches. */
@@ -313,176 +339,188 @@ const bus = z
     }
   });
 
-export const gatewayConfigSchema = z.strictObject({
-  logLevel: z.enum(LOG_LEVELS).default(GATEWAY_DEFAULTS.logLevel),
-  server: z
-    .strictObject({
-      host: z.string().min(1).default(GATEWAY_DEFAULTS.host),
-      httpPort: port.default(GATEWAY_DEFAULTS.httpPort),
-      grpcPort: port.default(GATEWAY_DEFAULTS.grpcPort),
-      healthPort: port.default(GATEWAY_DEFAULTS.healthPort),
-      /** CORS for browser clients on the HTTP port; off (no CORS headers) while no origin is listed. */
-      cors: z
-        .strictObject({
-          /** Origins allowed to call the HTTP API from a browser (`https://app.example:8443`), or `*` for any. */
-          allowedOrigins: z
-            .array(z.string().regex(/^(\*|https?:\/\/[^\s/]+)$/, 'expected * or an origin such as https://app.example (scheme, host, optional port; no path)'))
-            .default([]),
-          /** How long a browser may cache a preflight answer. */
-          maxAge: duration.pipe(z.number().int().min(0)).default(GATEWAY_DEFAULTS.corsMaxAgeMs),
-        })
-        .prefault({}),
-    })
-    .prefault({}),
-  limits: z
-    .strictObject({
-      /** Largest accepted event, counted as the bytes of its encoded form. */
-      maxEventSize: bytes.pipe(z.number().int().min(256)).default(GATEWAY_DEFAULTS.maxEventSize),
-      /** Events accepted but not yet dispatched; when full, ingest answers 429 / RESOURCE_EXHAUSTED. */
-      bufferSize: z.number().int().min(1).max(1_000_000).default(GATEWAY_DEFAULTS.bufferSize),
-      /** Concurrent gRPC streams across all connections. */
-      maxConnections: z.number().int().min(1).max(100_000).default(GATEWAY_DEFAULTS.maxConnections),
-      /** Events in one POST /api/v1/events/batch. */
-      maxBatchSize: z.number().int().min(1).max(10_000).default(GATEWAY_DEFAULTS.maxBatchSize),
-      /** Body of one POST /api/v1/events/batch. */
-      maxBatchBytes: bytes.pipe(z.number().int().min(1024)).default(GATEWAY_DEFAULTS.maxBatchBytes),
-      /** A request whose body has not fully arrived by then is answered 408. */
-      requestTimeout: duration.pipe(z.number().int().min(100)).default(GATEWAY_DEFAULTS.requestTimeoutMs),
-      /** Events queued for one subscriber before it is cut off as too slow. */
-      subscriberQueueSize: z.number().int().min(1).max(1_000_000).default(GATEWAY_DEFAULTS.subscriberQueueSize),
-      /** Gateway-wide ingest rate limit; 0 disables it. */
-      rateLimit: z
-        .strictObject({
-          eventsPerSecond: z.number().min(0).default(0),
-          burst: z.number().int().min(1).optional(),
-        })
-        .prefault({}),
-      /** Per-client ingest rate limit (keyed by API key id, token subject, or client address); 0 disables it. */
-      clientRateLimit: z
-        .strictObject({
-          eventsPerSecond: z.number().min(0).default(0),
-          burst: z.number().int().min(1).optional(),
-          /** Clients tracked at once; the least recently seen is forgotten first. */
-          maxClients: z.number().int().min(1).max(10_000_000).default(GATEWAY_DEFAULTS.clientRateLimitMaxClients),
-        })
-        .prefault({}),
-    })
-    .prefault({}),
-  auth,
-  federation,
-  tls,
-  bus,
-  history: z
-    .strictObject({
-      /** Events kept for StreamEvents replay. */
-      size: z.number().int().min(0).max(10_000_000).default(GATEWAY_DEFAULTS.historySize),
-      /** How long an event stays replayable. */
-      retention: duration.default(GATEWAY_DEFAULTS.historyRetentionMs),
-    })
-    .prefault({}),
-  identity: z
-    .strictObject({
-      /** This gateway's name on forwarding paths; peers refer to it by the same id. */
-      id: z.string().min(1).max(256).optional(),
-      /** This process (the pod name in Kubernetes): reportingInstance of its Events. */
-      instance: z.string().min(1).max(253).optional(),
-    })
-    .prefault({}),
-  /** events.k8s.io Events for dispatched events, for Argo's `resource` EventSource and people. */
-  kubernetesEvents: z
-    .strictObject({
-      enabled: z.boolean().default(false),
-      /** API writes per second; beyond it, occurrences are counted into the Event's series. */
-      qps: z.number().min(0.1).max(1000).default(10),
-      burst: z.number().int().min(1).max(10_000).default(25),
-      /** all: an occurrence per dispatched event; failures: dead letters and unreachable peers only. */
-      detail: z.enum(['all', 'failures']).default('all'),
-      /** The object the Events are about: this gateway's McpServer. */
-      regarding: z
-        .strictObject({
-          apiVersion: z.string().min(1).default('mcp.tas.ai/v1alpha1'),
-          kind: z.string().min(1).default('McpServer'),
-          name: z.string().min(1).max(253),
-          namespace: z.string().min(1).max(63),
-          uid: z.string().optional(),
-        })
-        .optional(),
-    })
-    .prefault({})
-    .refine((events) => !events.enabled || events.regarding !== undefined, {
-      message: 'regarding (the McpServer the Events are about: MCP_SERVER_NAME and POD_NAMESPACE) is required when enabled',
-      path: ['regarding'],
-    }),
-  forwarding: z
-    .strictObject({
-      /** Peers: every accepted event goes to each of them. */
-      targets: z.array(target).default([]),
-      /** Per-attempt timeout. */
-      timeout: duration.pipe(z.number().min(1)).default(GATEWAY_DEFAULTS.forwardTimeoutMs),
-      retry: z
-        .strictObject({
-          maxAttempts: z.number().int().min(1).max(100).default(GATEWAY_DEFAULTS.retryMaxAttempts),
-          initialBackoff: duration.default(GATEWAY_DEFAULTS.retryInitialBackoffMs),
-          maxBackoff: duration.default(GATEWAY_DEFAULTS.retryMaxBackoffMs),
-          retryOn: retryOn.default([...DEFAULT_RETRY_ON]),
-        })
-        .prefault({}),
-      /** Events waiting for one target; overflow is dead-lettered. */
-      queueSize: z.number().int().min(1).max(1_000_000).default(GATEWAY_DEFAULTS.targetQueueSize),
-      /** Requests in flight to one target. */
-      concurrency: z.number().int().min(1).max(1024).default(GATEWAY_DEFAULTS.targetConcurrency),
-      /** Batches to targets that take them: as many queued events as fit, never waiting to fill one. */
-      batch: z
-        .strictObject({
-          /** Events per request at most (a receiver that takes fewer answers 413 and gets smaller batches). */
-          maxEvents: z.number().int().min(1).max(10_000).default(GATEWAY_DEFAULTS.forwardBatchMaxEvents),
-          /** Bytes of events per request at most (an event larger than this goes alone). */
-          maxBytes: bytes.pipe(z.number().int().min(1024)).default(GATEWAY_DEFAULTS.forwardBatchMaxBytes),
-        })
-        .prefault({}),
-      /** Forwarding stops once an event has passed this many gateways. */
-      maxHops: z.number().int().min(1).max(64).default(GATEWAY_DEFAULTS.maxHops),
-      circuitBreaker: z
-        .strictObject({
-          failureThreshold: z.number().int().min(1).default(GATEWAY_DEFAULTS.breakerFailureThreshold),
-          cooldown: duration.default(GATEWAY_DEFAULTS.breakerCooldownMs),
-        })
-        .prefault({}),
-      deadLetter: z
-        .strictObject({
-          /** Where dead letters are also POSTed (JSON). */
-          url: z.string().regex(/^https?:\/\/[^\s/]+/, 'expected an http(s) URL').optional(),
-          /** Dead letters kept in memory for GET /api/v1/dlq and redrive. */
-          maxEntries: z.number().int().min(1).max(1_000_000).default(GATEWAY_DEFAULTS.deadLetterMaxEntries),
-        })
-        .prefault({}),
-      /** Recently seen event ids: an id is dispatched once however many paths bring it. */
-      dedupe: z
-        .strictObject({
-          size: z.number().int().min(0).max(10_000_000).default(GATEWAY_DEFAULTS.dedupeSize),
-          ttl: duration.default(GATEWAY_DEFAULTS.dedupeTtlMs),
-        })
-        .prefault({}),
-    })
-    .prefault({}),
-  /** Routes (McpRoute): matching events to their targets, with their own delivery policy. */
-  routes: z.array(route).default([]),
-  shutdown: z
-    .strictObject({
-      /** Time given to deliver queued events after SIGTERM before streams are ended. */
-      gracePeriod: duration.default(GATEWAY_DEFAULTS.shutdownGracePeriodMs),
-    })
-    .prefault({}),
-}).superRefine((config, ctx) => {
-  const conflict = conflictingTargets(config.forwarding.targets, config.routes);
-  if (conflict) {
-    ctx.addIssue({
-      code: 'custom',
-      path: conflict.second.split(/[.[\]]+/).filter(Boolean).map((part) => (/^\d+$/.test(part) ? Number(part) : part)),
-      message: `names the same target as ${conflict.first} (${conflict.key}) with other settings (id, batch, tls); a target is one place with one set of settings`,
-    });
-  }
-});
+export const gatewayConfigSchema = z
+  .strictObject({
+    logLevel: z.enum(LOG_LEVELS).default(GATEWAY_DEFAULTS.logLevel),
+    server: z
+      .strictObject({
+        host: z.string().min(1).default(GATEWAY_DEFAULTS.host),
+        httpPort: port.default(GATEWAY_DEFAULTS.httpPort),
+        grpcPort: port.default(GATEWAY_DEFAULTS.grpcPort),
+        healthPort: port.default(GATEWAY_DEFAULTS.healthPort),
+        /** CORS for browser clients on the HTTP port; off (no CORS headers) while no origin is listed. */
+        cors: z
+          .strictObject({
+            /** Origins allowed to call the HTTP API from a browser (`https://app.example:8443`), or `*` for any. */
+            allowedOrigins: z
+              .array(
+                z
+                  .string()
+                  .regex(/^(\*|https?:\/\/[^\s/]+)$/, 'expected * or an origin such as https://app.example (scheme, host, optional port; no path)'),
+              )
+              .default([]),
+            /** How long a browser may cache a preflight answer. */
+            maxAge: duration.pipe(z.number().int().min(0)).default(GATEWAY_DEFAULTS.corsMaxAgeMs),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    limits: z
+      .strictObject({
+        /** Largest accepted event, counted as the bytes of its encoded form. */
+        maxEventSize: bytes.pipe(z.number().int().min(256)).default(GATEWAY_DEFAULTS.maxEventSize),
+        /** Events accepted but not yet dispatched; when full, ingest answers 429 / RESOURCE_EXHAUSTED. */
+        bufferSize: z.number().int().min(1).max(1_000_000).default(GATEWAY_DEFAULTS.bufferSize),
+        /** Concurrent gRPC streams across all connections. */
+        maxConnections: z.number().int().min(1).max(100_000).default(GATEWAY_DEFAULTS.maxConnections),
+        /** Events in one POST /api/v1/events/batch. */
+        maxBatchSize: z.number().int().min(1).max(10_000).default(GATEWAY_DEFAULTS.maxBatchSize),
+        /** Body of one POST /api/v1/events/batch. */
+        maxBatchBytes: bytes.pipe(z.number().int().min(1024)).default(GATEWAY_DEFAULTS.maxBatchBytes),
+        /** A request whose body has not fully arrived by then is answered 408. */
+        requestTimeout: duration.pipe(z.number().int().min(100)).default(GATEWAY_DEFAULTS.requestTimeoutMs),
+        /** Events queued for one subscriber before it is cut off as too slow. */
+        subscriberQueueSize: z.number().int().min(1).max(1_000_000).default(GATEWAY_DEFAULTS.subscriberQueueSize),
+        /** Gateway-wide ingest rate limit; 0 disables it. */
+        rateLimit: z
+          .strictObject({
+            eventsPerSecond: z.number().min(0).default(0),
+            burst: z.number().int().min(1).optional(),
+          })
+          .prefault({}),
+        /** Per-client ingest rate limit (keyed by API key id, token subject, or client address); 0 disables it. */
+        clientRateLimit: z
+          .strictObject({
+            eventsPerSecond: z.number().min(0).default(0),
+            burst: z.number().int().min(1).optional(),
+            /** Clients tracked at once; the least recently seen is forgotten first. */
+            maxClients: z.number().int().min(1).max(10_000_000).default(GATEWAY_DEFAULTS.clientRateLimitMaxClients),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    auth,
+    federation,
+    tls,
+    bus,
+    history: z
+      .strictObject({
+        /** Events kept for StreamEvents replay. */
+        size: z.number().int().min(0).max(10_000_000).default(GATEWAY_DEFAULTS.historySize),
+        /** How long an event stays replayable. */
+        retention: duration.default(GATEWAY_DEFAULTS.historyRetentionMs),
+      })
+      .prefault({}),
+    identity: z
+      .strictObject({
+        /** This gateway's name on forwarding paths; peers refer to it by the same id. */
+        id: z.string().min(1).max(256).optional(),
+        /** This process (the pod name in Kubernetes): reportingInstance of its Events. */
+        instance: z.string().min(1).max(253).optional(),
+      })
+      .prefault({}),
+    /** events.k8s.io Events for dispatched events, for Argo's `resource` EventSource and people. */
+    kubernetesEvents: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        /** API writes per second; beyond it, occurrences are counted into the Event's series. */
+        qps: z.number().min(0.1).max(1000).default(10),
+        burst: z.number().int().min(1).max(10_000).default(25),
+        /** all: an occurrence per dispatched event; failures: dead letters and unreachable peers only. */
+        detail: z.enum(['all', 'failures']).default('all'),
+        /** The object the Events are about: this gateway's McpServer. */
+        regarding: z
+          .strictObject({
+            apiVersion: z.string().min(1).default('mcp.tas.ai/v1alpha1'),
+            kind: z.string().min(1).default('McpServer'),
+            name: z.string().min(1).max(253),
+            namespace: z.string().min(1).max(63),
+            uid: z.string().optional(),
+          })
+          .optional(),
+      })
+      .prefault({})
+      .refine((events) => !events.enabled || events.regarding !== undefined, {
+        message: 'regarding (the McpServer the Events are about: MCP_SERVER_NAME and POD_NAMESPACE) is required when enabled',
+        path: ['regarding'],
+      }),
+    forwarding: z
+      .strictObject({
+        /** Peers: every accepted event goes to each of them. */
+        targets: z.array(target).default([]),
+        /** Per-attempt timeout. */
+        timeout: duration.pipe(z.number().min(1)).default(GATEWAY_DEFAULTS.forwardTimeoutMs),
+        retry: z
+          .strictObject({
+            maxAttempts: z.number().int().min(1).max(100).default(GATEWAY_DEFAULTS.retryMaxAttempts),
+            initialBackoff: duration.default(GATEWAY_DEFAULTS.retryInitialBackoffMs),
+            maxBackoff: duration.default(GATEWAY_DEFAULTS.retryMaxBackoffMs),
+            retryOn: retryOn.default([...DEFAULT_RETRY_ON]),
+          })
+          .prefault({}),
+        /** Events waiting for one target; overflow is dead-lettered. */
+        queueSize: z.number().int().min(1).max(1_000_000).default(GATEWAY_DEFAULTS.targetQueueSize),
+        /** Requests in flight to one target. */
+        concurrency: z.number().int().min(1).max(1024).default(GATEWAY_DEFAULTS.targetConcurrency),
+        /** Batches to targets that take them: as many queued events as fit, never waiting to fill one. */
+        batch: z
+          .strictObject({
+            /** Events per request at most (a receiver that takes fewer answers 413 and gets smaller batches). */
+            maxEvents: z.number().int().min(1).max(10_000).default(GATEWAY_DEFAULTS.forwardBatchMaxEvents),
+            /** Bytes of events per request at most (an event larger than this goes alone). */
+            maxBytes: bytes.pipe(z.number().int().min(1024)).default(GATEWAY_DEFAULTS.forwardBatchMaxBytes),
+          })
+          .prefault({}),
+        /** Forwarding stops once an event has passed this many gateways. */
+        maxHops: z.number().int().min(1).max(64).default(GATEWAY_DEFAULTS.maxHops),
+        circuitBreaker: z
+          .strictObject({
+            failureThreshold: z.number().int().min(1).default(GATEWAY_DEFAULTS.breakerFailureThreshold),
+            cooldown: duration.default(GATEWAY_DEFAULTS.breakerCooldownMs),
+          })
+          .prefault({}),
+        deadLetter: z
+          .strictObject({
+            /** Where dead letters are also POSTed (JSON). */
+            url: z
+              .string()
+              .regex(/^https?:\/\/[^\s/]+/, 'expected an http(s) URL')
+              .optional(),
+            /** Dead letters kept in memory for GET /api/v1/dlq and redrive. */
+            maxEntries: z.number().int().min(1).max(1_000_000).default(GATEWAY_DEFAULTS.deadLetterMaxEntries),
+          })
+          .prefault({}),
+        /** Recently seen event ids: an id is dispatched once however many paths bring it. */
+        dedupe: z
+          .strictObject({
+            size: z.number().int().min(0).max(10_000_000).default(GATEWAY_DEFAULTS.dedupeSize),
+            ttl: duration.default(GATEWAY_DEFAULTS.dedupeTtlMs),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    /** Routes (McpRoute): matching events to their targets, with their own delivery policy. */
+    routes: z.array(route).default([]),
+    shutdown: z
+      .strictObject({
+        /** Time given to deliver queued events after SIGTERM before streams are ended. */
+        gracePeriod: duration.default(GATEWAY_DEFAULTS.shutdownGracePeriodMs),
+      })
+      .prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    const conflict = conflictingTargets(config.forwarding.targets, config.routes);
+    if (conflict) {
+      ctx.addIssue({
+        code: 'custom',
+        path: conflict.second
+          .split(/[.[\]]+/)
+          .filter(Boolean)
+          .map((part) => (/^\d+$/.test(part) ? Number(part) : part)),
+        message: `names the same target as ${conflict.first} (${conflict.key}) with other settings (id, batch, tls); a target is one place with one set of settings`,
+      });
+    }
+  });
 
 /** The configuration as written (YAML file, operator rendering): sizes and durations as text. */
 export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;

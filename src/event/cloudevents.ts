@@ -7,7 +7,10 @@ const CONTEXT_ATTRIBUTES = new Set(['id', 'source', 'type', 'time', 'specversion
 
 /** A metadata key as a CloudEvents extension name, or undefined when nothing usable is left. */
 export function extensionName(key: string): string | undefined {
-  const folded = key.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 20);
+  const folded = key
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '')
+    .slice(0, 20);
   if (folded === '') return undefined;
   return CONTEXT_ATTRIBUTES.has(folded) ? `x${folded}`.slice(0, 20) : folded;
 }

@@ -47,11 +47,7 @@ export function normalizeTimestamp(value: number): number {
 /** Bytes an event occupies, counted the same way whichever way it arrived. */
 export function eventSize(event: McpEvent): number {
   let size =
-    Buffer.byteLength(event.event_id) +
-    Buffer.byteLength(event.event_type) +
-    Buffer.byteLength(event.source) +
-    Buffer.byteLength(event.data) +
-    8;
+    Buffer.byteLength(event.event_id) + Buffer.byteLength(event.event_type) + Buffer.byteLength(event.source) + Buffer.byteLength(event.data) + 8;
   for (const key in event.metadata) {
     size += Buffer.byteLength(key) + Buffer.byteLength(event.metadata[key]!);
   }

@@ -5,9 +5,7 @@ import { EVENT_LIMITS, LEGACY_EVENT_TYPE, LEGACY_SOURCE, eventSize, normalizeTim
 
 export type RejectReason = 'invalid' | 'too_large';
 
-export type Validation =
-  | { ok: true; event: McpEvent; size: number }
-  | { ok: false; reason: RejectReason; field: string; message: string };
+export type Validation = { ok: true; event: McpEvent; size: number } | { ok: false; reason: RejectReason; field: string; message: string };
 
 export interface ValidateOptions {
   maxEventSize: number;
@@ -116,14 +114,10 @@ function fromLegacy(input: Record<string, unknown>, prefix: string, now: () => n
   const type = inner.type;
   const source = inner.source;
   const stamped = inner.timestamp;
-  const time =
-    typeof stamped === 'string' ? Date.parse(stamped) : Number.isSafeInteger(stamped) ? normalizeTimestamp(stamped as number) : NaN;
+  const time = typeof stamped === 'string' ? Date.parse(stamped) : Number.isSafeInteger(stamped) ? normalizeTimestamp(stamped as number) : NaN;
   return {
     event_id,
-    event_type:
-      typeof type === 'string' && type.length <= EVENT_LIMITS.typeLength && EVENT_TYPE_PATTERN.test(type)
-        ? type
-        : LEGACY_EVENT_TYPE,
+    event_type: typeof type === 'string' && type.length <= EVENT_LIMITS.typeLength && EVENT_TYPE_PATTERN.test(type) ? type : LEGACY_EVENT_TYPE,
     source: typeof source === 'string' && source !== '' && source.length <= EVENT_LIMITS.sourceLength ? source : LEGACY_SOURCE,
     timestamp: Number.isFinite(time) && time >= 0 ? time : now(),
     data,
@@ -151,8 +145,11 @@ export function validateEvent(input: unknown, options: ValidateOptions, prefix =
     const size = eventSize(event);
     if (size > options.maxEventSize) {
       // eslint-disable-next-line @typescript-eslint/only-throw-error -- as in fail()
-      throw new Rejection('too_large', prefix === '' ? 'event' : prefix.replace(/\.$/, ''),
-        `is ${size} bytes; the limit (MAX_EVENT_SIZE) is ${options.maxEventSize}`);
+      throw new Rejection(
+        'too_large',
+        prefix === '' ? 'event' : prefix.replace(/\.$/, ''),
+        `is ${size} bytes; the limit (MAX_EVENT_SIZE) is ${options.maxEventSize}`,
+      );
     }
     return { ok: true, event, size };
   } catch (error) {

@@ -34,7 +34,12 @@ export function createControllerMetrics(registry: Registry): ControllerMetrics {
   });
   const depth = new Gauge({ name: 'workqueue_depth', help: 'Keys waiting to be processed.', labelNames: ['name'], registers: [registry] });
   const adds = new Counter({ name: 'workqueue_adds_total', help: 'Keys added.', labelNames: ['name'], registers: [registry] });
-  const retries = new Counter({ name: 'workqueue_retries_total', help: 'Keys requeued after a failure.', labelNames: ['name'], registers: [registry] });
+  const retries = new Counter({
+    name: 'workqueue_retries_total',
+    help: 'Keys requeued after a failure.',
+    labelNames: ['name'],
+    registers: [registry],
+  });
   const queueDuration = new Histogram({
     name: 'workqueue_queue_duration_seconds',
     help: 'Time a key waits in the queue before a worker takes it.',

@@ -12,7 +12,14 @@
 // - Series writes carry the absolute count, so retrying an ambiguous failure cannot double-count;
 //   Event names are chosen here (not generateName), so a retried create that already happened
 //   answers AlreadyExists and is taken as done.
-import { PatchStrategy, setHeaderOptions, type EventsV1Api, type EventsV1Event, type EventsV1EventSeries, type V1ObjectReference } from '@kubernetes/client-node';
+import {
+  PatchStrategy,
+  setHeaderOptions,
+  type EventsV1Api,
+  type EventsV1Event,
+  type EventsV1EventSeries,
+  type V1ObjectReference,
+} from '@kubernetes/client-node';
 import type { Logger } from '../observability/logger.js';
 import { exponentialDelay, type BackoffOptions } from './backoff.js';
 import { apiStatusCode, isAlreadyExists, isNotFound, isTooManyRequests, retryAfterMs } from './client.js';
@@ -367,7 +374,10 @@ export class EventRecorder {
     const permanent = status !== undefined && status >= 400 && status < 500 && status !== 408;
     if (permanent || state.attempts >= this.maxAttempts) {
       this.counters.failed += state.pending;
-      this.logger?.warn({ err: error, reason: state.template.reason, occurrences: state.pending, attempts: state.attempts }, 'giving up on event occurrences');
+      this.logger?.warn(
+        { err: error, reason: state.template.reason, occurrences: state.pending, attempts: state.attempts },
+        'giving up on event occurrences',
+      );
       state.pending = 0;
       state.attempts = 0;
       // A create that may or may not have happened: start over with a fresh name next time.
@@ -411,7 +421,12 @@ export class EventRecorder {
 
   /** `<regarding name>.<time><sequence><random>`: unique, and stable across retries of one create. */
   private eventName(regardingName: string, now: number): string {
-    const base = regardingName.toLowerCase().replace(/[^a-z0-9.-]/g, '-').slice(0, 200).replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '') || 'event';
+    const base =
+      regardingName
+        .toLowerCase()
+        .replace(/[^a-z0-9.-]/g, '-')
+        .slice(0, 200)
+        .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '') || 'event';
     const suffix = now.toString(16) + (this.nameSequence++).toString(16) + Math.floor(this.random() * 0xffff).toString(16);
     return `${base}.${suffix}`;
   }
@@ -420,11 +435,14 @@ export class EventRecorder {
     if (this.wakeTimer !== undefined && this.wakeAt <= at) return;
     if (this.wakeTimer !== undefined) this.clock.clearTimeout(this.wakeTimer);
     this.wakeAt = at;
-    this.wakeTimer = this.clock.setTimeout(() => {
-      this.wakeTimer = undefined;
-      this.wakeAt = Infinity;
-      this.pump();
-    }, Math.max(0, at - this.clock.now()));
+    this.wakeTimer = this.clock.setTimeout(
+      () => {
+        this.wakeTimer = undefined;
+        this.wakeAt = Infinity;
+        this.pump();
+      },
+      Math.max(0, at - this.clock.now()),
+    );
   }
 
   private isIdle(): boolean {

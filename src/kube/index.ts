@@ -1,5 +1,18 @@
 // The controller machinery the operator and the gateway build on. See each module for details.
-export { loadKubeConfig, createKubeClients, apiStatusCode, isNotFound, isConflict, isAlreadyExists, isGone, isTooManyRequests, retryAfterMs, statusReason, objectKey, splitObjectKey } from './client.js';
+export {
+  loadKubeConfig,
+  createKubeClients,
+  apiStatusCode,
+  isNotFound,
+  isConflict,
+  isAlreadyExists,
+  isGone,
+  isTooManyRequests,
+  retryAfterMs,
+  statusReason,
+  objectKey,
+  splitObjectKey,
+} from './client.js';
 export type { KubeClients, LoadKubeConfigOptions } from './client.js';
 export { KubeObjectClient } from './object-client.js';
 export { systemClock, sleep } from './clock.js';
@@ -15,7 +28,16 @@ export { ObjectCache, keyOf } from './object-cache.js';
 export type { IndexFunction } from './object-cache.js';
 export { createApiListWatchSource, resourcePath } from './list-watch-source.js';
 export type { ListWatchSource, ResourceDescriptor, WatchEventType, WatchHandle } from './list-watch-source.js';
-export { Applier, controllerOwnerReference, controllerOf, withDesiredHash, isSatisfiedBy, containsFields, hashObject, DESIRED_HASH_ANNOTATION } from './apply.js';
+export {
+  Applier,
+  controllerOwnerReference,
+  controllerOf,
+  withDesiredHash,
+  isSatisfiedBy,
+  containsFields,
+  hashObject,
+  DESIRED_HASH_ANNOTATION,
+} from './apply.js';
 export type { ApplierOptions, ApplyOptions, ApplyResult } from './apply.js';
 export { LeaderElector, createLeaseStore, DEFAULT_LEASE_DURATION_MS, DEFAULT_RENEW_DEADLINE_MS, DEFAULT_RETRY_PERIOD_MS } from './leader-election.js';
 export type { LeaderElectionOptions, LeaseStore } from './leader-election.js';

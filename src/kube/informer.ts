@@ -163,7 +163,10 @@ export class Informer<T extends KubernetesObject> {
       const onAbort = (): void => done(new Error(`sync of ${this.resource.kind} aborted`));
       this.syncWaiters.push(done);
       if (options.timeoutMs !== undefined) {
-        timer = this.clock.setTimeout(() => done(new Error(`${this.resource.kind} informer did not sync within ${options.timeoutMs} ms`)), options.timeoutMs);
+        timer = this.clock.setTimeout(
+          () => done(new Error(`${this.resource.kind} informer did not sync within ${options.timeoutMs} ms`)),
+          options.timeoutMs,
+        );
       }
       options.signal?.addEventListener('abort', onAbort, { once: true });
     });
@@ -357,7 +360,12 @@ class Reflector<T extends KubernetesObject> {
     };
 
     const timeoutSeconds = Math.floor(this.minWatchTimeoutSeconds * (1 + this.random()));
-    const handle = await this.source.watch(this.namespace, { ...this.listOptions, resourceVersion: this.resourceVersion, timeoutSeconds }, onEvent, onDone);
+    const handle = await this.source.watch(
+      this.namespace,
+      { ...this.listOptions, resourceVersion: this.resourceVersion, timeoutSeconds },
+      onEvent,
+      onDone,
+    );
     if (!current()) {
       handle.abort();
       return;
@@ -368,7 +376,10 @@ class Reflector<T extends KubernetesObject> {
   private failed(error: unknown, during: 'list' | 'watch'): void {
     const delay = jitteredDelay(this.failures, this.backoff, this.random);
     this.failures++;
-    this.logger?.warn({ err: error, during, retryInMs: Math.round(delay), failures: this.failures }, 'informer list/watch failed; restarting with backoff');
+    this.logger?.warn(
+      { err: error, during, retryInMs: Math.round(delay), failures: this.failures },
+      'informer list/watch failed; restarting with backoff',
+    );
     this.scheduleRestart(delay);
   }
 

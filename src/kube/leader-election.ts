@@ -193,9 +193,7 @@ export class LeaderElector {
     return {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
-      metadata: current?.metadata
-        ? { ...current.metadata, managedFields: undefined }
-        : { name: this.name, namespace: this.namespace },
+      metadata: current?.metadata ? { ...current.metadata, managedFields: undefined } : { name: this.name, namespace: this.namespace },
       spec: {
         ...current?.spec,
         holderIdentity: this.identity,
@@ -225,7 +223,12 @@ export class LeaderElector {
   }
 
   private observe(lease: V1Lease): void {
-    const record = JSON.stringify([lease.spec?.holderIdentity, String(lease.spec?.renewTime), lease.spec?.leaseDurationSeconds, lease.spec?.leaseTransitions]);
+    const record = JSON.stringify([
+      lease.spec?.holderIdentity,
+      String(lease.spec?.renewTime),
+      lease.spec?.leaseDurationSeconds,
+      lease.spec?.leaseTransitions,
+    ]);
     const previousLeader = this.observedLeader();
     this.observed = lease;
     if (record !== this.observedRecord) {

@@ -28,7 +28,13 @@ export class KubeObjectClient extends KubernetesObjectApi {
     return this.sendApply<T>(path, body, fieldManager, force, signal);
   }
 
-  private async sendApply<T extends KubernetesObject>(path: string, body: KubernetesObject, fieldManager: string, force: boolean, signal: AbortSignal | undefined): Promise<T> {
+  private async sendApply<T extends KubernetesObject>(
+    path: string,
+    body: KubernetesObject,
+    fieldManager: string,
+    force: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
     signal?.throwIfAborted();
     const request = this.configuration.baseServer.makeRequestContext(path, HttpMethod.PATCH);
     request.setHeaderParam('Accept', 'application/json');

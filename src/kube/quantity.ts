@@ -115,7 +115,6 @@ function decimal(sign: string, digits: bigint, scale: number, format: Format): s
   return `${sign}${mantissa * 10n ** BigInt(exponent - 18)}E`;
 }
 
-
 /** The numeric value of a quantity ("512Mi" -> 536870912, "250m" -> 0.25), for sizing decisions. */
 export function quantityValue(value: string | number): number {
   const { negative, digits, scale } = parse(value);

@@ -34,7 +34,9 @@ function fileEnv(name: string): string | undefined {
 }
 
 const config = {
-  scenarios: (process.env.BENCH_SCENARIOS ?? 'http,grpc,jetstream,fanout,jetstream-fanout,memory,forwarding,operator,tracing').split(',').map((s) => s.trim()),
+  scenarios: (process.env.BENCH_SCENARIOS ?? 'http,grpc,jetstream,fanout,jetstream-fanout,memory,forwarding,operator,tracing')
+    .split(',')
+    .map((s) => s.trim()),
   http: {
     connections: numberEnv('BENCH_CONNECTIONS', 50),
     durationS: numberEnv('BENCH_HTTP_SECONDS', 5),
@@ -136,7 +138,9 @@ async function main(): Promise<void> {
   installCleanup();
   const started = Date.now();
   const tool = ['http', 'jetstream', 'tracing'].some((s) => config.scenarios.includes(s)) ? loadTool() : 'n/a';
-  log(`tas-mcp bench: node ${process.version}, ${PINNING ? 'gateway pinned to core 0, clients to core 1' : 'NOT pinned (needs taskset and 2 cores)'}, HTTP load: ${tool}`);
+  log(
+    `tas-mcp bench: node ${process.version}, ${PINNING ? 'gateway pinned to core 0, clients to core 1' : 'NOT pinned (needs taskset and 2 cores)'}, HTTP load: ${tool}`,
+  );
   if (tool === 'autocannon') log('  (wrk not found: using autocannon; `apt-get install -y wrk` gives a load generator that needs less CPU)');
 
   const rows: Row[] = [];
@@ -149,9 +153,17 @@ async function main(): Promise<void> {
     ['grpc', 'gRPC IngestEvent vs bare grpc-js', (l) => grpcIngest(config.grpc, l)],
     ['jetstream', 'HTTP ingest with the JetStream log vs the memory log and a bare JetStream publisher', (l) => jetstreamIngest(config.jetstream, l)],
     ['fanout', `gRPC fan-out to ${config.fanout.streams} subscribers`, (l) => grpcFanout(config.fanout, l)],
-    ['jetstream-fanout', `fan-out to ${config.jetstreamFanout.streams} subscribers across ${config.jetstreamFanout.replicas} replicas on one JetStream stream vs one memory-log gateway`, (l) => jetstreamFanout(config.jetstreamFanout, l)],
+    [
+      'jetstream-fanout',
+      `fan-out to ${config.jetstreamFanout.streams} subscribers across ${config.jetstreamFanout.replicas} replicas on one JetStream stream vs one memory-log gateway`,
+      (l) => jetstreamFanout(config.jetstreamFanout, l),
+    ],
     ['memory', `memory: idle, with ${config.memory.streams} streams, under ${config.memory.sustainedRate} ev/s`, (l) => memory(config.memory, l)],
-    ['forwarding', `gateway-to-gateway forwarding at ${config.forwarding.rates.join(', ')} ev/s and to ${config.forwarding.peers} peers`, (l) => forwarding(config.forwarding, l)],
+    [
+      'forwarding',
+      `gateway-to-gateway forwarding at ${config.forwarding.rates.join(', ')} ev/s and to ${config.forwarding.peers} peers`,
+      (l) => forwarding(config.forwarding, l),
+    ],
     ['operator', `operator with ${config.operator.servers} McpServers applied at once`, (l) => operatorScale(config.operator, l)],
     ['tracing', 'HTTP ingest with tracing off, on at ratio 1 and at 0.01 (exporting to a real Jaeger)', (l) => tracingCost(config.tracing, l)],
   ];

@@ -36,7 +36,11 @@ async function listen(...args: Parameters<typeof startArgoListener>): Promise<Ar
 }
 
 async function post(gateway: GatewayProcess, events: unknown[]): Promise<void> {
-  const response = await fetch(`${gateway.httpUrl}/api/v1/events/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) });
+  const response = await fetch(`${gateway.httpUrl}/api/v1/events/batch`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(events),
+  });
   const answer = (await response.json()) as { accepted?: number };
   expect(response.status, JSON.stringify(answer)).toBe(200);
   expect(answer.accepted).toBe(events.length); // every event taken, none refused
@@ -49,17 +53,17 @@ const countBy = <T>(items: T[], key: (item: T) => string) => {
 };
 
 describe('Argo validates config/argo', () => {
-  it('decodes every object strictly and passes Argo\'s validation of each EventSource and the Sensor', () => {
+  it("decodes every object strictly and passes Argo's validation of each EventSource and the Sensor", () => {
     const { exitCode, lines, stderr } = validateArgoFiles(ARGO);
     expect(exitCode, stderr).toBe(0);
     const objects = lines.filter((l) => l.kind === 'object');
     expect(objects.filter((o) => o.error)).toEqual([]);
-    expect(objects.filter((o) => o.checked === 'argo').map((o) => `${o.objectKind}/${o.name}`).sort()).toEqual([
-      'EventSource/mcp-generic',
-      'EventSource/mcp-kubernetes-events',
-      'EventSource/mcp-webhook',
-      'Sensor/mcp-documents',
-    ]);
+    expect(
+      objects
+        .filter((o) => o.checked === 'argo')
+        .map((o) => `${o.objectKind}/${o.name}`)
+        .sort(),
+    ).toEqual(['EventSource/mcp-generic', 'EventSource/mcp-kubernetes-events', 'EventSource/mcp-webhook', 'Sensor/mcp-documents']);
     expect(lines.at(-1)).toMatchObject({ kind: 'summary', files: 6, errors: 0 });
   });
 
@@ -89,15 +93,34 @@ describe("Argo's generic EventSource against a gateway", () => {
     gateways.push(gateway);
     // The same EventSource judged by the shipped Sensor and by one with the old unanchored filter.
     const unanchored = join(dir, 'sensor-unanchored.yaml');
-    writeFileSync(unanchored, readFileSync(shipped('sensor.yaml'), 'utf8').replace("value: ['^document\\.uploaded$']", 'value: ["document.uploaded"]'));
+    writeFileSync(
+      unanchored,
+      readFileSync(shipped('sensor.yaml'), 'utf8').replace("value: ['^document\\.uploaded$']", 'value: ["document.uploaded"]'),
+    );
     expect(readFileSync(unanchored, 'utf8')).toContain('value: ["document.uploaded"]');
-    const argo = await listen('generic', { eventSource: shipped('eventsource-generic.yaml'), event: 'alpha-documents', sensor: shipped('sensor.yaml'), url: gateway.grpcAddress });
-    const old = await listen('generic', { eventSource: shipped('eventsource-generic.yaml'), event: 'alpha-documents', sensor: unanchored, url: gateway.grpcAddress });
+    const argo = await listen('generic', {
+      eventSource: shipped('eventsource-generic.yaml'),
+      event: 'alpha-documents',
+      sensor: shipped('sensor.yaml'),
+      url: gateway.grpcAddress,
+    });
+    const old = await listen('generic', {
+      eventSource: shipped('eventsource-generic.yaml'),
+      event: 'alpha-documents',
+      sensor: unanchored,
+      url: gateway.grpcAddress,
+    });
     // Argo's listener dials after its first 5 s tick.
-    await eventually(async () => (await metric(gateway, 'tas_mcp_subscribers', { kind: 'argo_generic' })) === 2, 30_000, 'both generic EventSources connected');
+    await eventually(
+      async () => (await metric(gateway, 'tas_mcp_subscribers', { kind: 'argo_generic' })) === 2,
+      30_000,
+      'both generic EventSources connected',
+    );
 
     const types = ['document.uploaded', 'document.uploaded.v2', 'document.uploaded_failed', 'document.deleted', 'user.created'];
-    const sent = types.flatMap((type) => Array.from({ length: 100 }, (_, i) => testEvent(`${type}-${i}`, type, { source: 'aether-be', metadata: { tenant_id: 't1' } })));
+    const sent = types.flatMap((type) =>
+      Array.from({ length: 100 }, (_, i) => testEvent(`${type}-${i}`, type, { source: 'aether-be', metadata: { tenant_id: 't1' } })),
+    );
     for (let i = 0; i < sent.length; i += 250) await post(gateway, sent.slice(i, i + 250));
     await eventually(() => argo.events.length >= 400 && old.events.length >= 400, 20_000, 'the document.* events at both EventSources');
     await sleep(500); // anything extra would show now
@@ -121,8 +144,17 @@ describe("Argo's generic EventSource against a gateway", () => {
         position: expect.any(Number), // where the event sits in the gateway's log
       },
     });
-    const passed = (l: ArgoListener) => l.events.filter((e) => e.dependencies['generic-document-uploaded']).map(id).sort();
-    expect(passed(argo)).toEqual(sent.filter((e) => e.event_type === 'document.uploaded').map((e) => e.event_id).sort());
+    const passed = (l: ArgoListener) =>
+      l.events
+        .filter((e) => e.dependencies['generic-document-uploaded'])
+        .map(id)
+        .sort();
+    expect(passed(argo)).toEqual(
+      sent
+        .filter((e) => e.event_type === 'document.uploaded')
+        .map((e) => e.event_id)
+        .sort(),
+    );
     expect(argo.events.every((e) => !e.filterErrors)).toBe(true);
     // What the shipped Sensor did before its filters were anchored: v2 and _failed fired too.
     expect(passed(old)).toHaveLength(300);
@@ -136,7 +168,12 @@ describe("Argo's webhook EventSource as a CloudEvents route target", () => {
     const ports = { shipped: await freePort(), defaults: await freePort() };
     const { retryOn: _dropped, ...defaultRetry } = route.spec.delivery.retry;
     const routes = [
-      { name: 'shipped', match: route.spec.match, targets: [{ url: `http://127.0.0.1:${ports.shipped}/mcp`, id: 'argo-shipped', format: 'cloudevents' }], delivery: route.spec.delivery },
+      {
+        name: 'shipped',
+        match: route.spec.match,
+        targets: [{ url: `http://127.0.0.1:${ports.shipped}/mcp`, id: 'argo-shipped', format: 'cloudevents' }],
+        delivery: route.spec.delivery,
+      },
       {
         name: 'default-rules',
         match: route.spec.match,
@@ -150,8 +187,15 @@ describe("Argo's webhook EventSource as a CloudEvents route target", () => {
     gateways.push(gateway);
 
     const webhook = (port: number) =>
-      listen('webhook', { eventSource: shipped('eventsource-webhook.yaml'), event: 'alpha-cloudevents', sensor: shipped('sensor.yaml'), port, drain: '1s' });
-    const up = (port: number) => eventually(async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.status === 200, 10_000, `webhook on ${port}`);
+      listen('webhook', {
+        eventSource: shipped('eventsource-webhook.yaml'),
+        event: 'alpha-cloudevents',
+        sensor: shipped('sensor.yaml'),
+        port,
+        drain: '1s',
+      });
+    const up = (port: number) =>
+      eventually(async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.status === 200, 10_000, `webhook on ${port}`);
     const first = { shipped: await webhook(ports.shipped), defaults: await webhook(ports.defaults) };
     await up(ports.shipped);
     await up(ports.defaults);
@@ -177,7 +221,7 @@ describe("Argo's webhook EventSource as a CloudEvents route target", () => {
     const routed = sent.filter((e) => e.event_type.startsWith('document.'));
     const ceId = (e: ArgoEvent) => e.data.header['Ce-Id'][0] as string;
     const atShipped = () => [...first.shipped.events, ...second.shipped.events];
-    await eventually(() => new Set(atShipped().map(ceId)).size === routed.length, 60_000, 'every routed event at the shipped route\'s EventSource');
+    await eventually(() => new Set(atShipped().map(ceId)).size === routed.length, 60_000, "every routed event at the shipped route's EventSource");
     await eventually(async () => (await metric(gateway, 'tas_mcp_forward_in_flight')) === 0, 60_000, 'nothing in flight');
     await sleep(300);
 
@@ -191,8 +235,16 @@ describe("Argo's webhook EventSource as a CloudEvents route target", () => {
     const sample = shippedEvents.find((e) => e.data.header['Ce-Type'][0] === 'document.uploaded')!;
     expect(sample.data.header).toMatchObject({ 'Ce-Specversion': ['1.0'], 'Ce-Source': ['e2e'], 'Content-Type': ['application/json'] });
     expect(sample.data.body).toEqual({ id: ceId(sample) });
-    expect(shippedEvents.filter((e) => e.dependencies['webhook-document-uploaded']).map(ceId).sort()).toEqual(
-      routed.filter((e) => e.event_type === 'document.uploaded').map((e) => e.event_id).sort(),
+    expect(
+      shippedEvents
+        .filter((e) => e.dependencies['webhook-document-uploaded'])
+        .map(ceId)
+        .sort(),
+    ).toEqual(
+      routed
+        .filter((e) => e.event_type === 'document.uploaded')
+        .map((e) => e.event_id)
+        .sort(),
     );
 
     // Default rules: the restart's 400s ("endpoint is inactive") dead-letter at once; the rest arrive, none lost.

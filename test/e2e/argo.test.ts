@@ -16,7 +16,9 @@ const clients: grpc.Client[] = [];
 
 beforeAll(async () => {
   webhook = await startReceiver((_request, attempt) => ({ status: attempt === 1 ? 500 : 200 }));
-  const routes = JSON.stringify([{ name: 'to-argo', match: { eventTypes: ['argo.webhook.*'] }, targets: [{ url: `${webhook.url}/mcp-events`, format: 'cloudevents' }] }]);
+  const routes = JSON.stringify([
+    { name: 'to-argo', match: { eventTypes: ['argo.webhook.*'] }, targets: [{ url: `${webhook.url}/mcp-events`, format: 'cloudevents' }] },
+  ]);
   const { writeFileSync, mkdtempSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
@@ -36,8 +38,9 @@ interface GenericEvent {
 }
 
 function startEventSource(name: string, config: string) {
-  const client = new loaded.generic.Eventing(gateway.grpcAddress, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }) as grpc.Client &
-    Record<string, any>;
+  const client = new loaded.generic.Eventing(gateway.grpcAddress, grpc.credentials.createInsecure(), {
+    'grpc.use_local_subchannel_pool': 1,
+  }) as grpc.Client & Record<string, any>;
   clients.push(client);
   const received: GenericEvent[] = [];
   const state: { error?: grpc.ServiceError } = {};
@@ -51,7 +54,11 @@ describe("Argo's generic EventSource", () => {
   it('streams every event as JSON, named for the EventSource, narrowed by its config', async () => {
     const all = startEventSource('mcp-all', '');
     const docs = startEventSource('mcp-docs', 'eventTypes: ["argo.document.*"]');
-    await eventually(async () => (await metric(gateway, 'tas_mcp_subscribers', { kind: 'argo_generic' })) === 2, 10_000, 'both EventSources connected');
+    await eventually(
+      async () => (await metric(gateway, 'tas_mcp_subscribers', { kind: 'argo_generic' })) === 2,
+      10_000,
+      'both EventSources connected',
+    );
     const ids = Array.from({ length: 2000 }, (_, i) => `g-${i}`);
     await produce(gateway, ids.slice(0, 1000), { type: 'argo.document.uploaded', batch: 500 });
     await produce(gateway, ids.slice(1000), { type: 'argo.user.created', batch: 500 });
@@ -87,7 +94,12 @@ describe('CloudEvents to a webhook EventSource', () => {
     await eventually(() => new Set(webhook.delivered).size === 200, 20_000, 'every event delivered');
     const sample = webhook.received.find((r) => r.id === 'ce-7' && r.headers['ce-type'])!;
     expect(sample.path).toBe('/mcp-events');
-    expect(sample.headers).toMatchObject({ 'ce-specversion': '1.0', 'ce-type': 'argo.webhook.test', 'ce-source': 'e2e', 'content-type': 'application/json' });
+    expect(sample.headers).toMatchObject({
+      'ce-specversion': '1.0',
+      'ce-type': 'argo.webhook.test',
+      'ce-source': 'e2e',
+      'content-type': 'application/json',
+    });
     expect(JSON.parse(sample.body)).toEqual({ id: 'ce-7' });
     expect(webhook.received.length).toBeGreaterThanOrEqual(400); // each was refused once with 500
   });

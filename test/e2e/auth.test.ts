@@ -73,7 +73,13 @@ describe('API keys', () => {
   it('HTTP: accepts a known key as X-API-Key or as a bearer credential; health and metrics stay open', async () => {
     expect((await post(gateway, { 'x-api-key': keyA })).status).toBe(200);
     expect((await post(gateway, { authorization: `Bearer ${keyA}` })).status).toBe(200);
-    for (const url of [`${gateway.healthUrl}/health`, `${gateway.healthUrl}/ready`, `${gateway.healthUrl}/metrics`, `${gateway.httpUrl}/metrics`, `${gateway.httpUrl}/health`]) {
+    for (const url of [
+      `${gateway.healthUrl}/health`,
+      `${gateway.healthUrl}/ready`,
+      `${gateway.healthUrl}/metrics`,
+      `${gateway.httpUrl}/metrics`,
+      `${gateway.httpUrl}/health`,
+    ]) {
       expect((await fetch(url)).status, url).toBe(200);
     }
     expect((await fetch(`${gateway.httpUrl}/api/v1/dlq`)).status).toBe(401);
@@ -215,7 +221,7 @@ describe('JWT bearer tokens', () => {
     const tenantToken = (tenant: string | undefined, subject: string) =>
       token(rsa, { ...claims, subject, ...(tenant ? { claims: { tenant_id: tenant } } : {}) });
 
-    it('refuses another tenant\'s event (403 / PERMISSION_DENIED) and stamps events without a tenant', async () => {
+    it("refuses another tenant's event (403 / PERMISSION_DENIED) and stamps events without a tenant", async () => {
       const a = await tenantToken('tenant-a', 'alice');
       const forB = await post(gateway, { authorization: `Bearer ${a}` }, testEvent('t-1', 'tenancy.x', { metadata: { tenant_id: 'tenant-b' } }));
       expect(forB.status).toBe(403);
@@ -230,7 +236,10 @@ describe('JWT bearer tokens', () => {
       expect(await batch.json()).toMatchObject({
         accepted: 1,
         rejected: 1,
-        results: [{ event_id: 't-2', status: 'accepted' }, { event_id: 't-3', status: 'rejected', error: 'tenant_mismatch' }],
+        results: [
+          { event_id: 't-2', status: 'accepted' },
+          { event_id: 't-3', status: 'rejected', error: 'tenant_mismatch' },
+        ],
       });
       const onlyOthers = await fetch(`${gateway.httpUrl}/api/v1/events/batch`, {
         method: 'POST',
@@ -242,7 +251,12 @@ describe('JWT bearer tokens', () => {
       const client = mcpClient(gateway.grpcAddress);
       clients.push(client);
       const denied = await grpcError(
-        unaryWith(client, 'IngestEvent', testEvent('t-4', 'x', { metadata: { tenant_id: 'tenant-b' } }), metadataOf({ authorization: `Bearer ${a}` })),
+        unaryWith(
+          client,
+          'IngestEvent',
+          testEvent('t-4', 'x', { metadata: { tenant_id: 'tenant-b' } }),
+          metadataOf({ authorization: `Bearer ${a}` }),
+        ),
       );
       expect(denied.code).toBe(grpc.status.PERMISSION_DENIED);
 
@@ -254,7 +268,7 @@ describe('JWT bearer tokens', () => {
       expect(replay.messages.map((e) => [e.event_id, e.metadata.tenant_id])).toEqual([['t-5', 'tenant-a']]);
     });
 
-    it('a tenant\'s subscribers see only that tenant\'s events, on every stream kind; an unbound caller sees all', async () => {
+    it("a tenant's subscribers see only that tenant's events, on every stream kind; an unbound caller sees all", async () => {
       const [a, b, admin] = await Promise.all([tenantToken('tenant-a', 'alice'), tenantToken('tenant-b', 'bob'), tenantToken(undefined, 'ops')]);
       const client = mcpClient(gateway.grpcAddress);
       const legacy = legacyClient(gateway.grpcAddress);

@@ -24,17 +24,25 @@ async function post(gateway: GatewayProcess, headers: Record<string, string> = {
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(testEvent(`rl-${Math.random()}`)),
   });
-  return { status: response.status, retryAfter: response.headers.get('retry-after'), body: (await response.json()) as { error?: string; message?: string } };
+  return {
+    status: response.status,
+    retryAfter: response.headers.get('retry-after'),
+    body: (await response.json()) as { error?: string; message?: string },
+  };
 }
 
 /** POST from a chosen loopback source address (127.0.0.0/8 is all loopback on Linux). */
 function postFrom(gateway: GatewayProcess, localAddress: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const body = JSON.stringify(testEvent(`addr-${localAddress}-${Math.random()}`));
-    const req = request(`${gateway.httpUrl}/api/v1/events`, { method: 'POST', localAddress, agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = request(
+      `${gateway.httpUrl}/api/v1/events`,
+      { method: 'POST', localAddress, agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -64,7 +72,9 @@ describe('per-client rate limits', () => {
 
     const client = mcpClient(gateway.grpcAddress);
     clients.push(client);
-    const error = (await unaryWith(client, 'IngestEvent', testEvent('rl-grpc'), metadataOf({ 'x-api-key': keyA })).catch((e) => e)) as grpc.ServiceError;
+    const error = (await unaryWith(client, 'IngestEvent', testEvent('rl-grpc'), metadataOf({ 'x-api-key': keyA })).catch(
+      (e) => e,
+    )) as grpc.ServiceError;
     expect(error.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
     expect(Number(error.metadata.get('retry-after')[0])).toBeGreaterThanOrEqual(1);
     const okB = await unaryWith<{ status: string }>(client, 'IngestEvent', testEvent('rl-grpc-b'), metadataOf({ 'x-api-key': keyB }));

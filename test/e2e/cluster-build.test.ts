@@ -14,16 +14,22 @@ function component(name: string, opts: { version?: number; recipe?: string; main
   const dir = join(root, name);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'go.mod'), `module example.test/${name}\n\ngo 1.26.0\n`);
-  writeFileSync(join(dir, 'main.go'), opts.main ??
-    'package main\n\nimport "fmt"\n\nvar version = "unset"\n\nfunc main() { fmt.Println("' + name + '", version) }\n');
-  writeFileSync(join(dir, 'recipe.sh'), opts.recipe ?? `
+  writeFileSync(
+    join(dir, 'main.go'),
+    opts.main ?? 'package main\n\nimport "fmt"\n\nvar version = "unset"\n\nfunc main() { fmt.Println("' + name + '", version) }\n',
+  );
+  writeFileSync(
+    join(dir, 'recipe.sh'),
+    opts.recipe ??
+      `
 recipe_version=${opts.version ?? 1}
 binaries=(${name})
 key_inputs=(go.mod main.go recipe.sh)
 cache_label() { echo "${name}-v1.0.0"; }
 build() { go_build -ldflags "-s -w -X main.version=v1.0.0" -o "$1/${name}" .; }
 check() { "$1/${name}" | grep -qx "${name} v1.0.0" && "$1/${name}"; }
-`);
+`,
+  );
 }
 
 function build(...args: string[]): { status: number | null; stdout: string; stderr: string; lines: string[] } {
@@ -117,9 +123,21 @@ describe('test/cluster/build.sh components', () => {
     const result = spawnSync('bash', [join(repoRoot(), 'test', 'cluster', 'build.sh'), '--binaries'], { encoding: 'utf8' });
     expect(result.status).toBe(0);
     const lines = result.stdout.trim().split('\n');
-    expect(lines).toEqual(expect.arrayContaining([
-      'control-plane kube-apiserver', 'control-plane etcd', 'control-plane kwok', 'nats nats-server', 'grpcurl grpcurl', 'argo argo-check', 'ghz ghz',
-      'proto-tools buf', 'proto-tools protoc-gen-go', 'proto-tools protoc-gen-go-grpc', 'go-client mcp-go-client', 'jaeger jaeger',
-    ]));
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'control-plane kube-apiserver',
+        'control-plane etcd',
+        'control-plane kwok',
+        'nats nats-server',
+        'grpcurl grpcurl',
+        'argo argo-check',
+        'ghz ghz',
+        'proto-tools buf',
+        'proto-tools protoc-gen-go',
+        'proto-tools protoc-gen-go-grpc',
+        'go-client mcp-go-client',
+        'jaeger jaeger',
+      ]),
+    );
   });
 });

@@ -21,7 +21,11 @@ describe('config reload', () => {
     const first: Receiver = await startReceiver();
     const second: Receiver = await startReceiver();
     const routed: Receiver = await startReceiver();
-    cleanup.push(() => first.close(), () => second.close(), () => routed.close());
+    cleanup.push(
+      () => first.close(),
+      () => second.close(),
+      () => routed.close(),
+    );
     const file = join(dir, 'gateway.yaml');
     const write = (config: unknown) => writeFileSync(file, stringify(config));
     write({ forwarding: { targets: [first.url] } });

@@ -21,7 +21,14 @@ async function receiver(answer?: Receiver['answer'], port?: number) {
 async function gateway(env: Record<string, string>, ports?: Awaited<ReturnType<typeof reservePorts>>) {
   const started = await startGateway({
     // A short breaker cooldown keeps these tests quick; the breaker itself has unit tests.
-    env: { FORWARD_INITIAL_BACKOFF: '10ms', FORWARD_MAX_BACKOFF: '200ms', FORWARD_BREAKER_COOLDOWN: '50ms', BUFFER_SIZE: '20000', MAX_BATCH_SIZE: '1000', ...env },
+    env: {
+      FORWARD_INITIAL_BACKOFF: '10ms',
+      FORWARD_MAX_BACKOFF: '200ms',
+      FORWARD_BREAKER_COOLDOWN: '50ms',
+      BUFFER_SIZE: '20000',
+      MAX_BATCH_SIZE: '1000',
+      ...env,
+    },
     ...(ports ? { ports } : {}),
   });
   running.push(started);
@@ -37,7 +44,9 @@ async function settled(g: GatewayProcess) {
 
 async function invariantHolds(g: GatewayProcess) {
   const [accepted, delivered, dead, inFlight] = await Promise.all(
-    ['accepted', 'delivered', 'dead_lettered'].map((outcome) => metric(g, 'tas_mcp_forward_events_total', { outcome })).concat(metric(g, 'tas_mcp_forward_in_flight')),
+    ['accepted', 'delivered', 'dead_lettered']
+      .map((outcome) => metric(g, 'tas_mcp_forward_events_total', { outcome }))
+      .concat(metric(g, 'tas_mcp_forward_in_flight')),
   );
   expect(accepted).toBe(delivered! + dead! + inFlight!);
 }

@@ -66,12 +66,17 @@ describe('forwarding on the shared log', () => {
       routes: [{ name: 'team-a/documents', match: { eventTypes: ['document.*'] }, targets: [target] }],
     };
     const [a, b] = [await replica(config), await replica(config)];
-    const sent = [...(await produce(a, ids('doc-a', 300), { type: 'document.uploaded' })), ...(await produce(b, ids('doc-b', 300), { type: 'document.uploaded' }))];
+    const sent = [
+      ...(await produce(a, ids('doc-a', 300), { type: 'document.uploaded' })),
+      ...(await produce(b, ids('doc-b', 300), { type: 'document.uploaded' })),
+    ];
     await eventually(() => new Set(peer.delivered).size === sent.length, 30_000, 'every event at the peer');
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(peer.delivered).toHaveLength(sent.length); // none twice
     expect(await forwardingConsumers()).toEqual([consumerName({ url: peer.url, format: 'mcp' })]);
-    const accepted = (await metric(a, 'tas_mcp_forward_events_total', { outcome: 'accepted' })) + (await metric(b, 'tas_mcp_forward_events_total', { outcome: 'accepted' }));
+    const accepted =
+      (await metric(a, 'tas_mcp_forward_events_total', { outcome: 'accepted' })) +
+      (await metric(b, 'tas_mcp_forward_events_total', { outcome: 'accepted' }));
     expect(accepted).toBe(sent.length);
   });
 

@@ -69,7 +69,7 @@ describe('https:// targets', () => {
     expect(await metric(a, 'tas_mcp_forward_events_total', { target: 'named', outcome: 'delivered' })).toBe(20);
     await eventually(async () => (await acceptedAt(peer)) === sent.length, 5000, 'stored at the peer');
     const letters = await deadLetters(a);
-    const byTarget = (target: string) => letters.filter((l) => l.target === target) as (typeof letters[number] & { lastError: string })[];
+    const byTarget = (target: string) => letters.filter((l) => l.target === target) as ((typeof letters)[number] & { lastError: string })[];
     expect(byTarget('other-ca')).toHaveLength(20);
     expect(byTarget('other-ca')[0]).toMatchObject({ reason: 'attempts_exhausted', attempts: 2 });
     expect(byTarget('other-ca')[0]!.lastError).toMatch(/TLS handshake with the target failed.*(certificate|verify)/i);
@@ -115,8 +115,13 @@ describe('gRPC targets over TLS', () => {
     const letters = await deadLetters(a);
     expect(letters.filter((l) => l.target === 'no-client-cert')).toHaveLength(20);
     // Each attempt fails (UNAVAILABLE); the events go when their attempts or their deadline run out, whichever comes first.
-    expect(letters.find((l) => l.target === 'no-client-cert')).toMatchObject({ reason: expect.stringMatching(/^(attempts_exhausted|expired)$/), lastStatus: 'UNAVAILABLE' });
+    expect(letters.find((l) => l.target === 'no-client-cert')).toMatchObject({
+      reason: expect.stringMatching(/^(attempts_exhausted|expired)$/),
+      lastStatus: 'UNAVAILABLE',
+    });
     expect(letters.filter((l) => l.target === 'other-ca')).toHaveLength(20);
-    console.log(`gRPC TLS failures as dead letters say: no client certificate: ${(letters.find((l) => l.target === 'no-client-cert') as any).lastError}; other CA: ${(letters.find((l) => l.target === 'other-ca') as any).lastError}`);
+    console.log(
+      `gRPC TLS failures as dead letters say: no client certificate: ${(letters.find((l) => l.target === 'no-client-cert') as any).lastError}; other CA: ${(letters.find((l) => l.target === 'other-ca') as any).lastError}`,
+    );
   });
 });

@@ -28,7 +28,14 @@ async function gateway(env: Record<string, string> = {}, config?: object): Promi
   const file = config ? join(dir, `config-${gateways.length}-${Date.now()}.yaml`) : undefined;
   if (file) writeFileSync(file, stringify(config));
   const started = await startGateway({
-    env: { FORWARD_INITIAL_BACKOFF: '10ms', FORWARD_MAX_BACKOFF: '100ms', BUFFER_SIZE: '20000', MAX_BATCH_SIZE: '1000', ...(file ? { CONFIG_FILE: file } : {}), ...env },
+    env: {
+      FORWARD_INITIAL_BACKOFF: '10ms',
+      FORWARD_MAX_BACKOFF: '100ms',
+      BUFFER_SIZE: '20000',
+      MAX_BATCH_SIZE: '1000',
+      ...(file ? { CONFIG_FILE: file } : {}),
+      ...env,
+    },
   });
   gateways.push(started);
   return started;
@@ -70,7 +77,7 @@ const json = async (url: string, init?: RequestInit) => {
   return { status: response.status, body: (await response.json()) as any };
 };
 
-describe('a bare peer address (http://host:port) is another gateway\'s API', () => {
+describe("a bare peer address (http://host:port) is another gateway's API", () => {
   it('batches go to POST /api/v1/events/batch, many events per request', async () => {
     const peer = await receiver();
     const a = await gateway({ FORWARD_TO: peer.url, FORWARD_CONCURRENCY: '2' });
@@ -100,7 +107,7 @@ describe('a bare peer address (http://host:port) is another gateway\'s API', () 
     expect(await deadLetters(a)).toEqual([]);
   });
 
-  it('the Go reference server\'s API: every event arrives whole through its batch route, none at its legacy /mcp', async () => {
+  it("the Go reference server's API: every event arrives whole through its batch route, none at its legacy /mcp", async () => {
     const peer = await referencePeer();
     const a = await gateway({ FORWARD_TO: peer.url });
     const sent = await produce(a, ids('goref', 400), { type: 'document.uploaded' });
@@ -114,19 +121,24 @@ describe('a bare peer address (http://host:port) is another gateway\'s API', () 
   it('a receiver that speaks only the legacy /mcp shape: with format legacy it gets {id, data}; at a bare address each event is dead-lettered naming the 404', async () => {
     const legacy = await referencePeer({ legacyOnly: true });
     const other = await referencePeer({ legacyOnly: true });
-    const a = await gateway({ FORWARD_MAX_ATTEMPTS: '2', FORWARD_BREAKER_THRESHOLD: '1000' }, { forwarding: { targets: [{ url: legacy.url, format: 'legacy' }, other.url] } });
+    const a = await gateway(
+      { FORWARD_MAX_ATTEMPTS: '2', FORWARD_BREAKER_THRESHOLD: '1000' },
+      { forwarding: { targets: [{ url: legacy.url, format: 'legacy' }, other.url] } },
+    );
     const sent = await produce(a, ids('legacy', 50));
     await settled(a);
     expect(legacy.stored.map((s) => s.id).sort()).toEqual([...sent].sort());
     expect(legacy.requests.every((r) => r.path === '/mcp' && r.status === 200)).toBe(true);
     const letters = await deadLetters(a);
     expect(letters).toHaveLength(50);
-    expect(letters.every((l) => l.target === other.url.replace('http://', '') && l.reason === 'attempts_exhausted' && l.lastStatus === '404')).toBe(true);
+    expect(letters.every((l) => l.target === other.url.replace('http://', '') && l.reason === 'attempts_exhausted' && l.lastStatus === '404')).toBe(
+      true,
+    );
     await invariantHolds(a);
   });
 });
 
-describe('a peer that sends no Content-Type (the Go reference server\'s forwarder)', () => {
+describe("a peer that sends no Content-Type (the Go reference server's forwarder)", () => {
   it('has its events taken, and forwarded on like any other', async () => {
     const downstream = await receiver();
     const a = await gateway({ FORWARD_TO: downstream.url });
@@ -134,10 +146,14 @@ describe('a peer that sends no Content-Type (the Go reference server\'s forwarde
       // As the reference's forwardHTTP posts: the event's JSON, no Content-Type header at all.
       const status = await new Promise<number>((resolve, reject) => {
         const body = JSON.stringify(testEvent(id, 'document.uploaded'));
-        const request = httpRequest(`${a.httpUrl}/api/v1/events`, { method: 'POST', headers: { 'content-length': String(Buffer.byteLength(body)) } }, (response) => {
-          response.resume();
-          response.on('end', () => resolve(response.statusCode ?? 0));
-        });
+        const request = httpRequest(
+          `${a.httpUrl}/api/v1/events`,
+          { method: 'POST', headers: { 'content-length': String(Buffer.byteLength(body)) } },
+          (response) => {
+            response.resume();
+            response.on('end', () => resolve(response.statusCode ?? 0));
+          },
+        );
         request.on('error', reject);
         request.end(body);
       });
@@ -198,23 +214,34 @@ describe('a target reached as a peer and through a route', () => {
   it('gets each event once, under the stricter policy, and it is counted once', async () => {
     const b = await gateway();
     const target = { url: b.httpUrl, id: 'team-b/beta' };
-    const a = await gateway({}, {
-      forwarding: { targets: [target], retry: { maxAttempts: 2 } },
-      routes: [{ name: 'team-a/documents', match: { eventTypes: ['document.*'] }, targets: [target], delivery: { retry: { maxAttempts: 7 } } }],
-    });
+    const a = await gateway(
+      {},
+      {
+        forwarding: { targets: [target], retry: { maxAttempts: 2 } },
+        routes: [{ name: 'team-a/documents', match: { eventTypes: ['document.*'] }, targets: [target], delivery: { retry: { maxAttempts: 7 } } }],
+      },
+    );
     const docs = await produce(a, ids('doc', 200), { type: 'document.uploaded' });
     const others = await produce(a, ids('other', 100), { type: 'user.created' });
     await settled(a);
-    await eventually(async () => (await metric(b, 'tas_mcp_events_total', { status: 'success' })) === docs.length + others.length, 10_000, 'all at B');
+    await eventually(
+      async () => (await metric(b, 'tas_mcp_events_total', { status: 'success' })) === docs.length + others.length,
+      10_000,
+      'all at B',
+    );
     expect(await metric(b, 'tas_mcp_events_duplicate_total')).toBe(0);
     expect(await metric(a, 'tas_mcp_forward_events_total', { outcome: 'accepted' })).toBe(300);
     const view = (await json(`${a.httpUrl}/api/v1/forwarding/targets/${encodeURIComponent('team-b/beta')}`)).body;
-    expect(view).toMatchObject({ routes: ['peers', 'route/team-a/documents'], policy: { max_attempts: 7 }, counts: { accepted: 300, delivered: 300 } });
+    expect(view).toMatchObject({
+      routes: ['peers', 'route/team-a/documents'],
+      policy: { max_attempts: 7 },
+      counts: { accepted: 300, delivered: 300 },
+    });
   });
 });
 
 describe('a target that keeps failing', () => {
-  it('reaches the dead-letter queue within its policy\'s bound although its circuit is open', async () => {
+  it("reaches the dead-letter queue within its policy's bound although its circuit is open", async () => {
     const peer = await receiver(() => ({ status: 503 }));
     // Bound: 20 attempts of up to 200 ms, up to 100 ms apart = 5.9 s; the cooldown would hold them a minute.
     const a = await gateway({
@@ -242,7 +269,7 @@ describe('a target that keeps failing', () => {
 });
 
 describe('the forwarding API', () => {
-  it('lists targets and metrics in the reference\'s shapes, and changes targets of a standalone gateway', async () => {
+  it("lists targets and metrics in the reference's shapes, and changes targets of a standalone gateway", async () => {
     const b = await gateway();
     const c = await receiver();
     const a = await gateway({ FORWARD_TO: b.httpUrl });
@@ -264,20 +291,34 @@ describe('the forwarding API', () => {
       queue: { held: 0, capacity: 10_000 },
     });
     const metrics = (await json(`${a.httpUrl}/api/v1/forwarding/metrics`)).body;
-    expect(metrics).toMatchObject({ total_events: 10, forwarded_events: 10, failed_events: 0, dropped_events: 0, target_metrics: { [bId]: { events_sent: 10 } } });
+    expect(metrics).toMatchObject({
+      total_events: 10,
+      forwarded_events: 10,
+      failed_events: 0,
+      dropped_events: 0,
+      target_metrics: { [bId]: { events_sent: 10 } },
+    });
 
-    const post = (body: unknown) => json(`${a.httpUrl}/api/v1/forwarding/targets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (body: unknown) =>
+      json(`${a.httpUrl}/api/v1/forwarding/targets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect(await post({ id: 'docs-to-c', url: c.url, match: { eventTypes: ['document.*'] }, delivery: { retry: { maxAttempts: 3 } } })).toEqual({
       status: 201,
       body: { status: 'created', target_id: 'docs-to-c' },
     });
     expect((await post({ id: 'docs-to-c', url: c.url })).status).toBe(409);
-    expect(await post({ id: 'bad', url: 'ftp://x' })).toMatchObject({ status: 400, body: { error: 'invalid_target', message: expect.stringMatching(/^body\.url: expected an http/) } });
+    expect(await post({ id: 'bad', url: 'ftp://x' })).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_target', message: expect.stringMatching(/^body\.url: expected an http/) },
+    });
     await produce(a, ids('doc', 5), { type: 'document.uploaded' });
     await produce(a, ids('user', 5), { type: 'user.created' });
     await settled(a);
     expect(c.delivered.sort()).toEqual(ids('doc', 5).sort());
-    expect((await json(`${a.httpUrl}/api/v1/forwarding/targets/docs-to-c`)).body).toMatchObject({ endpoint: c.url, routes: ['route/docs-to-c'], policy: { max_attempts: 3 } });
+    expect((await json(`${a.httpUrl}/api/v1/forwarding/targets/docs-to-c`)).body).toMatchObject({
+      endpoint: c.url,
+      routes: ['route/docs-to-c'],
+      policy: { max_attempts: 3 },
+    });
 
     const put = await json(`${a.httpUrl}/api/v1/forwarding/targets/docs-to-c`, {
       method: 'PUT',
@@ -307,13 +348,21 @@ describe('the forwarding API', () => {
     });
     await produce(a, ids('order', 4), { type: 'order.placed' });
     await settled(a);
-    expect(c.received.filter((r) => r.path === '/orders').map((r) => r.id).sort()).toEqual(ids('order', 4).sort());
+    expect(
+      c.received
+        .filter((r) => r.path === '/orders')
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual(ids('order', 4).sort());
     expect(await post({ id: 'k', name: 'k', type: 'kafka', endpoint: 'kafka:9092' })).toMatchObject({
       status: 400,
       body: { error: 'invalid_target', message: expect.stringMatching(/^body\.type: kafka targets are not supported/) },
     });
 
-    expect(await json(`${a.httpUrl}/api/v1/forwarding/targets/${encodeURIComponent(bId)}`, { method: 'DELETE' })).toEqual({ status: 200, body: { status: 'deleted', target_id: bId } });
+    expect(await json(`${a.httpUrl}/api/v1/forwarding/targets/${encodeURIComponent(bId)}`, { method: 'DELETE' })).toEqual({
+      status: 200,
+      body: { status: 'deleted', target_id: bId },
+    });
     expect((await json(`${a.httpUrl}/api/v1/forwarding/targets/${encodeURIComponent(bId)}`)).status).toBe(404);
     expect((await json(`${a.httpUrl}/api/v1/forwarding/targets/nothing`, { method: 'DELETE' })).status).toBe(404);
   });
@@ -326,8 +375,16 @@ describe('the forwarding API', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ id: 'x', url: b.httpUrl }),
     });
-    expect(answer).toMatchObject({ status: 409, body: { error: 'targets_from_config', message: expect.stringMatching(/come from its config file .*cannot be changed over the API.*spec\.peers/) } });
-    expect((await json(`${a.httpUrl}/api/v1/forwarding/targets/${encodeURIComponent(b.httpUrl.replace('http://', ''))}`, { method: 'DELETE' })).status).toBe(409);
+    expect(answer).toMatchObject({
+      status: 409,
+      body: {
+        error: 'targets_from_config',
+        message: expect.stringMatching(/come from its config file .*cannot be changed over the API.*spec\.peers/),
+      },
+    });
+    expect(
+      (await json(`${a.httpUrl}/api/v1/forwarding/targets/${encodeURIComponent(b.httpUrl.replace('http://', ''))}`, { method: 'DELETE' })).status,
+    ).toBe(409);
     expect(Object.keys((await json(`${a.httpUrl}/api/v1/forwarding/targets`)).body)).toHaveLength(1);
   });
 });

@@ -74,9 +74,7 @@ describe('StreamEvents', () => {
     await ingest('r-old', 'replay.document.uploaded', base - 10);
     await new Promise((resolve) => setTimeout(resolve, 50));
 
-    const prefix = await collect<WireEvent>(
-      client().StreamEvents({ event_types: ['replay.document.*'], start_timestamp: base, follow: false }),
-    );
+    const prefix = await collect<WireEvent>(client().StreamEvents({ event_types: ['replay.document.*'], start_timestamp: base, follow: false }));
     expect(prefix.status.code).toBe(grpc.status.OK);
     expect(prefix.messages.map((e) => e.event_id)).toEqual(['r-1', 'r-3']);
 
@@ -186,11 +184,7 @@ describe('health, metrics, reflection', () => {
   it('GetHealth reports real uptime (milliseconds, like the Go reference) and details', async () => {
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const seconds = ((await (await fetch(`${gateway.healthUrl}/health`)).json()) as { uptime: number }).uptime;
-    const health = await unary<{ healthy: boolean; status: string; details: Record<string, string>; uptime: number }>(
-      client(),
-      'GetHealth',
-      {},
-    );
+    const health = await unary<{ healthy: boolean; status: string; details: Record<string, string>; uptime: number }>(client(), 'GetHealth', {});
     expect(health).toMatchObject({ healthy: true, status: 'healthy' });
     expect(health.details).toMatchObject({ grpc_server: 'running', http_server: 'running', event_queue: 'healthy' });
     // Milliseconds since this gateway process started: at least /health's whole seconds, not more than we have waited since spawning it.

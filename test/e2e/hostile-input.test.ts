@@ -57,7 +57,19 @@ const WRONG: Record<string, unknown[]> = {
   source: [null, 2, true, [], {}, '', 's'.repeat(257)],
   timestamp: [-1, 1.5, 'abc', [], {}, true, 2 ** 60, '-5', '1e3'],
   data: [null, 1, {}, [], 'not json', '', '{', '{"a":}', true],
-  metadata: [1, 'x', [], true, { a: 1 }, { a: null }, { a: {} }, { a: [] }, { '': 'v' }, { a: 'v'.repeat(4097) }, Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, 'v']))],
+  metadata: [
+    1,
+    'x',
+    [],
+    true,
+    { a: 1 },
+    { a: null },
+    { a: {} },
+    { a: [] },
+    { '': 'v' },
+    { a: 'v'.repeat(4097) },
+    Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, 'v'])),
+  ],
 };
 const FIELDS = Object.keys(WRONG);
 
@@ -111,12 +123,19 @@ function httpCases(): HttpCase[] {
   add(3000, 'wrong types', () => json(JSON.stringify(wrongTypes())));
   add(300, 'wrong types in a batch', () => json(JSON.stringify([wrongTypes(), wrongTypes()]), '/api/v1/events/batch'));
   // The good ones are taken, the bad one answered in results[]: 200, never a 5xx.
-  add(100, 'a batch mixing good and wrong', () => json(JSON.stringify([validEvent(), wrongTypes(), validEvent()]), '/api/v1/events/batch'), (s) => s === 200);
+  add(
+    100,
+    'a batch mixing good and wrong',
+    () => json(JSON.stringify([validEvent(), wrongTypes(), validEvent()]), '/api/v1/events/batch'),
+    (s) => s === 200,
+  );
   add(1500, 'malformed JSON (truncated)', () => {
     const text = JSON.stringify(validEvent());
     return json(text.slice(0, int(1, text.length - 1)));
   });
-  add(300, 'malformed JSON (garbage)', () => json(pick(['{', '}', '[', 'nul', 'tru', '{"a"', '{"a":1,}', "{'a':1}", 'NaN', '{"a":01}', '\u0000', '"unterminated', '{"a":"\\x"}'])));
+  add(300, 'malformed JSON (garbage)', () =>
+    json(pick(['{', '}', '[', 'nul', 'tru', '{"a"', '{"a":1,}', "{'a':1}", 'NaN', '{"a":01}', '\u0000', '"unterminated', '{"a":"\\x"}'])),
+  );
   add(200, 'deeply nested JSON', () => {
     const kind = pick(['array', 'object', 'metadata', 'data-object'] as const);
     return json(nested(int(1_000, kind === 'array' ? 90_000 : 30_000), kind));
@@ -124,16 +143,44 @@ function httpCases(): HttpCase[] {
   add(1000, 'invalid UTF-8', () => json(invalidUtf8Body()));
   // Node answers 431 as soon as the headers pass 16 KiB and closes; while the client is still
   // writing, the close can reset the connection before the 431 is read.
-  add(100, 'huge headers', () => ({ ...json(JSON.stringify(validEvent())), headers: { 'content-type': 'application/json', 'x-pad': 'p'.repeat(int(17_000, 200_000)) } }), (s) => s === 431 || s === 'closed');
-  add(100, 'oversized body', () => json(Buffer.alloc(int(BODY_LIMIT + 1, 4 * BODY_LIMIT), 0x20)), (s) => s === 413 || s === 'closed');
-  add(100, 'oversized batch', () => json(Buffer.alloc(11 * 1024 * 1024, 0x20), '/api/v1/events/batch'), (s) => s === 413 || s === 'closed');
-  add(500, 'truncated body (client gives up)', () => {
-    const body = JSON.stringify(validEvent());
-    return { ...json(body.slice(0, int(0, body.length - 1))), contentLength: body.length, endAfterWrite: true };
-  }, (s) => is4xx(s) || s === 'closed');
-  add(300, 'wrong content type', () => ({ ...json(JSON.stringify(validEvent())), headers: { 'content-type': pick(['text/plain', 'application/xml', 'multipart/form-data', 'application/x-www-form-urlencoded', 'json', '']) } }));
-  add(200, 'no such route or method', () => ({ ...json(JSON.stringify(validEvent()), pick(['/', '/mcp/x', '/api/v2/events', '/%00', '/..%2f..%2fetc/passwd'])), method: pick(['POST', 'PUT', 'DELETE', 'PATCH']) }));
-  add(300, 'bad batches', () => json(pick(['{}', '[]', '{"events":1}', '"x"', '1', JSON.stringify(Array.from({ length: 1001 }, validEvent))]), '/api/v1/events/batch'));
+  add(
+    100,
+    'huge headers',
+    () => ({ ...json(JSON.stringify(validEvent())), headers: { 'content-type': 'application/json', 'x-pad': 'p'.repeat(int(17_000, 200_000)) } }),
+    (s) => s === 431 || s === 'closed',
+  );
+  add(
+    100,
+    'oversized body',
+    () => json(Buffer.alloc(int(BODY_LIMIT + 1, 4 * BODY_LIMIT), 0x20)),
+    (s) => s === 413 || s === 'closed',
+  );
+  add(
+    100,
+    'oversized batch',
+    () => json(Buffer.alloc(11 * 1024 * 1024, 0x20), '/api/v1/events/batch'),
+    (s) => s === 413 || s === 'closed',
+  );
+  add(
+    500,
+    'truncated body (client gives up)',
+    () => {
+      const body = JSON.stringify(validEvent());
+      return { ...json(body.slice(0, int(0, body.length - 1))), contentLength: body.length, endAfterWrite: true };
+    },
+    (s) => is4xx(s) || s === 'closed',
+  );
+  add(300, 'wrong content type', () => ({
+    ...json(JSON.stringify(validEvent())),
+    headers: { 'content-type': pick(['text/plain', 'application/xml', 'multipart/form-data', 'application/x-www-form-urlencoded', 'json', '']) },
+  }));
+  add(200, 'no such route or method', () => ({
+    ...json(JSON.stringify(validEvent()), pick(['/', '/mcp/x', '/api/v2/events', '/%00', '/..%2f..%2fetc/passwd'])),
+    method: pick(['POST', 'PUT', 'DELETE', 'PATCH']),
+  }));
+  add(300, 'bad batches', () =>
+    json(pick(['{}', '[]', '{"events":1}', '"x"', '1', JSON.stringify(Array.from({ length: 1001 }, validEvent))]), '/api/v1/events/batch'),
+  );
   return cases;
 }
 
@@ -160,9 +207,19 @@ function rawProtoCase(): Buffer {
     case 1: // a length that runs past the end
       return Buffer.from([0x0a, 0xff, 0xff, 0x03, 0x41]);
     case 2: // invalid UTF-8 in event_type (decoded as U+FFFD, which the type pattern refuses)
-      return Buffer.concat([field(1, Buffer.from('u')), field(2, Buffer.from(pick(INVALID_UTF8))), field(3, Buffer.from('s')), field(5, Buffer.from('{}'))]);
+      return Buffer.concat([
+        field(1, Buffer.from('u')),
+        field(2, Buffer.from(pick(INVALID_UTF8))),
+        field(3, Buffer.from('s')),
+        field(5, Buffer.from('{}')),
+      ]);
     default: // invalid UTF-8 in data, outside any JSON string
-      return Buffer.concat([field(1, Buffer.from('u')), field(2, Buffer.from('t')), field(3, Buffer.from('s')), field(5, Buffer.concat([Buffer.from('{'), Buffer.from(pick(INVALID_UTF8)), Buffer.from('}')]))]);
+      return Buffer.concat([
+        field(1, Buffer.from('u')),
+        field(2, Buffer.from('t')),
+        field(3, Buffer.from('s')),
+        field(5, Buffer.concat([Buffer.from('{'), Buffer.from(pick(INVALID_UTF8)), Buffer.from('}')])),
+      ]);
   }
 }
 
@@ -195,8 +252,12 @@ type GrpcResult = { code: grpc.status; details: string };
 
 function rawUnary(client: grpc.Client, bytes: Buffer): Promise<GrpcResult> {
   return new Promise((resolve) => {
-    client.makeUnaryRequest('/mcp.v1.MCPService/IngestEvent', (b: Buffer) => b, (b: Buffer) => b, bytes, (error) =>
-      resolve(error ? { code: error.code, details: error.details } : { code: grpc.status.OK, details: '' }),
+    client.makeUnaryRequest(
+      '/mcp.v1.MCPService/IngestEvent',
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      bytes,
+      (error) => resolve(error ? { code: error.code, details: error.details } : { code: grpc.status.OK, details: '' }),
     );
   });
 }
@@ -241,7 +302,10 @@ describe('hostile input', () => {
       const body = JSON.stringify(validEvent());
       return rawExchange(gateway.ports.http, { ...json(body.slice(0, 10)), contentLength: body.length, timeoutMs: 5000 });
     });
-    const answers = await pool(cases.map((c) => () => rawExchange(gateway.ports.http, { timeoutMs: 5000, ...c.request })), 32);
+    const answers = await pool(
+      cases.map((c) => () => rawExchange(gateway.ports.http, { timeoutMs: 5000, ...c.request })),
+      32,
+    );
     answers.forEach((answer, i) => {
       const c = cases[i]!;
       count(`http ${c.kind}`, String(answer.status));
@@ -290,11 +354,19 @@ describe('hostile input', () => {
     for (let i = 0; i < 60; i++) {
       const metadata = new grpc.Metadata();
       metadata.set('x-pad', randomBytes(int(100_000, 300_000)).toString('base64'));
-      tasks.push(() => unaryEvent(hostileConnection, validEvent(), metadata).then(expectNotOk('huge metadata', [grpc.status.RESOURCE_EXHAUSTED, grpc.status.INTERNAL, grpc.status.UNAVAILABLE, grpc.status.CANCELLED])));
+      tasks.push(() =>
+        unaryEvent(hostileConnection, validEvent(), metadata).then(
+          expectNotOk('huge metadata', [grpc.status.RESOURCE_EXHAUSTED, grpc.status.INTERNAL, grpc.status.UNAVAILABLE, grpc.status.CANCELLED]),
+        ),
+      );
     }
     for (let i = 0; i < 200; i++) {
       const patterns = [pick(['doc*.x', '**', '*a', 'a b', '', '.x*y'])];
-      tasks.push(() => streamResult(client.StreamEvents({ event_types: patterns, follow: true })).then(expectNotOk('StreamEvents bad filter', [grpc.status.INVALID_ARGUMENT])));
+      tasks.push(() =>
+        streamResult(client.StreamEvents({ event_types: patterns, follow: true })).then(
+          expectNotOk('StreamEvents bad filter', [grpc.status.INVALID_ARGUMENT]),
+        ),
+      );
     }
     for (let i = 0; i < 300; i++) {
       const bad = wrongProtoEvent();

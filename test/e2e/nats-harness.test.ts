@@ -140,11 +140,13 @@ describe('three-node JetStream cluster', () => {
     expect(servers.urls).toHaveLength(3);
     expect(new Set(servers.urls).size).toBe(3);
     expect(pidsAtStart).toHaveLength(3);
-    const leaders = await Promise.all(servers.monitorUrls.map(async (url) => {
-      const jsz = (await (await fetch(`${url}/jsz`)).json()) as { meta_cluster?: { leader?: string; cluster_size?: number } };
-      expect(jsz.meta_cluster?.cluster_size).toBe(3);
-      return jsz.meta_cluster?.leader;
-    }));
+    const leaders = await Promise.all(
+      servers.monitorUrls.map(async (url) => {
+        const jsz = (await (await fetch(`${url}/jsz`)).json()) as { meta_cluster?: { leader?: string; cluster_size?: number } };
+        expect(jsz.meta_cluster?.cluster_size).toBe(3);
+        return jsz.meta_cluster?.leader;
+      }),
+    );
     expect(new Set(leaders).size).toBe(1);
     expect(['n0', 'n1', 'n2']).toContain(leaders[0]);
   });

@@ -27,7 +27,8 @@ function pathWith(name: string, commands: string[], fakes: Record<string, string
 }
 
 const basics = ['bash', 'sort', 'head', 'dirname', 'printf'];
-const run = (path: string, ...args: string[]) => spawnSync('bash', [script, ...args], { env: { PATH: path, HOME: process.env.HOME }, encoding: 'utf8', timeout: 60_000 });
+const run = (path: string, ...args: string[]) =>
+  spawnSync('bash', [script, ...args], { env: { PATH: path, HOME: process.env.HOME }, encoding: 'utf8', timeout: 60_000 });
 
 describe('prepare.sh', () => {
   it('names every missing prerequisite and how to get it, before doing anything', () => {
@@ -50,13 +51,18 @@ describe('prepare.sh', () => {
     const clone = join(bins, 'clone');
     spawnSync('mkdir', ['-p', join(clone, 'node_modules')]);
     expect(check(clone)).toBe(1); // nothing installed
-    const locked = { packages: { '': {}, 'node_modules/a': { version: '1.0.0' }, 'node_modules/b-linux': { version: '1.0.0', optional: true, os: ['linux'] } } };
+    const locked = {
+      packages: { '': {}, 'node_modules/a': { version: '1.0.0' }, 'node_modules/b-linux': { version: '1.0.0', optional: true, os: ['linux'] } },
+    };
     writeFileSync(join(clone, 'package-lock.json'), JSON.stringify(locked));
     writeFileSync(join(clone, 'node_modules/.package-lock.json'), JSON.stringify({ packages: { 'node_modules/a': { version: '1.0.0' } } }));
     expect(check(clone)).toBe(0); // a skipped optional platform package is not missing
     writeFileSync(join(clone, 'node_modules/.package-lock.json'), JSON.stringify({ packages: { 'node_modules/a': { version: '0.9.0' } } }));
     expect(check(clone)).toBe(1);
-    writeFileSync(join(clone, 'node_modules/.package-lock.json'), JSON.stringify({ packages: { 'node_modules/a': { version: '1.0.0' }, 'node_modules/c': { version: '1.0.0' } } }));
+    writeFileSync(
+      join(clone, 'node_modules/.package-lock.json'),
+      JSON.stringify({ packages: { 'node_modules/a': { version: '1.0.0' }, 'node_modules/c': { version: '1.0.0' } } }),
+    );
     expect(check(clone)).toBe(1);
   });
 

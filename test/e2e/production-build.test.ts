@@ -18,10 +18,14 @@ const files = (dir: string): string[] =>
   readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? files(join(dir, entry.name)) : [join(dir, entry.name)]));
 
 beforeAll(() => {
-  execFileSync(process.execPath, [join(PROJECT_ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(PROJECT_ROOT, 'tsconfig.build.json'), '--outDir', out], {
-    cwd: PROJECT_ROOT,
-    stdio: 'pipe',
-  });
+  execFileSync(
+    process.execPath,
+    [join(PROJECT_ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(PROJECT_ROOT, 'tsconfig.build.json'), '--outDir', out],
+    {
+      cwd: PROJECT_ROOT,
+      stdio: 'pipe',
+    },
+  );
 }, 120_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -73,7 +77,14 @@ describe('the production build', () => {
     const health = await freePort();
     const child = spawn(process.execPath, ['dist/gateway/main.js'], {
       cwd: image,
-      env: { PATH: process.env.PATH, HTTP_PORT: String(await freePort()), GRPC_PORT: String(await freePort()), HEALTH_CHECK_PORT: String(health), BIND_HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+      env: {
+        PATH: process.env.PATH,
+        HTTP_PORT: String(await freePort()),
+        GRPC_PORT: String(await freePort()),
+        HEALTH_CHECK_PORT: String(health),
+        BIND_HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -82,7 +93,12 @@ describe('the production build', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     try {
       await eventually(
-        async () => child.exitCode !== null || (await fetch(`http://127.0.0.1:${health}/ready`).then((r) => r.ok, () => false)),
+        async () =>
+          child.exitCode !== null ||
+          (await fetch(`http://127.0.0.1:${health}/ready`).then(
+            (r) => r.ok,
+            () => false,
+          )),
         30_000,
         'the production gateway to be ready',
       );
@@ -118,7 +134,11 @@ describe('the production build', () => {
     cpSync(join(PROJECT_ROOT, 'operator/federation-map/web'), join(image, 'operator/federation-map/web'), { recursive: true });
     const assets = execFileSync(
       process.execPath,
-      ['--input-type=module', '-e', "const { loadMapAssets } = await import('./dist/operator/federation-map/assets.js'); console.log([...loadMapAssets().files.keys()].join(' '))"],
+      [
+        '--input-type=module',
+        '-e',
+        "const { loadMapAssets } = await import('./dist/operator/federation-map/assets.js'); console.log([...loadMapAssets().files.keys()].join(' '))",
+      ],
       { cwd: image, env: { PATH: process.env.PATH }, encoding: 'utf8' },
     );
     expect(assets.trim()).toBe('/ /map.js /vendor/cytoscape.esm.min.mjs');
@@ -135,22 +155,34 @@ describe('the Dockerfile', () => {
     else if (current && line && !line.startsWith('#')) stages.get(current)!.push(line);
   }
   const copies = (stage: string) =>
-    (stages.get(stage) ?? []).filter((l) => l.startsWith('COPY')).map((l) => l.split(/\s+/).slice(1)).map((args) => ({
-      from: args.find((a) => a.startsWith('--from='))?.slice('--from='.length),
-      sources: args.filter((a) => !a.startsWith('--')).slice(0, -1),
-    }));
+    (stages.get(stage) ?? [])
+      .filter((l) => l.startsWith('COPY'))
+      .map((l) => l.split(/\s+/).slice(1))
+      .map((args) => ({
+        from: args.find((a) => a.startsWith('--from='))?.slice('--from='.length),
+        sources: args.filter((a) => !a.startsWith('--')).slice(0, -1),
+      }));
 
   it('builds from the product sources with tsconfig.build.json, and drops devDependencies', () => {
     const sources = copies('build').flatMap((c) => c.sources);
     expect(sources.sort()).toEqual(['gateway', 'operator', 'package-lock.json', 'package.json', 'src', 'tsconfig.build.json', 'tsconfig.json']);
-    const run = stages.get('build')!.filter((l) => l.startsWith('RUN')).join('\n');
+    const run = stages
+      .get('build')!
+      .filter((l) => l.startsWith('RUN'))
+      .join('\n');
     expect(run).toMatch(/tsc -p tsconfig\.build\.json/);
     expect(run).toMatch(/npm prune --omit=dev/);
   });
 
   it('gives each image its own compiled code and nothing of the other', () => {
     const shipped = (stage: string) => [...copies('runtime'), ...copies(stage)].flatMap((c) => c.sources.map((s) => (c.from ? `build:${s}` : s)));
-    expect(shipped('gateway').sort()).toEqual(['build:/app/dist/gateway', 'build:/app/dist/src', 'build:/app/node_modules', 'build:/app/package.json', 'proto']);
+    expect(shipped('gateway').sort()).toEqual([
+      'build:/app/dist/gateway',
+      'build:/app/dist/src',
+      'build:/app/node_modules',
+      'build:/app/package.json',
+      'proto',
+    ]);
     expect(shipped('operator').sort()).toEqual([
       'build:/app/dist/operator',
       'build:/app/dist/src',
@@ -163,7 +195,9 @@ describe('the Dockerfile', () => {
   });
 
   it('leaves tests and tools out of the build context', () => {
-    const ignored = readFileSync(join(PROJECT_ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    const ignored = readFileSync(join(PROJECT_ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
     for (const path of ['test', 'tools', 'node_modules', 'dist']) expect(ignored).toContain(path);
   });
 });

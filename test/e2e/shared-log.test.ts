@@ -80,7 +80,15 @@ describe('replicas on one stream', () => {
     await Promise.all(replicas.map((gateway) => streamsOpen(gateway, 1)));
     const all = ids('fan', 600);
     // Round robin over the replicas, as a Service would spread them.
-    await Promise.all(replicas.map((gateway, r) => produce(gateway, all.filter((_, i) => i % 3 === r), { batch: 20 })));
+    await Promise.all(
+      replicas.map((gateway, r) =>
+        produce(
+          gateway,
+          all.filter((_, i) => i % 3 === r),
+          { batch: 20 },
+        ),
+      ),
+    );
     for (const { received } of subscribers) {
       await waitFor(received, (got) => got.length >= all.length, 30_000);
     }
@@ -106,51 +114,55 @@ describe('replicas on one stream', () => {
 });
 
 describe('forwarding once per target across replicas', () => {
-  it('kill -9 one replica while 20,000 events flow to a slow peer: every accepted event reaches the peer or the dead-letter stream', { timeout: 180_000 }, async () => {
-    nats = await startNats();
-    const peer = await startReceiver(() => ({ status: 200, delayMs: 5 }));
-    receivers.push(peer);
-    // A backlog this deep is what the test is about: the target may hold all of it (no queue_full).
-    const env = { FORWARD_TO: peer.url, NATS_ACK_WAIT: '2s', FORWARD_CONCURRENCY: '8', BUFFER_SIZE: '5000', FORWARD_QUEUE_SIZE: '50000' };
-    const [a, b] = [await replica(env), await replica(env)];
-    const all = ids('kill', 20_000);
-    const half = all.length / 2;
-    const accepted: string[] = [];
-    /** Batches of 100, each counted as accepted once answered 200; stops at the first failure (a dies). */
-    const feed = async (gateway: GatewayProcess, batch: string[]) => {
-      for (let i = 0; i < batch.length; i += 100) {
-        const chunk = batch.slice(i, i + 100);
-        const response = await fetch(`${gateway.httpUrl}/api/v1/events/batch`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(chunk.map((id) => testEvent(id))),
-        }).catch(() => undefined);
-        if (response?.status !== 200) return;
-        accepted.push(...chunk);
-      }
-    };
-    const producing = Promise.all([feed(a, all.slice(0, half)), feed(b, all.slice(half))]);
-    await eventually(() => peer.delivered.length > 2000, 30_000, 'forwarding under way');
-    a.child.kill('SIGKILL');
-    // Killed with a forwarding backlog: events it held unacknowledged must be delivered by b.
-    expect(new Set(peer.delivered).size).toBeLessThan(accepted.length);
-    await producing;
-    expect(accepted.filter((id) => Number(id.slice(5)) < half).length).toBeGreaterThan(0);
-    await eventually(
-      async () => {
-        const delivered = new Set(peer.delivered);
-        const lettered = new Set((await deadLetters(b, 1000)).map((l) => l.event.event_id));
-        return accepted.every((id) => delivered.has(id) || lettered.has(id));
-      },
-      120_000,
-      'every accepted event delivered or dead-lettered',
-    );
-    expect(await deadLetters(b)).toEqual([]);
-    const duplicates = peer.delivered.length - new Set(peer.delivered).size;
-    // Only what a held unacknowledged when it died can come twice (at most its share of held events).
-    expect(duplicates).toBeLessThanOrEqual(1024);
-    console.log(`kill -9 under load: accepted ${accepted.length}, delivered ${new Set(peer.delivered).size}, duplicates ${duplicates}`);
-  });
+  it(
+    'kill -9 one replica while 20,000 events flow to a slow peer: every accepted event reaches the peer or the dead-letter stream',
+    { timeout: 180_000 },
+    async () => {
+      nats = await startNats();
+      const peer = await startReceiver(() => ({ status: 200, delayMs: 5 }));
+      receivers.push(peer);
+      // A backlog this deep is what the test is about: the target may hold all of it (no queue_full).
+      const env = { FORWARD_TO: peer.url, NATS_ACK_WAIT: '2s', FORWARD_CONCURRENCY: '8', BUFFER_SIZE: '5000', FORWARD_QUEUE_SIZE: '50000' };
+      const [a, b] = [await replica(env), await replica(env)];
+      const all = ids('kill', 20_000);
+      const half = all.length / 2;
+      const accepted: string[] = [];
+      /** Batches of 100, each counted as accepted once answered 200; stops at the first failure (a dies). */
+      const feed = async (gateway: GatewayProcess, batch: string[]) => {
+        for (let i = 0; i < batch.length; i += 100) {
+          const chunk = batch.slice(i, i + 100);
+          const response = await fetch(`${gateway.httpUrl}/api/v1/events/batch`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(chunk.map((id) => testEvent(id))),
+          }).catch(() => undefined);
+          if (response?.status !== 200) return;
+          accepted.push(...chunk);
+        }
+      };
+      const producing = Promise.all([feed(a, all.slice(0, half)), feed(b, all.slice(half))]);
+      await eventually(() => peer.delivered.length > 2000, 30_000, 'forwarding under way');
+      a.child.kill('SIGKILL');
+      // Killed with a forwarding backlog: events it held unacknowledged must be delivered by b.
+      expect(new Set(peer.delivered).size).toBeLessThan(accepted.length);
+      await producing;
+      expect(accepted.filter((id) => Number(id.slice(5)) < half).length).toBeGreaterThan(0);
+      await eventually(
+        async () => {
+          const delivered = new Set(peer.delivered);
+          const lettered = new Set((await deadLetters(b, 1000)).map((l) => l.event.event_id));
+          return accepted.every((id) => delivered.has(id) || lettered.has(id));
+        },
+        120_000,
+        'every accepted event delivered or dead-lettered',
+      );
+      expect(await deadLetters(b)).toEqual([]);
+      const duplicates = peer.delivered.length - new Set(peer.delivered).size;
+      // Only what a held unacknowledged when it died can come twice (at most its share of held events).
+      expect(duplicates).toBeLessThanOrEqual(1024);
+      console.log(`kill -9 under load: accepted ${accepted.length}, delivered ${new Set(peer.delivered).size}, duplicates ${duplicates}`);
+    },
+  );
 
   it('dead letters are kept in the stream: listed and redriven from another replica after the first one is gone', async () => {
     nats = await startNats();

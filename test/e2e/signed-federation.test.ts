@@ -62,12 +62,30 @@ async function pair(senderKeyId: string) {
   return { receiver, sender };
 }
 
-const forwarded = (id: string) => testEvent(id, 'fed.test', { timestamp: 1_900_000_000_000, metadata: { mcphops: '1', mcppath: 'sender-k1', tenant_id: 't' } });
+const forwarded = (id: string) =>
+  testEvent(id, 'fed.test', { timestamp: 1_900_000_000_000, metadata: { mcphops: '1', mcppath: 'sender-k1', tenant_id: 't' } });
 
 describe('signed federation', () => {
   it('the canonical form is the documented JSON array, HMAC-SHA256 in base64url', () => {
-    const event = { event_id: 'e', event_type: 't', source: 's', timestamp: 5, data: '{"a":1}', metadata: { z: '1', a: '2', mcpsig: 'x', mcpkid: 'k1' } };
-    const canonical = JSON.stringify(['e', 't', 's', 5, '{"a":1}', [['a', '2'], ['z', '1']]]);
+    const event = {
+      event_id: 'e',
+      event_type: 't',
+      source: 's',
+      timestamp: 5,
+      data: '{"a":1}',
+      metadata: { z: '1', a: '2', mcpsig: 'x', mcpkid: 'k1' },
+    };
+    const canonical = JSON.stringify([
+      'e',
+      't',
+      's',
+      5,
+      '{"a":1}',
+      [
+        ['a', '2'],
+        ['z', '1'],
+      ],
+    ]);
     const expected = createHmac('sha256', secret1).update(canonical).digest('base64url');
     expect(signEvent(event, 'k1', Buffer.from(secret1)).metadata).toMatchObject({ mcpkid: 'k1', mcpsig: expected });
   });
@@ -113,7 +131,7 @@ describe('signed federation', () => {
     expect(await metric(receiver, 'tas_mcp_federation_signatures_total', { outcome: 'unknown_key_id' })).toBe(1);
   });
 
-  it('rotates by key id: a key removed from the receiver\'s file stops being accepted, without a restart', async () => {
+  it("rotates by key id: a key removed from the receiver's file stops being accepted, without a restart", async () => {
     const { receiver, sender } = await pair('k1');
     expect((await post(sender, testEvent('rot-1'))).status).toBe(200);
     await eventually(async () => (await metric(receiver, 'tas_mcp_federation_signatures_total', { outcome: 'valid' })) === 1, 10_000, 'k1 accepted');
@@ -122,7 +140,11 @@ describe('signed federation', () => {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect((await post(sender, testEvent('rot-2'))).status).toBe(200);
     // Refused with 401: a 4xx is not retried; the sender dead-letters it with the status.
-    await eventually(async () => (await deadLetters(sender)).some((l) => l.event.event_id === 'rot-2' && l.lastStatus === '401'), 10_000, 'dead-lettered');
+    await eventually(
+      async () => (await deadLetters(sender)).some((l) => l.event.event_id === 'rot-2' && l.lastStatus === '401'),
+      10_000,
+      'dead-lettered',
+    );
     expect(await metric(receiver, 'tas_mcp_federation_signatures_total', { outcome: 'unknown_key_id' })).toBe(1);
   });
 });

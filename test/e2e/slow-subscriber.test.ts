@@ -22,7 +22,9 @@ describe('a slow subscriber on the memory log', () => {
     client = argo;
     const received: string[] = [];
     let status: grpc.ServiceError | undefined;
-    const stream = argo.StartEventSource({ name: 'slow', config: Buffer.from('eventTypes: ["load.*"]') }) as grpc.ClientReadableStream<{ payload: Buffer }>;
+    const stream = argo.StartEventSource({ name: 'slow', config: Buffer.from('eventTypes: ["load.*"]') }) as grpc.ClientReadableStream<{
+      payload: Buffer;
+    }>;
     stream.on('data', (event: { payload: Buffer }) => {
       received.push((JSON.parse(event.payload.toString()) as { event_id: string }).event_id);
       // A slow consumer: 5 ms of work per event, during which it reads nothing.

@@ -45,7 +45,15 @@ function httpsPost(path: string): Promise<{ status: number; servedBy: string }> 
   return new Promise((resolve, reject) => {
     const body = JSON.stringify(testEvent(`tls-${Math.random()}`));
     const req = request(
-      { host: '127.0.0.1', port: gateway.ports.http, path, method: 'POST', ca: ca.cert, agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        host: '127.0.0.1',
+        port: gateway.ports.http,
+        path,
+        method: 'POST',
+        ca: ca.cert,
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         const servedBy = String((res.socket as import('node:tls').TLSSocket).getPeerCertificate().subject?.CN);
         res.resume();
@@ -58,7 +66,9 @@ function httpsPost(path: string): Promise<{ status: number; servedBy: string }> 
 }
 
 function grpcClient(credentials: grpc.ChannelCredentials): grpc.Client & Record<string, any> {
-  const created = new loaded.mcp.v1.MCPService(`127.0.0.1:${gateway.ports.grpc}`, credentials, { 'grpc.use_local_subchannel_pool': 1 }) as grpc.Client & Record<string, any>;
+  const created = new loaded.mcp.v1.MCPService(`127.0.0.1:${gateway.ports.grpc}`, credentials, {
+    'grpc.use_local_subchannel_pool': 1,
+  }) as grpc.Client & Record<string, any>;
   clients.push(created);
   return created;
 }
@@ -66,10 +76,13 @@ function grpcClient(credentials: grpc.ChannelCredentials): grpc.Client & Record<
 /** The CN of the certificate the gRPC port presents to a client with a good certificate. */
 function grpcServedBy(): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = tlsConnect({ host: '127.0.0.1', port: gateway.ports.grpc, ca: ca.cert, cert: client.cert, key: client.key, ALPNProtocols: ['h2'] }, () => {
-      resolve(String(socket.getPeerCertificate().subject?.CN));
-      socket.destroy();
-    });
+    const socket = tlsConnect(
+      { host: '127.0.0.1', port: gateway.ports.grpc, ca: ca.cert, cert: client.cert, key: client.key, ALPNProtocols: ['h2'] },
+      () => {
+        resolve(String(socket.getPeerCertificate().subject?.CN));
+        socket.destroy();
+      },
+    );
     socket.on('error', reject);
   });
 }

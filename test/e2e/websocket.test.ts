@@ -167,11 +167,14 @@ describe('WebSocket credentials', () => {
     await viaHeader.state.opened;
   });
 
-  it('a tenant-bound client sees only its tenant\'s events, and may send only its own', async () => {
+  it("a tenant-bound client sees only its tenant's events, and may send only its own", async () => {
     const tenant = connect(gateway, '?event_types=ws.tenancy', { protocols: ['tas-mcp.v1', `bearer.${tenantKey}`] });
     await tenant.state.opened;
     await until(async () => (await metric(gateway, 'tas_mcp_active_connections', { type: 'websocket' })) >= 1, 'registered');
-    for (const [id, tenantId] of [['t-other', 'tenant-o'], ['t-mine', 'tenant-t']] as const) {
+    for (const [id, tenantId] of [
+      ['t-other', 'tenant-o'],
+      ['t-mine', 'tenant-t'],
+    ] as const) {
       const response = await fetch(`${gateway.httpUrl}/api/v1/events`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-api-key': key },

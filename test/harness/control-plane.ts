@@ -15,12 +15,15 @@ import { stringify } from 'yaml';
 import { binDir, binPath } from './binaries.js';
 import { createPki, type Pki } from './pki.js';
 import { freePorts } from './ports.js';
+import { isAlive, poll, registerCleanup, startProcess, stopGroup, waitFor, withPortRetry, type Managed } from './proc.js';
 import {
-  isAlive, poll, registerCleanup, startProcess, stopGroup, waitFor, withPortRetry, type Managed,
-} from './proc.js';
-import {
-  newOwnedState, readState as readOwnedState, reapStale as reapStaleDirs, stopFromState, writeState,
-  type OwnedState, type ProcessInfo,
+  newOwnedState,
+  readState as readOwnedState,
+  reapStale as reapStaleDirs,
+  stopFromState,
+  writeState,
+  type OwnedState,
+  type ProcessInfo,
 } from './state-dir.js';
 
 export type Profile = 'api' | 'full';
@@ -107,44 +110,71 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
     const pki = createPki(join(dir, 'pki'), SERVICE_IP);
 
     // etcd
-    const etcdUrl = await withPortRetry('etcd', async () => {
-      const [clientPort, peerPort] = (await freePorts(2)) as [number, number];
-      const client = `http://127.0.0.1:${clientPort}`;
-      const peer = `http://127.0.0.1:${peerPort}`;
-      rmSync(join(dir, 'etcd'), { recursive: true, force: true });
-      const proc = startProcess('etcd', binPath('etcd'), [
-        '--name=tas', `--data-dir=${join(dir, 'etcd')}`,
-        `--listen-client-urls=${client}`, `--advertise-client-urls=${client}`,
-        `--listen-peer-urls=${peer}`, `--initial-advertise-peer-urls=${peer}`,
-        `--initial-cluster=tas=${peer}`, '--initial-cluster-state=new',
-        '--unsafe-no-fsync', '--log-level=warn',
-      ], { logPath: join(dir, 'logs', 'etcd.log'), env: envWithout(/^ETCD_/) });
-      managed.push(proc);
-      saveState();
-      await waitFor('etcd /health', proc, deadline, async () => {
-        const res = await get(`${client}/health`);
-        return res.status === 200 && res.body.includes('"health":"true"');
-      });
-      return { proc, value: client };
-    }, managed, saveState);
+    const etcdUrl = await withPortRetry(
+      'etcd',
+      async () => {
+        const [clientPort, peerPort] = (await freePorts(2)) as [number, number];
+        const client = `http://127.0.0.1:${clientPort}`;
+        const peer = `http://127.0.0.1:${peerPort}`;
+        rmSync(join(dir, 'etcd'), { recursive: true, force: true });
+        const proc = startProcess(
+          'etcd',
+          binPath('etcd'),
+          [
+            '--name=tas',
+            `--data-dir=${join(dir, 'etcd')}`,
+            `--listen-client-urls=${client}`,
+            `--advertise-client-urls=${client}`,
+            `--listen-peer-urls=${peer}`,
+            `--initial-advertise-peer-urls=${peer}`,
+            `--initial-cluster=tas=${peer}`,
+            '--initial-cluster-state=new',
+            '--unsafe-no-fsync',
+            '--log-level=warn',
+          ],
+          { logPath: join(dir, 'logs', 'etcd.log'), env: envWithout(/^ETCD_/) },
+        );
+        managed.push(proc);
+        saveState();
+        await waitFor('etcd /health', proc, deadline, async () => {
+          const res = await get(`${client}/health`);
+          return res.status === 200 && res.body.includes('"health":"true"');
+        });
+        return { proc, value: client };
+      },
+      managed,
+      saveState,
+    );
     log(`etcd ready at ${etcdUrl}`);
 
     // kube-apiserver
     const launchApiServer = async (port: number, readyBy: number): Promise<Managed> => {
       const url = `https://127.0.0.1:${port}`;
-      const proc = startProcess('kube-apiserver', binPath('kube-apiserver'), [
-        `--etcd-servers=${etcdUrl}`,
-        '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${port}`,
-        `--cert-dir=${pki.dir}`, `--tls-cert-file=${pki.serverCert}`, `--tls-private-key-file=${pki.serverKey}`,
-        `--client-ca-file=${pki.caCert}`,
-        `--service-account-key-file=${pki.saPublicKey}`, `--service-account-signing-key-file=${pki.saPrivateKey}`,
-        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-        '--authorization-mode=Node,RBAC', `--service-cluster-ip-range=${SERVICE_CIDR}`, '--allow-privileged=true',
-        // The default endpoint reconciler would publish 127.0.0.1 for the `kubernetes` service, which
-        // Endpoints validation rejects (loopback); nothing in-cluster needs to reach this apiserver.
-        '--endpoint-reconciler-type=none',
-        '--profiling=false',
-      ], { logPath: join(dir, 'logs', 'kube-apiserver.log') });
+      const proc = startProcess(
+        'kube-apiserver',
+        binPath('kube-apiserver'),
+        [
+          `--etcd-servers=${etcdUrl}`,
+          '--bind-address=127.0.0.1',
+          '--advertise-address=127.0.0.1',
+          `--secure-port=${port}`,
+          `--cert-dir=${pki.dir}`,
+          `--tls-cert-file=${pki.serverCert}`,
+          `--tls-private-key-file=${pki.serverKey}`,
+          `--client-ca-file=${pki.caCert}`,
+          `--service-account-key-file=${pki.saPublicKey}`,
+          `--service-account-signing-key-file=${pki.saPrivateKey}`,
+          '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+          '--authorization-mode=Node,RBAC',
+          `--service-cluster-ip-range=${SERVICE_CIDR}`,
+          '--allow-privileged=true',
+          // The default endpoint reconciler would publish 127.0.0.1 for the `kubernetes` service, which
+          // Endpoints validation rejects (loopback); nothing in-cluster needs to reach this apiserver.
+          '--endpoint-reconciler-type=none',
+          '--profiling=false',
+        ],
+        { logPath: join(dir, 'logs', 'kube-apiserver.log') },
+      );
       managed.push(proc);
       saveState();
       await waitFor('kube-apiserver /readyz', proc, readyBy, async () => {
@@ -154,12 +184,17 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
       return proc;
     };
     let apiServerPort = 0;
-    const server = await withPortRetry('kube-apiserver', async () => {
-      const [port] = (await freePorts(1)) as [number];
-      const proc = await launchApiServer(port, deadline);
-      apiServerPort = port;
-      return { proc, value: `https://127.0.0.1:${port}` };
-    }, managed, saveState);
+    const server = await withPortRetry(
+      'kube-apiserver',
+      async () => {
+        const [port] = (await freePorts(1)) as [number];
+        const proc = await launchApiServer(port, deadline);
+        apiServerPort = port;
+        return { proc, value: `https://127.0.0.1:${port}` };
+      },
+      managed,
+      saveState,
+    );
     /** Stops kube-apiserver and starts it again on the same port (etcd keeps the data). */
     const restartApiServer = async (): Promise<void> => {
       const current = managed.find((m) => m.name === 'kube-apiserver');
@@ -192,7 +227,12 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
     saveState();
     log(`control plane (${profile}) ready; kubeconfig ${state.kubeconfigPath}`);
     return {
-      profile, dir, kubeconfigPath: state.kubeconfigPath, server, stop, restartApiServer,
+      profile,
+      dir,
+      kubeconfigPath: state.kubeconfigPath,
+      server,
+      stop,
+      restartApiServer,
       processes: state.processes,
     };
   } catch (err) {
@@ -215,40 +255,68 @@ interface FullContext {
 
 async function startFullProfile(ctx: FullContext): Promise<void> {
   const { dir, pki, kubeconfigPath, managed, saveState, deadline, core, log } = ctx;
-  const kubeconfigFlags = [`--kubeconfig=${kubeconfigPath}`,
-    `--authentication-kubeconfig=${kubeconfigPath}`, `--authorization-kubeconfig=${kubeconfigPath}`];
+  const kubeconfigFlags = [
+    `--kubeconfig=${kubeconfigPath}`,
+    `--authentication-kubeconfig=${kubeconfigPath}`,
+    `--authorization-kubeconfig=${kubeconfigPath}`,
+  ];
 
-  await withPortRetry('kube-controller-manager', async () => {
-    const [port] = (await freePorts(1)) as [number];
-    const proc = startProcess('kube-controller-manager', binPath('kube-controller-manager'), [
-      ...kubeconfigFlags, '--bind-address=127.0.0.1', `--secure-port=${port}`, '--leader-elect=false',
-      '--controllers=*', '--use-service-account-credentials=false', '--cluster-name=tas-mcp-test',
-      `--service-account-private-key-file=${pki.saPrivateKey}`, `--root-ca-file=${pki.caCert}`,
-      `--cluster-signing-cert-file=${pki.caCert}`, `--cluster-signing-key-file=${pki.caKey}`,
-      `--service-cluster-ip-range=${SERVICE_CIDR}`, '--profiling=false',
-    ], { logPath: join(dir, 'logs', 'kube-controller-manager.log') });
-    managed.push(proc);
-    saveState();
-    await waitFor('kube-controller-manager /healthz', proc, deadline, async () => {
-      return (await get(`https://127.0.0.1:${port}/healthz`, undefined, true)).status === 200;
-    });
-    return { proc, value: port };
-  }, managed, saveState);
+  await withPortRetry(
+    'kube-controller-manager',
+    async () => {
+      const [port] = (await freePorts(1)) as [number];
+      const proc = startProcess(
+        'kube-controller-manager',
+        binPath('kube-controller-manager'),
+        [
+          ...kubeconfigFlags,
+          '--bind-address=127.0.0.1',
+          `--secure-port=${port}`,
+          '--leader-elect=false',
+          '--controllers=*',
+          '--use-service-account-credentials=false',
+          '--cluster-name=tas-mcp-test',
+          `--service-account-private-key-file=${pki.saPrivateKey}`,
+          `--root-ca-file=${pki.caCert}`,
+          `--cluster-signing-cert-file=${pki.caCert}`,
+          `--cluster-signing-key-file=${pki.caKey}`,
+          `--service-cluster-ip-range=${SERVICE_CIDR}`,
+          '--profiling=false',
+        ],
+        { logPath: join(dir, 'logs', 'kube-controller-manager.log') },
+      );
+      managed.push(proc);
+      saveState();
+      await waitFor('kube-controller-manager /healthz', proc, deadline, async () => {
+        return (await get(`https://127.0.0.1:${port}/healthz`, undefined, true)).status === 200;
+      });
+      return { proc, value: port };
+    },
+    managed,
+    saveState,
+  );
   log('kube-controller-manager ready');
 
-  await withPortRetry('kube-scheduler', async () => {
-    const [port] = (await freePorts(1)) as [number];
-    const proc = startProcess('kube-scheduler', binPath('kube-scheduler'), [
-      ...kubeconfigFlags, '--bind-address=127.0.0.1', `--secure-port=${port}`, '--leader-elect=false',
-      '--profiling=false',
-    ], { logPath: join(dir, 'logs', 'kube-scheduler.log') });
-    managed.push(proc);
-    saveState();
-    await waitFor('kube-scheduler /healthz', proc, deadline, async () => {
-      return (await get(`https://127.0.0.1:${port}/healthz`, undefined, true)).status === 200;
-    });
-    return { proc, value: port };
-  }, managed, saveState);
+  await withPortRetry(
+    'kube-scheduler',
+    async () => {
+      const [port] = (await freePorts(1)) as [number];
+      const proc = startProcess(
+        'kube-scheduler',
+        binPath('kube-scheduler'),
+        [...kubeconfigFlags, '--bind-address=127.0.0.1', `--secure-port=${port}`, '--leader-elect=false', '--profiling=false'],
+        { logPath: join(dir, 'logs', 'kube-scheduler.log') },
+      );
+      managed.push(proc);
+      saveState();
+      await waitFor('kube-scheduler /healthz', proc, deadline, async () => {
+        return (await get(`https://127.0.0.1:${port}/healthz`, undefined, true)).status === 200;
+      });
+      return { proc, value: port };
+    },
+    managed,
+    saveState,
+  );
   log('kube-scheduler ready');
 
   // kwok plays the kubelet for nodes annotated kwok.x-k8s.io/node=fake, with the stages build.sh copied
@@ -257,11 +325,19 @@ async function startFullProfile(ctx: FullContext): Promise<void> {
   const stages = join(ctx.bins, 'kwok-stages.yaml');
   if (!existsSync(stages)) throw new Error(`${stages} is missing; re-run bash test/cluster/build.sh`);
   mkdirSync(join(dir, 'kwok-home'));
-  const kwok = startProcess('kwok', binPath('kwok'), [
-    `--kubeconfig=${kubeconfigPath}`, `--config=${stages}`,
-    '--manage-all-nodes=false', '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
-    `--cidr=${POD_CIDR}`, '--node-ip=10.240.0.10',
-  ], { logPath: join(dir, 'logs', 'kwok.log'), env: { ...process.env, HOME: join(dir, 'kwok-home') } });
+  const kwok = startProcess(
+    'kwok',
+    binPath('kwok'),
+    [
+      `--kubeconfig=${kubeconfigPath}`,
+      `--config=${stages}`,
+      '--manage-all-nodes=false',
+      '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+      `--cidr=${POD_CIDR}`,
+      '--node-ip=10.240.0.10',
+    ],
+    { logPath: join(dir, 'logs', 'kwok.log'), env: { ...process.env, HOME: join(dir, 'kwok-home') } },
+  );
   managed.push(kwok);
   saveState();
 
@@ -273,8 +349,11 @@ async function startFullProfile(ctx: FullContext): Promise<void> {
         name: FAKE_NODE_NAME,
         annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
         labels: {
-          'kubernetes.io/hostname': FAKE_NODE_NAME, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64',
-          'node-role.kubernetes.io/agent': '', type: 'kwok',
+          'kubernetes.io/hostname': FAKE_NODE_NAME,
+          'kubernetes.io/os': 'linux',
+          'kubernetes.io/arch': 'amd64',
+          'node-role.kubernetes.io/agent': '',
+          type: 'kwok',
         },
       },
       status: {
@@ -302,9 +381,7 @@ function get(url: string, pki?: Pki, insecure = false): Promise<{ status: number
     const opts = {
       method: 'GET',
       timeout: 2_000,
-      ...(tls && pki !== undefined
-        ? { ca: readFileSync(pki.caCert), cert: readFileSync(pki.adminCert), key: readFileSync(pki.adminKey) }
-        : {}),
+      ...(tls && pki !== undefined ? { ca: readFileSync(pki.caCert), cert: readFileSync(pki.adminCert), key: readFileSync(pki.adminKey) } : {}),
       ...(tls && insecure ? { rejectUnauthorized: false } : {}),
     };
     const req = (tls ? httpsRequest : httpRequest)(u, opts, (res) => {

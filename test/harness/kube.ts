@@ -1,8 +1,6 @@
 // Client-side helpers for tests: kubeconfig loading, raw API requests, CRD installation, namespaces.
 // Uses @kubernetes/client-node 1.4 (note: its generic patch calls default to JSON patch).
-import {
-  ApiextensionsV1Api, CoreV1Api, KubeConfig, type V1CustomResourceDefinition,
-} from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CoreV1Api, KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
@@ -98,25 +96,37 @@ export async function applyCrd(kc: KubeconfigLike, crd: V1CustomResourceDefiniti
 export async function waitForCrd(kc: KubeconfigLike, name: string, timeoutMs = 60_000): Promise<void> {
   const config = loadKubeConfig(kc);
   const api = config.makeApiClient(ApiextensionsV1Api);
-  const crd = await waitUntil(`CRD ${name} Established`, async () => {
-    const current = await api.readCustomResourceDefinition({ name });
-    const established = current.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
-    return established === true ? current : undefined;
-  }, timeoutMs);
+  const crd = await waitUntil(
+    `CRD ${name} Established`,
+    async () => {
+      const current = await api.readCustomResourceDefinition({ name });
+      const established = current.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+      return established === true ? current : undefined;
+    },
+    timeoutMs,
+  );
   const { group, names } = crd.spec;
   for (const version of crd.spec.versions.filter((v) => v.served)) {
-    await waitUntil(`${names.plural}.${group}/${version.name} in discovery`, async () => {
-      const res = await kubeRequest(config, 'GET', `/apis/${group}/${version.name}`);
-      const resources = (res.body as { resources?: { name: string }[] }).resources ?? [];
-      return res.status === 200 && resources.some((r) => r.name === names.plural);
-    }, timeoutMs);
+    await waitUntil(
+      `${names.plural}.${group}/${version.name} in discovery`,
+      async () => {
+        const res = await kubeRequest(config, 'GET', `/apis/${group}/${version.name}`);
+        const resources = (res.body as { resources?: { name: string }[] }).resources ?? [];
+        return res.status === 200 && resources.some((r) => r.name === names.plural);
+      },
+      timeoutMs,
+    );
     // Right after a CRD is established its watch cache may still be initializing, and watches get
     // 429 Too Many Requests until it is; informers retry, a one-shot test watch would not.
-    await waitUntil(`${names.plural}.${group}/${version.name} watchable`, async () => {
-      const res = await kubeRequest(config, 'GET', `/apis/${group}/${version.name}/${names.plural}?watch=1&timeoutSeconds=1`);
-      if (res.status !== 200) throw new Error(`watch returned HTTP ${res.status}`);
-      return true;
-    }, timeoutMs);
+    await waitUntil(
+      `${names.plural}.${group}/${version.name} watchable`,
+      async () => {
+        const res = await kubeRequest(config, 'GET', `/apis/${group}/${version.name}/${names.plural}?watch=1&timeoutSeconds=1`);
+        if (res.status !== 200) throw new Error(`watch returned HTTP ${res.status}`);
+        return true;
+      },
+      timeoutMs,
+    );
   }
 }
 
@@ -160,7 +170,12 @@ export async function installCrds(kubeconfig: KubeconfigLike, dir = 'crds', time
 /** Creates a fresh namespace `<prefix>-<random>` (labelled tas.ai/test=true) and returns its name. */
 export async function createNamespace(kubeconfig: KubeconfigLike, prefix = 'test'): Promise<string> {
   const core = loadKubeConfig(kubeconfig).makeApiClient(CoreV1Api);
-  const base = prefix.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 50) || 'test';
+  const base =
+    prefix
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 50) || 'test';
   const name = `${base}-${randomBytes(3).toString('hex')}`;
   await core.createNamespace({ body: { metadata: { name, labels: { 'tas.ai/test': 'true' } } } });
   return name;

@@ -12,9 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { binPath } from './binaries.js';
 import { freePorts } from './ports.js';
-import {
-  poll, registerCleanup, signalGroup, startProcess, stopGroup, waitFor, withPortRetry, type Managed,
-} from './proc.js';
+import { poll, registerCleanup, signalGroup, startProcess, stopGroup, waitFor, withPortRetry, type Managed } from './proc.js';
 import { newOwnedState, reapStale, writeState, type OwnedState } from './state-dir.js';
 
 export type NatsAuth = { token: string } | { user: string; password: string };
@@ -114,8 +112,13 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsSer
     const name = `n${index}`;
     mkdirSync(join(dir, name), { recursive: true });
     return {
-      index, name, url: '', monitorUrl: '', configPath: join(dir, name, 'nats.conf'),
-      storeDir: join(dir, name, 'jetstream'), logPath: join(dir, name, 'nats-server.log'),
+      index,
+      name,
+      url: '',
+      monitorUrl: '',
+      configPath: join(dir, name, 'nats.conf'),
+      storeDir: join(dir, name, 'jetstream'),
+      logPath: join(dir, name, 'nats-server.log'),
     };
   });
   const procs = new Map<number, Managed>();
@@ -133,9 +136,7 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsSer
   const connectOptions = (extra: Partial<NodeConnectionOptions> = {}): NodeConnectionOptions => ({
     servers: nodes.map((n) => n.url),
     ...authOptions(options.auth),
-    ...(options.tls !== undefined
-      ? { tls: { caFile: options.tls.caFile, ...(options.tls.clientCert ?? {}) } }
-      : {}),
+    ...(options.tls !== undefined ? { tls: { caFile: options.tls.caFile, ...(options.tls.clientCert ?? {}) } } : {}),
     ...extra,
   });
 
@@ -233,26 +234,42 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsSer
     const started = Date.now();
     const deadline = started + timeoutMs;
     log(`state dir ${dir}, ${serverBin}`);
-    await withPortRetry(`nats-server x${count}`, async () => {
-      const ports = await freePorts(count * 3);
-      const clusterPorts = nodes.map((_, i) => ports[i * 3 + 2] as number);
-      for (const node of nodes) {
-        const [client, monitor, cluster] = ports.slice(node.index * 3, node.index * 3 + 3) as [number, number, number];
-        node.url = `nats://127.0.0.1:${client}`;
-        node.monitorUrl = `http://127.0.0.1:${monitor}`;
-        writeFileSync(node.configPath, serverConfig({
-          node, client, monitor, jetstream: withJetStream, auth: options.auth, tls: options.tls,
-          cluster: count > 1 ? { port: cluster, routes: clusterPorts.filter((p) => p !== cluster) } : undefined,
-        }), { mode: 0o600 });
-      }
-      for (const node of nodes) rmSync(node.storeDir, { recursive: true, force: true }); // a failed try's
-      for (const node of nodes) managed.push(launch(node));
-      for (const node of nodes) await waitHealthy(node, deadline, true);
-      return { value: undefined };
-    }, managed, saveState);
+    await withPortRetry(
+      `nats-server x${count}`,
+      async () => {
+        const ports = await freePorts(count * 3);
+        const clusterPorts = nodes.map((_, i) => ports[i * 3 + 2] as number);
+        for (const node of nodes) {
+          const [client, monitor, cluster] = ports.slice(node.index * 3, node.index * 3 + 3) as [number, number, number];
+          node.url = `nats://127.0.0.1:${client}`;
+          node.monitorUrl = `http://127.0.0.1:${monitor}`;
+          writeFileSync(
+            node.configPath,
+            serverConfig({
+              node,
+              client,
+              monitor,
+              jetstream: withJetStream,
+              auth: options.auth,
+              tls: options.tls,
+              cluster: count > 1 ? { port: cluster, routes: clusterPorts.filter((p) => p !== cluster) } : undefined,
+            }),
+            { mode: 0o600 },
+          );
+        }
+        for (const node of nodes) rmSync(node.storeDir, { recursive: true, force: true }); // a failed try's
+        for (const node of nodes) managed.push(launch(node));
+        for (const node of nodes) await waitHealthy(node, deadline, true);
+        return { value: undefined };
+      },
+      managed,
+      saveState,
+    );
     log(`${count} node(s) accepting clients in ${Date.now() - started} ms: ${nodes.map((n) => n.url).join(' ')}`);
     await waitReady(deadline);
-    log(`ready in ${Date.now() - started} ms${withJetStream ? ` (JetStream${count > 1 ? `, meta leader ${await metaLeader(nodes[0] as NatsNode)}` : ''})` : ''}`);
+    log(
+      `ready in ${Date.now() - started} ms${withJetStream ? ` (JetStream${count > 1 ? `, meta leader ${await metaLeader(nodes[0] as NatsNode)}` : ''})` : ''}`,
+    );
     if (persistent) {
       for (const proc of procs.values()) proc.child.unref();
       unregister();
@@ -264,11 +281,18 @@ export async function startNats(options: StartNatsOptions = {}): Promise<NatsSer
   }
 
   return {
-    dir, nodes, urls: nodes.map((n) => n.url), monitorUrls: nodes.map((n) => n.monitorUrl), connectOptions,
+    dir,
+    nodes,
+    urls: nodes.map((n) => n.url),
+    monitorUrls: nodes.map((n) => n.monitorUrl),
+    connectOptions,
     pids: () => [...procs.values()].filter((m) => !m.hasExited()).map((m) => m.pid),
     running: isRunning,
     waitReady: () => waitReady(),
-    killNode, stopNode, startNode, stopAll,
+    killNode,
+    stopNode,
+    startNode,
+    stopAll,
     startAll: async () => {
       assertNotStopped();
       const deadline = Date.now() + timeoutMs;
@@ -357,8 +381,11 @@ function validateAuth(auth: NatsAuth | undefined): void {
 function validateTls(tls: NatsTls | undefined): void {
   if (tls === undefined) return;
   const files: Record<string, string | undefined> = {
-    'tls.certFile': tls.certFile, 'tls.keyFile': tls.keyFile, 'tls.caFile': tls.caFile,
-    'tls.clientCert.certFile': tls.clientCert?.certFile, 'tls.clientCert.keyFile': tls.clientCert?.keyFile,
+    'tls.certFile': tls.certFile,
+    'tls.keyFile': tls.keyFile,
+    'tls.caFile': tls.caFile,
+    'tls.clientCert.certFile': tls.clientCert?.certFile,
+    'tls.clientCert.keyFile': tls.clientCert?.keyFile,
   };
   for (const [setting, file] of Object.entries(files)) {
     if (file === undefined && setting.startsWith('tls.clientCert') && tls.clientCert === undefined) continue;
@@ -379,29 +406,43 @@ interface ConfigInput {
 /** One node's nats-server config (strings JSON-quoted, which the config format accepts). */
 function serverConfig(c: ConfigInput): string {
   const q = JSON.stringify;
-  const lines = [
-    `server_name: ${q(c.node.name)}`,
-    `listen: ${q(`127.0.0.1:${c.client}`)}`,
-    `http: ${q(`127.0.0.1:${c.monitor}`)}`,
-    'logtime: true',
-  ];
+  const lines = [`server_name: ${q(c.node.name)}`, `listen: ${q(`127.0.0.1:${c.client}`)}`, `http: ${q(`127.0.0.1:${c.monitor}`)}`, 'logtime: true'];
   if (c.jetstream) {
-    lines.push(`jetstream {`, `  store_dir: ${q(c.node.storeDir)}`, `  max_memory_store: ${MAX_MEMORY_STORE}`,
-      `  max_file_store: ${MAX_FILE_STORE}`, `}`);
+    lines.push(
+      `jetstream {`,
+      `  store_dir: ${q(c.node.storeDir)}`,
+      `  max_memory_store: ${MAX_MEMORY_STORE}`,
+      `  max_file_store: ${MAX_FILE_STORE}`,
+      `}`,
+    );
   }
   if (c.auth !== undefined) {
-    lines.push('authorization {', ...('token' in c.auth
-      ? [`  token: ${q(c.auth.token)}`]
-      : [`  user: ${q(c.auth.user)}`, `  password: ${q(c.auth.password)}`]), '}');
+    lines.push(
+      'authorization {',
+      ...('token' in c.auth ? [`  token: ${q(c.auth.token)}`] : [`  user: ${q(c.auth.user)}`, `  password: ${q(c.auth.password)}`]),
+      '}',
+    );
   }
   if (c.tls !== undefined) {
-    lines.push('tls {', `  cert_file: ${q(c.tls.certFile)}`, `  key_file: ${q(c.tls.keyFile)}`, `  ca_file: ${q(c.tls.caFile)}`,
-      `  verify: ${c.tls.clientCert !== undefined}`, '  timeout: 5', '}');
+    lines.push(
+      'tls {',
+      `  cert_file: ${q(c.tls.certFile)}`,
+      `  key_file: ${q(c.tls.keyFile)}`,
+      `  ca_file: ${q(c.tls.caFile)}`,
+      `  verify: ${c.tls.clientCert !== undefined}`,
+      '  timeout: 5',
+      '}',
+    );
   }
   if (c.cluster !== undefined) {
     // Routes stay plain TCP on loopback; only clients see auth and TLS.
-    lines.push('cluster {', `  name: ${q(CLUSTER_NAME)}`, `  listen: ${q(`127.0.0.1:${c.cluster.port}`)}`,
-      `  routes: [${c.cluster.routes.map((p) => q(`nats-route://127.0.0.1:${p}`)).join(', ')}]`, '}');
+    lines.push(
+      'cluster {',
+      `  name: ${q(CLUSTER_NAME)}`,
+      `  listen: ${q(`127.0.0.1:${c.cluster.port}`)}`,
+      `  routes: [${c.cluster.routes.map((p) => q(`nats-route://127.0.0.1:${p}`)).join(', ')}]`,
+      '}',
+    );
   }
   return lines.join('\n') + '\n';
 }

@@ -128,12 +128,7 @@ const PORT_ATTEMPTS = 3;
  * Runs `attempt` up to PORT_ATTEMPTS times while a process it started (pushed onto `managed`) dies
  * because its port was taken meanwhile; the ones it started are stopped before the next try.
  */
-export async function withPortRetry<T>(
-  name: string,
-  attempt: () => Promise<{ value: T }>,
-  managed: Managed[],
-  saveState: () => void,
-): Promise<T> {
+export async function withPortRetry<T>(name: string, attempt: () => Promise<{ value: T }>, managed: Managed[], saveState: () => void): Promise<T> {
   for (let i = 1; ; i++) {
     const before = managed.length;
     try {

@@ -29,8 +29,12 @@ export interface OwnedState {
 
 export function newOwnedState(dir: string, persistent: boolean): OwnedState {
   return {
-    dir, ownerPid: persistent ? null : process.pid, ownerCommand: process.argv.slice(1).join(' ').slice(0, 300),
-    persistent, processes: [], startedAt: new Date().toISOString(),
+    dir,
+    ownerPid: persistent ? null : process.pid,
+    ownerCommand: process.argv.slice(1).join(' ').slice(0, 300),
+    persistent,
+    processes: [],
+    startedAt: new Date().toISOString(),
   };
 }
 

@@ -1,17 +1,24 @@
 // Integration tests against the `api` control plane that the globalSetup starts once per run
 // (or the cluster KUBECONFIG_TEST points at): version stamping, CRDs, custom-resource CRUD and watch,
 // namespaces, and the harness's own start/stop and CLI.
-import {
-  ApiextensionsV1Api, CustomObjectsApi, KubeConfig, VersionApi, Watch, type V1CustomResourceDefinition,
-} from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CustomObjectsApi, KubeConfig, VersionApi, Watch, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
-  createNamespace, installCrds, isAlive, kubeRequest, loadKubeConfig, pinnedKubernetesVersion, reapStale, repoRoot,
-  startControlPlane, waitForCrd, waitUntil,
+  createNamespace,
+  installCrds,
+  isAlive,
+  kubeRequest,
+  loadKubeConfig,
+  pinnedKubernetesVersion,
+  reapStale,
+  repoRoot,
+  startControlPlane,
+  waitForCrd,
+  waitUntil,
 } from '../harness/index.js';
 
 const GROUP = 'test.tas.ai';
@@ -27,25 +34,27 @@ function widgetCrd(plural = PLURAL, kind = 'Widget'): V1CustomResourceDefinition
       group: GROUP,
       scope: 'Namespaced',
       names: { plural, singular: kind.toLowerCase(), kind, listKind: `${kind}List` },
-      versions: [{
-        name: VERSION,
-        served: true,
-        storage: true,
-        subresources: { status: {} },
-        schema: {
-          openAPIV3Schema: {
-            type: 'object',
-            properties: {
-              spec: {
-                type: 'object',
-                required: ['size'],
-                properties: { size: { type: 'integer', minimum: 1 }, color: { type: 'string' } },
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              properties: {
+                spec: {
+                  type: 'object',
+                  required: ['size'],
+                  properties: { size: { type: 'integer', minimum: 1 }, color: { type: 'string' } },
+                },
+                status: { type: 'object', properties: { phase: { type: 'string' } } },
               },
-              status: { type: 'object', properties: { phase: { type: 'string' } } },
             },
           },
         },
-      }],
+      ],
     },
   };
 }
@@ -156,22 +165,28 @@ describe('api profile', () => {
       expect(created.spec).toEqual({ size: 3, color: 'red' });
 
       // The structural schema is enforced: size must be an integer >= 1.
-      await expect(api.createNamespacedCustomObject({
-        ...base,
-        body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'Widget', metadata: { name: 'bad' }, spec: { size: 0 } },
-      })).rejects.toMatchObject({ code: 422 });
+      await expect(
+        api.createNamespacedCustomObject({
+          ...base,
+          body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'Widget', metadata: { name: 'bad' }, spec: { size: 0 } },
+        }),
+      ).rejects.toMatchObject({ code: 422 });
 
       const read = (await api.getNamespacedCustomObject({ ...base, name: 'w1' })) as Widget;
       expect(read.spec.size).toBe(3);
 
       // client-node 1.4 sends JSON patch by default.
       const patched = (await api.patchNamespacedCustomObject({
-        ...base, name: 'w1', body: [{ op: 'replace', path: '/spec/size', value: 5 }],
+        ...base,
+        name: 'w1',
+        body: [{ op: 'replace', path: '/spec/size', value: 5 }],
       })) as Widget;
       expect(patched.spec.size).toBe(5);
 
       const withStatus = (await api.replaceNamespacedCustomObjectStatus({
-        ...base, name: 'w1', body: { ...patched, status: { phase: 'Ready' } },
+        ...base,
+        name: 'w1',
+        body: { ...patched, status: { phase: 'Ready' } },
       })) as Widget;
       expect(withStatus.status?.phase).toBe('Ready');
 
@@ -188,10 +203,14 @@ describe('api profile', () => {
         }
       });
 
-      await waitUntil('DELETED watch event', async () => {
-        if (watchDone.err !== undefined) throw new Error(`watch ended: ${String(watchDone.err)}`);
-        return events.some((e) => e.type === 'DELETED');
-      }, 20_000).catch((err: Error) => {
+      await waitUntil(
+        'DELETED watch event',
+        async () => {
+          if (watchDone.err !== undefined) throw new Error(`watch ended: ${String(watchDone.err)}`);
+          return events.some((e) => e.type === 'DELETED');
+        },
+        20_000,
+      ).catch((err: Error) => {
         throw new Error(`${err.message}; events so far: ${JSON.stringify(events)}`);
       });
       expect(events.map((e) => e.type)).toEqual(['ADDED', 'MODIFIED', 'MODIFIED', 'DELETED']);

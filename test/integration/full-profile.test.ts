@@ -4,9 +4,7 @@
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createNamespace, FAKE_NODE_NAME, isAlive, loadKubeConfig, startControlPlane, waitUntil, type ControlPlane,
-} from '../harness/index.js';
+import { createNamespace, FAKE_NODE_NAME, isAlive, loadKubeConfig, startControlPlane, waitUntil, type ControlPlane } from '../harness/index.js';
 
 let cp: ControlPlane | undefined;
 let kc: KubeConfig;
@@ -50,9 +48,7 @@ function deployment(name: string, replicas: number): V1Deployment {
 
 describe('full profile', () => {
   it('runs all five components and a Ready fake node', async () => {
-    expect(cp?.processes.map((p) => p.name)).toEqual(
-      ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'],
-    );
+    expect(cp?.processes.map((p) => p.name)).toEqual(['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok']);
     const node = await core.readNode({ name: FAKE_NODE_NAME });
     expect(node.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
   });
@@ -61,10 +57,14 @@ describe('full profile', () => {
     const ns = await createNamespace(kc, 'deploy');
     await apps.createNamespacedDeployment({ namespace: ns, body: deployment('web', 2) });
 
-    const ready = await waitUntil('deployment web 2/2 available', async () => {
-      const d = await apps.readNamespacedDeployment({ name: 'web', namespace: ns });
-      return d.status?.readyReplicas === 2 && d.status.availableReplicas === 2 && d.status.updatedReplicas === 2 ? d : undefined;
-    }, 90_000);
+    const ready = await waitUntil(
+      'deployment web 2/2 available',
+      async () => {
+        const d = await apps.readNamespacedDeployment({ name: 'web', namespace: ns });
+        return d.status?.readyReplicas === 2 && d.status.availableReplicas === 2 && d.status.updatedReplicas === 2 ? d : undefined;
+      },
+      90_000,
+    );
     expect(ready.status?.conditions?.find((c) => c.type === 'Available')?.status).toBe('True');
     expect(ready.status?.observedGeneration).toBe(ready.metadata?.generation);
 
@@ -84,51 +84,71 @@ describe('full profile', () => {
 
     // Scale up: the status follows.
     await apps.patchNamespacedDeployment({
-      name: 'web', namespace: ns, body: [{ op: 'replace', path: '/spec/replicas', value: 3 }],
+      name: 'web',
+      namespace: ns,
+      body: [{ op: 'replace', path: '/spec/replicas', value: 3 }],
     });
-    await waitUntil('deployment web 3/3 ready', async () => {
-      const d = await apps.readNamespacedDeployment({ name: 'web', namespace: ns });
-      return d.status?.readyReplicas === 3;
-    }, 90_000);
+    await waitUntil(
+      'deployment web 3/3 ready',
+      async () => {
+        const d = await apps.readNamespacedDeployment({ name: 'web', namespace: ns });
+        return d.status?.readyReplicas === 3;
+      },
+      90_000,
+    );
   });
 
   it('deleting an owner garbage-collects its dependents', async () => {
     const ns = await createNamespace(kc, 'gc');
     const owner = await core.createNamespacedConfigMap({
-      namespace: ns, body: { metadata: { name: 'owner' }, data: { role: 'owner' } },
+      namespace: ns,
+      body: { metadata: { name: 'owner' }, data: { role: 'owner' } },
     });
     const ownerRef = { apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata?.uid ?? '' };
     expect(ownerRef.uid).not.toBe('');
     for (const name of ['child-a', 'child-b']) {
       await core.createNamespacedConfigMap({
-        namespace: ns, body: { metadata: { name, ownerReferences: [ownerRef] }, data: { role: 'child' } },
+        namespace: ns,
+        body: { metadata: { name, ownerReferences: [ownerRef] }, data: { role: 'child' } },
       });
     }
     await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'bystander' } } });
 
     await core.deleteNamespacedConfigMap({ name: 'owner', namespace: ns, propagationPolicy: 'Background' });
-    await waitUntil('children garbage-collected', async () => {
-      const list = await core.listNamespacedConfigMap({ namespace: ns });
-      const names = list.items.map((c) => c.metadata?.name);
-      return !names.includes('child-a') && !names.includes('child-b');
-    }, 60_000);
+    await waitUntil(
+      'children garbage-collected',
+      async () => {
+        const list = await core.listNamespacedConfigMap({ namespace: ns });
+        const names = list.items.map((c) => c.metadata?.name);
+        return !names.includes('child-a') && !names.includes('child-b');
+      },
+      60_000,
+    );
     const left = await core.listNamespacedConfigMap({ namespace: ns });
     expect(left.items.map((c) => c.metadata?.name)).toContain('bystander');
 
     // Foreground deletion of a Deployment removes its ReplicaSet and Pods (kwok finalizes the pods).
     await apps.createNamespacedDeployment({ namespace: ns, body: deployment('doomed', 1) });
-    await waitUntil('deployment doomed ready', async () => {
-      const d = await apps.readNamespacedDeployment({ name: 'doomed', namespace: ns });
-      return d.status?.readyReplicas === 1;
-    }, 90_000);
+    await waitUntil(
+      'deployment doomed ready',
+      async () => {
+        const d = await apps.readNamespacedDeployment({ name: 'doomed', namespace: ns });
+        return d.status?.readyReplicas === 1;
+      },
+      90_000,
+    );
     await apps.deleteNamespacedDeployment({ name: 'doomed', namespace: ns, propagationPolicy: 'Foreground' });
-    await waitUntil('deployment, replicaset and pods gone', async () => {
-      const [d, rs, pods] = await Promise.all([
-        apps.listNamespacedDeployment({ namespace: ns }),
-        apps.listNamespacedReplicaSet({ namespace: ns }),
-        core.listNamespacedPod({ namespace: ns }),
-      ]);
-      return d.items.length === 0 && rs.items.length === 0 && pods.items.length === 0;
-    }, 90_000);
+    await waitUntil(
+      'deployment, replicaset and pods gone',
+      async () => {
+        const [d, rs, pods] = await Promise.all([
+          apps.listNamespacedDeployment({ namespace: ns }),
+          apps.listNamespacedReplicaSet({ namespace: ns }),
+          core.listNamespacedPod({ namespace: ns }),
+        ]);
+        return d.items.length === 0 && rs.items.length === 0 && pods.items.length === 0;
+      },
+      90_000,
+    );
   });
 });

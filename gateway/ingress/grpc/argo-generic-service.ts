@@ -75,7 +75,11 @@ export function cursorKey(name: string, tenant: string | undefined): string {
   return Buffer.from(`${tenant ?? ''}\u0000${name}`).toString('base64url') || '_';
 }
 
-export function createArgoGenericService(deps: { subscriptions: Subscriptions; cursors: CursorStore; log: LogSource }): grpc.UntypedServiceImplementation {
+export function createArgoGenericService(deps: {
+  subscriptions: Subscriptions;
+  cursors: CursorStore;
+  log: LogSource;
+}): grpc.UntypedServiceImplementation {
   // grpc-js ignores a handler's promise: an unexpected throw must still end the call.
   const StartEventSource: grpc.handleServerStreamingCall<EventSourceRequest, unknown> = (call) => {
     startEventSource(call).catch((error: unknown) => call.emit('error', { code: status.INTERNAL, details: (error as Error).message }));
@@ -94,7 +98,10 @@ export function createArgoGenericService(deps: { subscriptions: Subscriptions; c
     try {
       resumeAfter = await deps.cursors.get(key);
     } catch (error) {
-      call.emit('error', { code: status.UNAVAILABLE, details: `cannot read where EventSource ${JSON.stringify(name)} stopped: ${(error as Error).message}` });
+      call.emit('error', {
+        code: status.UNAVAILABLE,
+        details: `cannot read where EventSource ${JSON.stringify(name)} stopped: ${(error as Error).message}`,
+      });
       return;
     }
     if (call.cancelled) return;

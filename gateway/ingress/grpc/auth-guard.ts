@@ -45,7 +45,10 @@ export function guardService(
     }
     const unary = !method.requestStream && !method.responseStream;
     const clientStreamOnly = method.requestStream && !method.responseStream;
-    guarded[name] = ((call: grpc.ServerUnaryCall<unknown, unknown> & grpc.ServerDuplexStream<unknown, unknown>, callback?: grpc.sendUnaryData<unknown>) => {
+    guarded[name] = ((
+      call: grpc.ServerUnaryCall<unknown, unknown> & grpc.ServerDuplexStream<unknown, unknown>,
+      callback?: grpc.sendUnaryData<unknown>,
+    ) => {
       const authorization = first(call.metadata, 'authorization');
       const credentials = {
         bearer: authorization === undefined ? undefined : bearerToken(authorization),

@@ -18,7 +18,11 @@ export interface EventStreamDeps {
   subscriptions: Subscriptions;
 }
 
-export function eventStreamHandler(deps: EventStreamDeps, kind: SubscriberKind, encoder: EventEncoder): grpc.handleBidiStreamingCall<unknown, unknown> {
+export function eventStreamHandler(
+  deps: EventStreamDeps,
+  kind: SubscriberKind,
+  encoder: EventEncoder,
+): grpc.handleBidiStreamingCall<unknown, unknown> {
   return (call) => {
     const caller = callerOf(call);
     const opened = deps.subscriptions.open({

@@ -52,7 +52,10 @@ export function createMcpService(deps: McpServiceDeps): grpc.UntypedServiceImple
 
   // Each event answered on its own, in request order; the call itself fails only for a batch
   // that is empty or over the limit.
-  const ingestEventBatch = async (call: grpc.ServerUnaryCall<{ events: unknown[] }, unknown>, callback: grpc.sendUnaryData<unknown>): Promise<void> => {
+  const ingestEventBatch = async (
+    call: grpc.ServerUnaryCall<{ events: unknown[] }, unknown>,
+    callback: grpc.sendUnaryData<unknown>,
+  ): Promise<void> => {
     const events = call.request.events;
     if (events.length === 0 || events.length > deps.maxBatchSize) {
       const metadata = new grpc.Metadata();
@@ -84,7 +87,10 @@ export function createMcpService(deps: McpServiceDeps): grpc.UntypedServiceImple
       }
     }
     if (request.start_timestamp < 0) {
-      call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: 'start_timestamp: must be 0 or Unix time in milliseconds (or seconds, below 10^11)' });
+      call.emit('error', {
+        code: grpc.status.INVALID_ARGUMENT,
+        details: 'start_timestamp: must be 0 or Unix time in milliseconds (or seconds, below 10^11)',
+      });
       return;
     }
     // The same rule as event timestamps: a value that can only be seconds is taken as seconds.

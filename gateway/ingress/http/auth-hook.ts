@@ -69,5 +69,7 @@ export function authHook(
  * (signatures authenticate events, not requests), gets 403. */
 export async function requireUnboundCaller(request: FastifyRequest, reply: FastifyReply): Promise<void> {
   if (request.caller?.tenant === undefined && request.caller?.kind !== 'peer') return;
-  await reply.code(403).send({ status: 'rejected', error: 'forbidden', message: 'credentials bound to a tenant, or peer signatures, cannot use the dead-letter API' });
+  await reply
+    .code(403)
+    .send({ status: 'rejected', error: 'forbidden', message: 'credentials bound to a tenant, or peer signatures, cannot use the dead-letter API' });
 }

@@ -23,7 +23,9 @@ export function sendFailure(reply: FastifyReply, failure: Failure, eventId?: str
   if (failure.status === 'denied') {
     // Another tenant's event is forbidden whoever asks; a federation signature that does not
     // verify means the sender is not who it claims to be.
-    return reply.code(failure.reason === 'tenant_mismatch' ? 403 : 401).send({ status: 'rejected', error: failure.reason, message: failure.message, ...id, ...extra });
+    return reply
+      .code(failure.reason === 'tenant_mismatch' ? 403 : 401)
+      .send({ status: 'rejected', error: failure.reason, message: failure.message, ...id, ...extra });
   }
   return reply
     .code(REFUSAL_CODES[failure.reason])

@@ -62,8 +62,13 @@ interface StreamQuery {
 }
 
 /** The stream a query asks for, or the problem with it. */
-export function parseStreamQuery(query: StreamQuery): { types: string[]; start?: { after: number } | { fromTime: number }; minTimestamp?: number } | { error: string } {
-  const types = (query.event_types ?? '').split(',').map((t) => t.trim()).filter((t) => t !== '');
+export function parseStreamQuery(
+  query: StreamQuery,
+): { types: string[]; start?: { after: number } | { fromTime: number }; minTimestamp?: number } | { error: string } {
+  const types = (query.event_types ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
   for (const pattern of types) {
     const problem = checkTypePattern(pattern);
     if (problem) return { error: `event_types: ${problem}` };
@@ -126,7 +131,10 @@ function webSocketTransport(socket: WebSocket): SubscriberTransport {
           socket.close(WS_CLOSE.complete, 'complete');
           return;
         case 'cut_off':
-          socket.close(WS_CLOSE.eventsLost, closeReason(`events ${ending.lost.from}-${ending.lost.to} lost; resume after_position=${ending.lost.to}`));
+          socket.close(
+            WS_CLOSE.eventsLost,
+            closeReason(`events ${ending.lost.from}-${ending.lost.to} lost; resume after_position=${ending.lost.to}`),
+          );
           return;
         case 'shutdown':
           socket.close(WS_CLOSE.shutdown, closeReason(ending.message));
@@ -141,7 +149,12 @@ function webSocketTransport(socket: WebSocket): SubscriberTransport {
 /** A close reason fits in 123 bytes of UTF-8. */
 function closeReason(text: string): string {
   const bytes = Buffer.from(text);
-  return bytes.length <= 123 ? text : bytes.subarray(0, 123).toString('utf8').replace(/\uFFFD+$/, '');
+  return bytes.length <= 123
+    ? text
+    : bytes
+        .subarray(0, 123)
+        .toString('utf8')
+        .replace(/\uFFFD+$/, '');
 }
 
 /** The JSON reply to an event the client sent: what POST /api/v1/events answers. */

@@ -26,10 +26,15 @@ export function decodeEvent(data: Uint8Array): McpEvent | undefined {
   try {
     const value = JSON.parse(decoder.decode(data)) as Partial<McpEvent> | null;
     if (
-      typeof value !== 'object' || value === null ||
-      typeof value.event_id !== 'string' || typeof value.event_type !== 'string' || typeof value.source !== 'string' ||
-      typeof value.timestamp !== 'number' || typeof value.data !== 'string' ||
-      typeof value.metadata !== 'object' || value.metadata === null
+      typeof value !== 'object' ||
+      value === null ||
+      typeof value.event_id !== 'string' ||
+      typeof value.event_type !== 'string' ||
+      typeof value.source !== 'string' ||
+      typeof value.timestamp !== 'number' ||
+      typeof value.data !== 'string' ||
+      typeof value.metadata !== 'object' ||
+      value.metadata === null
     ) {
       return undefined;
     }

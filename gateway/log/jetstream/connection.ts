@@ -48,7 +48,10 @@ export function readBasicAuth(file: string): { username: string; password: strin
   }
   const { username, password } = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
   if (typeof username !== 'string' || username === '' || typeof password !== 'string' || password === '') {
-    throw new ConfigError(setting, `${file} must hold YAML with a non-empty "username" and "password" (the format of an Argo Events EventBus client-auth Secret)`);
+    throw new ConfigError(
+      setting,
+      `${file} must hold YAML with a non-empty "username" and "password" (the format of an Argo Events EventBus client-auth Secret)`,
+    );
   }
   return { username, password };
 }

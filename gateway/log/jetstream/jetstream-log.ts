@@ -118,7 +118,11 @@ export class JetStreamLog implements EventLog {
     this.js = jetstream(this.link.nc, { timeout: settings.config.publishTimeout });
     const jsm = this.jsm;
     const events = await patiently('event stream', () => ensureStream(jsm, eventsStreamSpec(settings, this.options.maxEventSize)), logger);
-    const letters = await patiently('dead-letter stream', () => ensureStream(jsm, deadLetterStreamSpec(settings, this.options.deadLetterMaxEntries, this.options.maxEventSize)), logger);
+    const letters = await patiently(
+      'dead-letter stream',
+      () => ensureStream(jsm, deadLetterStreamSpec(settings, this.options.deadLetterMaxEntries, this.options.maxEventSize)),
+      logger,
+    );
     logger.info({ stream: settings.stream, events, deadLetters: letters, urls: settings.config.urls }, 'JetStream log ready');
     this.publisher = new AckedPublisher(this.link.nc, settings.config.publishTimeout);
     this.link.onChange((connected) => {
@@ -254,7 +258,10 @@ export class JetStreamLog implements EventLog {
 
   private async loadPage(seq: number, max: number): Promise<PageEntry<Envelope>[]> {
     const messages = await this.getBatch(seq, max);
-    return messages.map((message) => ({ position: message.seq, value: toEnvelope(message.data, message.seq, message.time.getTime(), message.header) }));
+    return messages.map((message) => ({
+      position: message.seq,
+      value: toEnvelope(message.data, message.seq, message.time.getTime(), message.header),
+    }));
   }
 
   /** The first position stored at or after `time` (ms), or the next position to be written. */
@@ -271,9 +278,15 @@ export class JetStreamLog implements EventLog {
   }
 
   private refusal(count: number): AppendOutcome | undefined {
-    if (!this.open) return { status: 'refused', reason: 'unavailable', message: 'the gateway is shutting down and takes no new events', retryAfterSeconds: 1 };
+    if (!this.open)
+      return { status: 'refused', reason: 'unavailable', message: 'the gateway is shutting down and takes no new events', retryAfterSeconds: 1 };
     if (!this.accepting) {
-      return { status: 'refused', reason: 'unavailable', message: 'the event log is unreachable (NATS JetStream is disconnected); retry later', retryAfterSeconds: 2 };
+      return {
+        status: 'refused',
+        reason: 'unavailable',
+        message: 'the event log is unreachable (NATS JetStream is disconnected); retry later',
+        retryAfterSeconds: 2,
+      };
     }
     if (!this.hasRoomFor(count)) {
       return {
@@ -303,7 +316,12 @@ export class JetStreamLog implements EventLog {
         };
       }
       case 'unknown':
-        return { status: 'refused', reason: 'unavailable', message: `the event log did not confirm the event: ${result.description}; retry it (a repeat is answered duplicate)`, retryAfterSeconds: 1 };
+        return {
+          status: 'refused',
+          reason: 'unavailable',
+          message: `the event log did not confirm the event: ${result.description}; retry it (a repeat is answered duplicate)`,
+          retryAfterSeconds: 1,
+        };
     }
   }
 
@@ -416,7 +434,10 @@ class DurableConsumer {
         callback: (message: JsMsg) => this.take(message),
       });
     } catch (error) {
-      this.logger.warn({ consumer: this.name, description: this.options.description, error: (error as Error).message }, 'cannot set up a shared log consumer; retrying');
+      this.logger.warn(
+        { consumer: this.name, description: this.options.description, error: (error as Error).message },
+        'cannot set up a shared log consumer; retrying',
+      );
       this.retryTimer = setTimeout(() => void this.run(), CONSUMER_RETRY_MS);
     }
   }
@@ -459,7 +480,11 @@ class DurableConsumer {
         max_deliver: -1,
         ...settings,
       });
-      if (start !== undefined) this.logger.info({ consumer: this.name, replaces: this.options.replaces, start }, 'shared log consumer takes over from the consumers it replaces');
+      if (start !== undefined)
+        this.logger.info(
+          { consumer: this.name, replaces: this.options.replaces, start },
+          'shared log consumer takes over from the consumers it replaces',
+        );
     }
     await this.removeReplaced();
     return js.consumers.get(this.log.stream, this.name);

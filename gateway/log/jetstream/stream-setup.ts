@@ -2,14 +2,7 @@
 // idempotent, so replicas starting together agree, and a setting JetStream cannot change in
 // place (storage) is reported naming it.
 import { nanos } from '@nats-io/nats-core';
-import {
-  DiscardPolicy,
-  JetStreamApiError,
-  RetentionPolicy,
-  StorageType,
-  type JetStreamManager,
-  type StreamConfig,
-} from '@nats-io/jetstream';
+import { DiscardPolicy, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { ConfigError } from '../../../src/config/index.js';
 import { isStreamNotFound } from './errors.js';
 import type { JetStreamSettings } from './settings.js';
@@ -112,10 +105,16 @@ function explainStreamError(error: Error, spec: StreamSpec): Error {
   if (error instanceof ConfigError || !(error instanceof JetStreamApiError)) return error;
   const description = error.message;
   if (/insufficient resources|replicas/i.test(description)) {
-    return new ConfigError('bus.jetstream.stream.replicas', `stream ${spec.name} with ${spec.num_replicas} replicas: ${description} (a JetStream cluster needs at least as many servers)`);
+    return new ConfigError(
+      'bus.jetstream.stream.replicas',
+      `stream ${spec.name} with ${spec.num_replicas} replicas: ${description} (a JetStream cluster needs at least as many servers)`,
+    );
   }
   if (/subjects overlap/i.test(description)) {
-    return new ConfigError('bus.jetstream.stream.subjectPrefix', `stream ${spec.name}: ${description} (another stream already takes ${spec.subjects.join(', ')})`);
+    return new ConfigError(
+      'bus.jetstream.stream.subjectPrefix',
+      `stream ${spec.name}: ${description} (another stream already takes ${spec.subjects.join(', ')})`,
+    );
   }
   if (/maximum bytes|storage|resources/i.test(description)) {
     return new ConfigError('bus.jetstream.stream.maxBytes', `stream ${spec.name}: ${description}`);

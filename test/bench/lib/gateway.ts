@@ -47,10 +47,14 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   // BENCH_GATEWAY_CONFIG=<file>: a gateway config file, for settings with no environment variable.
   const config = process.env.BENCH_GATEWAY_CONFIG ? ['--config', process.env.BENCH_GATEWAY_CONFIG] : [];
   const v8 = options.v8Options ?? gatewayNodeOptions();
-  const child = spawnPinned(process.execPath, [...v8, ...profile, ...(options.nodeArgs ?? []), options.main ?? join(PROJECT_DIST, 'gateway/main.js'), ...config], {
-    core: CORES.server,
-    env,
-  });
+  const child = spawnPinned(
+    process.execPath,
+    [...v8, ...profile, ...(options.nodeArgs ?? []), options.main ?? join(PROJECT_DIST, 'gateway/main.js'), ...config],
+    {
+      core: CORES.server,
+      env,
+    },
+  );
   const output = tail(child);
   let exitedEarly = false;
   child.once('exit', () => (exitedEarly = true));

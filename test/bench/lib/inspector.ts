@@ -7,7 +7,9 @@ import WebSocket from 'ws';
 export const inspectFlag = (port: number) => `--inspect=127.0.0.1:${port}`;
 
 export async function collectGarbage(port: number, timeoutMs = 10_000): Promise<void> {
-  const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`, { signal: AbortSignal.timeout(timeoutMs) })).json()) as { webSocketDebuggerUrl: string }[];
+  const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`, { signal: AbortSignal.timeout(timeoutMs) })).json()) as {
+    webSocketDebuggerUrl: string;
+  }[];
   const url = targets[0]?.webSocketDebuggerUrl;
   if (!url) throw new Error(`no inspector target on port ${port}`);
   const socket = new WebSocket(url);

@@ -100,18 +100,11 @@ async function runWrk(options: LoadOptions): Promise<LoadResult> {
   const bodyFile = join(dir, 'body.json');
   writeFileSync(script, WRK_SCRIPT);
   writeFileSync(bodyFile, options.body);
-  const { out, cpu } = await collect('wrk', [
-    '-t1',
-    `-c${options.connections}`,
-    `-d${options.durationS}s`,
-    '--timeout',
-    '10s',
-    '-s',
-    script,
-    options.url,
-  ], { BENCH_BODY_FILE: bodyFile, BENCH_RUN_TAG: `r${process.pid}-${++runs}` }).finally(() =>
-    rmSync(dir, { recursive: true, force: true }),
-  );
+  const { out, cpu } = await collect(
+    'wrk',
+    ['-t1', `-c${options.connections}`, `-d${options.durationS}s`, '--timeout', '10s', '-s', script, options.url],
+    { BENCH_BODY_FILE: bodyFile, BENCH_RUN_TAG: `r${process.pid}-${++runs}` },
+  ).finally(() => rmSync(dir, { recursive: true, force: true }));
   const line = out.split('\n').find((l) => l.startsWith('BENCH_JSON '));
   if (!line) throw new Error(`wrk printed no summary:\n${out}`);
   const s = JSON.parse(line.slice('BENCH_JSON '.length)) as Record<string, number>;

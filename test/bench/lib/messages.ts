@@ -4,10 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { HistogramData } from './stats.js';
 
 export type SubscriberCommand =
-  | { cmd: 'open'; port: number; streams: number; channels: number; startTimestamp: number }
-  | { cmd: 'reset' }
-  | { cmd: 'report' }
-  | { cmd: 'close' };
+  { cmd: 'open'; port: number; streams: number; channels: number; startTimestamp: number } | { cmd: 'reset' } | { cmd: 'report' } | { cmd: 'close' };
 
 export interface SubscriberReport {
   /** Streams opened and not ended. */
@@ -106,9 +103,7 @@ export interface SingleProducerReport extends BatchProducerReport {
 export type PublishMode = 'js-publish' | 'pipelined' | 'gateway-publisher';
 
 export type PublisherCommand =
-  | { cmd: 'connect'; url: string }
-  | { cmd: 'run'; mode: PublishMode; inFlight: number; durationMs: number }
-  | { cmd: 'close' };
+  { cmd: 'connect'; url: string } | { cmd: 'run'; mode: PublishMode; inFlight: number; durationMs: number } | { cmd: 'close' };
 
 export interface PublisherReport {
   mode: PublishMode;

@@ -92,7 +92,8 @@ export function startBatchProducer(): BatchProducerWorker {
   return {
     child,
     paced: (url, rate, durationMs, maxBatch) => request(child, { cmd: 'paced', url, rate, durationMs, maxBatch }, durationMs + 120_000),
-    flood: (url, durationMs, batchSize, concurrency) => request(child, { cmd: 'flood', url, durationMs, batchSize, concurrency }, durationMs + 120_000),
+    flood: (url, durationMs, batchSize, concurrency) =>
+      request(child, { cmd: 'flood', url, durationMs, batchSize, concurrency }, durationMs + 120_000),
     single: (url, rate, durationMs) => request(child, { cmd: 'single', url, rate, durationMs }, durationMs + 120_000),
     close: async () => {
       await request(child, { cmd: 'close' }).catch(() => undefined);

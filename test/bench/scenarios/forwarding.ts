@@ -195,7 +195,9 @@ async function latencyRun(
     log(
       `  ${label} @ ${rate} ev/s: ${report.received}/${sent.ok} received (${sent.failed} refused), p50 ${result.p50.toFixed(2)} ms ` +
         `p99 ${result.p99.toFixed(2)} ms max ${result.max.toFixed(1)} ms; CPU ${cpuText(result.cpu)}; ${result.machine}` +
-        (result.forward ? `; ${result.forward.requests} forwarding requests (${(result.forward.delivered / Math.max(1, result.forward.requests)).toFixed(1)} events each)` : ''),
+        (result.forward
+          ? `; ${result.forward.requests} forwarding requests (${(result.forward.delivered / Math.max(1, result.forward.requests)).toFixed(1)} events each)`
+          : ''),
     );
     return result;
   } finally {
@@ -204,7 +206,9 @@ async function latencyRun(
 }
 
 function cpuText(cpu: Record<string, number>): string {
-  return Object.entries(cpu).map(([n, c]) => `${n} ${(100 * c).toFixed(0)}%`).join(', ');
+  return Object.entries(cpu)
+    .map(([n, c]) => `${n} ${(100 * c).toFixed(0)}%`)
+    .join(', ');
 }
 
 interface PeerResult {
@@ -331,11 +335,24 @@ async function clientComparison(options: ForwardingOptions, log: (line: string) 
   const probe = spawnNodeWorker('workers/http-client-probe.js', CORES.client);
   try {
     const url = `http://127.0.0.1:${port}/api/v1/events`;
-    await waitFor('the bare fastify to listen', async () => (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).catch(() => undefined))?.status === 200, 15_000);
+    await waitFor(
+      'the bare fastify to listen',
+      async () =>
+        (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).catch(() => undefined))?.status === 200,
+      15_000,
+    );
     const rounds: ClientComparison['rounds'] = [];
     for (let round = 0; round < 3; round++) {
-      const undici = await request<HttpClientProbeReport>(probe, { cmd: 'run', client: 'undici', url, requests: options.clientRequests, concurrency: 16 }, 300_000);
-      const node = await request<HttpClientProbeReport>(probe, { cmd: 'run', client: 'node:http', url, requests: options.clientRequests, concurrency: 16 }, 300_000);
+      const undici = await request<HttpClientProbeReport>(
+        probe,
+        { cmd: 'run', client: 'undici', url, requests: options.clientRequests, concurrency: 16 },
+        300_000,
+      );
+      const node = await request<HttpClientProbeReport>(
+        probe,
+        { cmd: 'run', client: 'node:http', url, requests: options.clientRequests, concurrency: 16 },
+        300_000,
+      );
       rounds.push({ undici, node });
       log(`  HTTP client round ${round + 1}: ${clientText(undici)}; ${clientText(node)}`);
     }
@@ -384,7 +401,16 @@ async function measure(options: ForwardingOptions, pki: Pki, log: (line: string)
       const target = targetOf(b, transport, pki).id;
       for (const rate of transport === 'http' ? options.rates : [options.rate]) {
         const local = await latencyRun(rate, 'local fan-out (no forwarding)', alone, alone, producer, options, log);
-        const forwarded = await latencyRun(rate, `A -> B forwarded over ${transport}`, a, b, producer, options, log, tls ? { caFile: pki.caFile, target } : undefined);
+        const forwarded = await latencyRun(
+          rate,
+          `A -> B forwarded over ${transport}`,
+          a,
+          b,
+          producer,
+          options,
+          log,
+          tls ? { caFile: pki.caFile, target } : undefined,
+        );
         pairs.push({ transport, local, forwarded });
       }
     }
@@ -491,7 +517,7 @@ async function measure(options: ForwardingOptions, pki: Pki, log: (line: string)
     const node = median(clients.rounds.map((r) => perRequestUs(r.node)));
     rows.push({
       scenario,
-      metric: 'HTTP client CPU per request (undici, the gateway\'s)',
+      metric: "HTTP client CPU per request (undici, the gateway's)",
       value: undici,
       unit: 'µs',
       baseline: node,

@@ -151,13 +151,16 @@ export async function startRig(
     log(
       `  ${label} ${rate} ev/s: ${report.received}/${expected} delivered in ${seconds.toFixed(1)} s (${result.delivered.toFixed(0)}/s), ` +
         `p50 ${result.p50.toFixed(2)} ms p99 ${result.p99.toFixed(2)} ms, streams cut off ${result.cutOff}; ` +
-        `CPU ${Object.entries(cpu).map(([n, c]) => `${n} ${(100 * c).toFixed(0)}%`).join(', ')}, ` +
+        `CPU ${Object.entries(cpu)
+          .map(([n, c]) => `${n} ${(100 * c).toFixed(0)}%`)
+          .join(', ')}, ` +
         `${result.serverMicrosPerDelivery.toFixed(1)} µs server CPU per delivery; ${result.machine}`,
     );
     // Streams cut off for falling behind are gone: measure the next rate with a fresh set.
     if (report.open < options.streams) {
       await subscribers.close();
-      for (const replica of server.replicas) await waitFor('cut-off streams to close', async () => (await replica.activeStreams()) === 0, 30_000, 100);
+      for (const replica of server.replicas)
+        await waitFor('cut-off streams to close', async () => (await replica.activeStreams()) === 0, 30_000, 100);
       subscribers = await startSubscribers(server.replicas, options.streams, options.channels);
     }
     await sleep(300);
@@ -200,7 +203,9 @@ export async function grpcFanout(options: FanoutOptions, log: (line: string) => 
     const base = baselineResults.find((b) => b.rate === r.rate);
     const atTarget = r.rate === options.targetRate;
     if (r.complete && r.p99 < options.targetP99Ms) bestRate = Math.max(bestRate ?? 0, r.rate);
-    const cpuText = Object.entries(r.cpu).map(([n, c]) => `${n} ${(100 * c).toFixed(0)}%`).join(', ');
+    const cpuText = Object.entries(r.cpu)
+      .map(([n, c]) => `${n} ${(100 * c).toFixed(0)}%`)
+      .join(', ');
     rows.push({
       scenario,
       metric: `delivered @ ${r.rate} ev/s`,

@@ -49,7 +49,9 @@ function summarize(runs: Measured[]) {
 
 export async function grpcIngest(options: GrpcIngestOptions, log: (line: string) => void): Promise<{ rows: Row[]; raw: object }> {
   const barePort = await freePort();
-  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF, '--cpu-prof-name', 'bare-grpc-unary.cpuprofile'] : [];
+  const profile = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF, '--cpu-prof-name', 'bare-grpc-unary.cpuprofile']
+    : [];
   const bare = spawnNodeWorker('fixtures/bare-grpc-unary.js', CORES.server, { PORT: String(barePort) }, profile);
   const gateway = await startGateway({ env: { SUBSCRIBER_QUEUE_SIZE: String(options.subscriberQueue) } });
   const subscriber = await startSubscribers(gateway, 1, 1);
@@ -64,13 +66,19 @@ export async function grpcIngest(options: GrpcIngestOptions, log: (line: string)
       await runGrpcLoad({ address: bareAddress, concurrency: options.concurrency, durationS: options.warmupS });
       const b = await measured(bare.pid!, bareAddress, options.concurrency, options.durationS);
       bareRuns.push(b);
-      log(`  round ${round}: bare grpc-js ${b.requestsPerSecond.toFixed(0)} req/s (p99 ${b.p99Ms.toFixed(2)} ms, server CPU ${((100 * b.serverCpuS) / b.durationS).toFixed(0)}%)`);
+      log(
+        `  round ${round}: bare grpc-js ${b.requestsPerSecond.toFixed(0)} req/s (p99 ${b.p99Ms.toFixed(2)} ms, server CPU ${((100 * b.serverCpuS) / b.durationS).toFixed(0)}%)`,
+      );
       const warm = await runGrpcLoad({ address: gatewayAddress, concurrency: options.concurrency, durationS: options.warmupS });
       const g = await measured(gateway.pid, gatewayAddress, options.concurrency, options.durationS);
       gatewayRuns.push(g);
       gatewayOk += warm.ok + g.ok;
-      await waitFor('the subscriber to catch up', async () => (await subscriber.report()).received >= (await gateway.accepted()), 30_000, 50).catch(() => undefined);
-      log(`  round ${round}: gateway     ${g.requestsPerSecond.toFixed(0)} req/s (p99 ${g.p99Ms.toFixed(2)} ms, server CPU ${((100 * g.serverCpuS) / g.durationS).toFixed(0)}%)`);
+      await waitFor('the subscriber to catch up', async () => (await subscriber.report()).received >= (await gateway.accepted()), 30_000, 50).catch(
+        () => undefined,
+      );
+      log(
+        `  round ${round}: gateway     ${g.requestsPerSecond.toFixed(0)} req/s (p99 ${g.p99Ms.toFixed(2)} ms, server CPU ${((100 * g.serverCpuS) / g.durationS).toFixed(0)}%)`,
+      );
     }
     const accepted = await gateway.accepted();
     const report = await subscriber.report();

@@ -29,10 +29,16 @@ export interface HttpIngestOptions {
 async function startBare(name: string): Promise<{ url: string; pid: number; stop: () => Promise<unknown> }> {
   const port = await freePort();
   // BENCH_CPU_PROF profiles the baselines too, so the profiles can be compared.
-  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF, '--cpu-prof-name', `${name}.cpuprofile`] : [];
+  const profile = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF, '--cpu-prof-name', `${name}.cpuprofile`]
+    : [];
   const child = spawnNodeWorker(`fixtures/${name}.js`, CORES.server, { PORT: String(port) }, profile);
   const url = `http://127.0.0.1:${port}/api/v1/events`;
-  await waitFor(`the ${name} baseline`, async () => (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: HTTP_EVENT })).status === 200, 15_000);
+  await waitFor(
+    `the ${name} baseline`,
+    async () => (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: HTTP_EVENT })).status === 200,
+    15_000,
+  );
   return { url, pid: child.pid!, stop: () => stop(child) };
 }
 
@@ -90,11 +96,15 @@ export async function httpIngest(options: HttpIngestOptions, log: (line: string)
       await runLoad({ ...load, url: bareHttp.url, durationS: options.warmupS });
       const h = await measured(bareHttp.pid, { ...load, url: bareHttp.url, durationS: options.durationS });
       bareHttpRuns.push(h);
-      log(`  round ${round}: bare node:http ${h.requestsPerSecond.toFixed(0)} req/s (p99 ${h.p99Ms.toFixed(2)} ms, server CPU ${((100 * h.serverCpuS) / h.durationS).toFixed(0)}%, ${h.tool} CPU ${(100 * h.clientCpu).toFixed(0)}%, other work >= ${h.otherCores.toFixed(2)} cores)`);
+      log(
+        `  round ${round}: bare node:http ${h.requestsPerSecond.toFixed(0)} req/s (p99 ${h.p99Ms.toFixed(2)} ms, server CPU ${((100 * h.serverCpuS) / h.durationS).toFixed(0)}%, ${h.tool} CPU ${(100 * h.clientCpu).toFixed(0)}%, other work >= ${h.otherCores.toFixed(2)} cores)`,
+      );
       await runLoad({ ...load, url: bare.url, durationS: options.warmupS });
       const b = await measured(bare.pid, { ...load, url: bare.url, durationS: options.durationS });
       bareRuns.push(b);
-      log(`  round ${round}: bare fastify ${b.requestsPerSecond.toFixed(0)} req/s (p99 ${b.p99Ms.toFixed(2)} ms, server CPU ${((100 * b.serverCpuS) / b.durationS).toFixed(0)}%, ${b.tool} CPU ${(100 * b.clientCpu).toFixed(0)}%, other work >= ${b.otherCores.toFixed(2)} cores)`);
+      log(
+        `  round ${round}: bare fastify ${b.requestsPerSecond.toFixed(0)} req/s (p99 ${b.p99Ms.toFixed(2)} ms, server CPU ${((100 * b.serverCpuS) / b.durationS).toFixed(0)}%, ${b.tool} CPU ${(100 * b.clientCpu).toFixed(0)}%, other work >= ${b.otherCores.toFixed(2)} cores)`,
+      );
       const warm = await runLoad({ ...load, url: gatewayUrl, durationS: options.warmupS });
       const g = await measured(gateway.pid, { ...load, url: gatewayUrl, durationS: options.durationS });
       gatewayRuns.push(g);
@@ -104,7 +114,9 @@ export async function httpIngest(options: HttpIngestOptions, log: (line: string)
       const lagStart = Date.now();
       await catchUp();
       catchUpMs.push(Date.now() - lagStart);
-      log(`  round ${round}: gateway      ${g.requestsPerSecond.toFixed(0)} req/s (p99 ${g.p99Ms.toFixed(2)} ms, server CPU ${((100 * g.serverCpuS) / g.durationS).toFixed(0)}%, ${g.tool} CPU ${(100 * g.clientCpu).toFixed(0)}%, other work >= ${g.otherCores.toFixed(2)} cores)`);
+      log(
+        `  round ${round}: gateway      ${g.requestsPerSecond.toFixed(0)} req/s (p99 ${g.p99Ms.toFixed(2)} ms, server CPU ${((100 * g.serverCpuS) / g.durationS).toFixed(0)}%, ${g.tool} CPU ${(100 * g.clientCpu).toFixed(0)}%, other work >= ${g.otherCores.toFixed(2)} cores)`,
+      );
     }
 
     // Everything the gateway accepted has reached the subscriber (or 30 s passed): compare.

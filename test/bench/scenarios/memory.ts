@@ -44,7 +44,10 @@ interface Measured {
   inspector: number;
 }
 
-async function startWorker(script: string, ready: (port: number, inspector: number) => Promise<boolean>): Promise<Measured & { child: ChildProcess; port: number }> {
+async function startWorker(
+  script: string,
+  ready: (port: number, inspector: number) => Promise<boolean>,
+): Promise<Measured & { child: ChildProcess; port: number }> {
   const [port, inspector] = [await freePort(), await freePort()];
   const child = spawnNodeWorker(script, CORES.server, { PORT: String(port) }, [inspectFlag(inspector)]);
   await waitFor(script, () => ready(port, inspector), 15_000, 100);
@@ -135,7 +138,9 @@ export async function memory(options: MemoryOptions, log: (line: string) => void
   } finally {
     await Promise.all([stop(floor.child), defaults.stop()]);
   }
-  log(`  idle RSS: gateway ${mib(idle.gateway.rss).toFixed(1)} MiB (private ${mib(idle.gateway.anon).toFixed(1)}), on V8 defaults ${mib(idle.defaults.rss).toFixed(1)} MiB, bare node ${mib(idle.floor.rss).toFixed(1)} MiB`);
+  log(
+    `  idle RSS: gateway ${mib(idle.gateway.rss).toFixed(1)} MiB (private ${mib(idle.gateway.anon).toFixed(1)}), on V8 defaults ${mib(idle.defaults.rss).toFixed(1)} MiB, bare node ${mib(idle.floor.rss).toFixed(1)} MiB`,
+  );
   rows.push(
     {
       scenario,
@@ -169,7 +174,9 @@ export async function memory(options: MemoryOptions, log: (line: string) => void
       await stop(bare.child);
     }
     const ours = await perStream(gateway, options);
-    log(`  per stream: gateway ${(ours.perStream / KiB).toFixed(2)} KiB (${mib(ours.idle).toFixed(1)} -> ${mib(ours.loaded).toFixed(1)} MiB), bare grpc-js ${(bareCost.perStream / KiB).toFixed(2)} KiB`);
+    log(
+      `  per stream: gateway ${(ours.perStream / KiB).toFixed(2)} KiB (${mib(ours.idle).toFixed(1)} -> ${mib(ours.loaded).toFixed(1)} MiB), bare grpc-js ${(bareCost.perStream / KiB).toFixed(2)} KiB`,
+    );
     rows.push({
       scenario,
       metric: 'RSS per open stream',
@@ -192,7 +199,10 @@ export async function memory(options: MemoryOptions, log: (line: string) => void
       } finally {
         await onDefaults.stop();
       }
-      for (const [name, run] of [['gateway', shipped], ['V8 defaults', base]] as const) {
+      for (const [name, run] of [
+        ['gateway', shipped],
+        ['V8 defaults', base],
+      ] as const) {
         log(
           `  sustained ${options.sustainedRate} ev/s for ${options.sustainedSeconds} s (${name}): idle ${mib(run.idle).toFixed(1)} MiB, peak ${mib(run.peak).toFixed(1)}, creep ${run.creep.toFixed(3)}x, after ${mib(run.after).toFixed(1)}; 2xx ${run.ok}, failed ${run.failed}, subscriber received ${run.received} (errors ${run.subscriberErrors}); samples ${run.samples.map((s) => mib(s).toFixed(0)).join(' ')}`,
         );

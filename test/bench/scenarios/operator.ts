@@ -99,7 +99,10 @@ interface Manifest {
  * some peers are applied after the server naming them and resolve later. */
 function manifests(options: OperatorOptions): Manifest[] {
   const perNamespace = Math.ceil(options.servers / options.namespaces);
-  const at = (i: number) => ({ namespace: `bench-${String(Math.floor(i / perNamespace)).padStart(2, '0')}`, name: `s-${String(i % perNamespace).padStart(3, '0')}` });
+  const at = (i: number) => ({
+    namespace: `bench-${String(Math.floor(i / perNamespace)).padStart(2, '0')}`,
+    name: `s-${String(i % perNamespace).padStart(3, '0')}`,
+  });
   return Array.from({ length: options.servers }, (_, i) => {
     const { namespace, name } = at(i);
     const peer = at((i + perNamespace + 1) % options.servers);
@@ -138,13 +141,21 @@ interface ServerList {
   items: { metadata: { generation?: number; resourceVersion: string }; status?: { observedGeneration?: number; configHash?: string } }[];
 }
 
-
 async function startOperator(kubeconfigPath: string, workers: number): Promise<{ child: ChildProcess; metricsUrl: string; output: () => string }> {
   const port = await freePort();
-  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF, '--cpu-prof-name', 'operator.cpuprofile'] : [];
+  const profile = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF, '--cpu-prof-name', 'operator.cpuprofile']
+    : [];
   const child = spawnPinned(process.execPath, [...profile, join(PROJECT_DIST, 'operator/main.js')], {
     core: CORES.server,
-    env: { KUBECONFIG: kubeconfigPath, LEADER_ELECT: 'false', HEALTH_PORT: String(port), BIND_HOST: '127.0.0.1', LOG_LEVEL: 'warn', WORKERS: String(workers) },
+    env: {
+      KUBECONFIG: kubeconfigPath,
+      LEADER_ELECT: 'false',
+      HEALTH_PORT: String(port),
+      BIND_HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      WORKERS: String(workers),
+    },
   });
   const output = tail(child);
   let exited = false;
@@ -229,7 +240,9 @@ export async function operatorScale(options: OperatorOptions, log: (line: string
       fingerprint = print;
       if (now - lastLog > 5e6) {
         lastLog = now;
-        log(`  ${((now - started) / 1e6).toFixed(0)} s: ${list.items.length} applied, ${done} observed, queue depth ${depth}, RSS ${(rssBytes(pid) / 2 ** 20).toFixed(0)} MiB`);
+        log(
+          `  ${((now - started) / 1e6).toFixed(0)} s: ${list.items.length} applied, ${done} observed, queue depth ${depth}, RSS ${(rssBytes(pid) / 2 ** 20).toFixed(0)} MiB`,
+        );
       }
       await sleep(500);
     }
@@ -239,7 +252,8 @@ export async function operatorScale(options: OperatorOptions, log: (line: string
     const convergeSeconds = steadyAt === undefined ? NaN : (steadyAt - started) / 1e6;
     const cpu = cpuSeconds(pid) - cpuBefore;
     const cpuPlane = planeCpu() - planeCpuBefore;
-    const reconciles = sumOf(await scrape(operator.metricsUrl), 'controller_runtime_reconcile_total', (l) => l.controller === 'mcpserver') - reconcilesBefore;
+    const reconciles =
+      sumOf(await scrape(operator.metricsUrl), 'controller_runtime_reconcile_total', (l) => l.controller === 'mcpserver') - reconcilesBefore;
     const rssSteady = rssBytes(pid);
     const rssPeak = Math.max(peakRss(pid), rssPeakSeen);
     const writesSteady = writesOf(await kube.metrics());
@@ -255,7 +269,9 @@ export async function operatorScale(options: OperatorOptions, log: (line: string
     const idleBefore = writesOf(await kube.metrics());
     await sleep(options.idleSeconds * 1000);
     const idle = attribute(delta(writesOf(await kube.metrics()), idleBefore), 0);
-    log(`  idle ${options.idleSeconds} s: ${idle.operator} writes, ${idle.events} Events (${idle.byKind || 'none'}), RSS ${(rssBytes(pid) / 2 ** 20).toFixed(0)} MiB`);
+    log(
+      `  idle ${options.idleSeconds} s: ${idle.operator} writes, ${idle.events} Events (${idle.byKind || 'none'}), RSS ${(rssBytes(pid) / 2 ** 20).toFixed(0)} MiB`,
+    );
 
     const scenario = `operator x${options.servers}`;
     const perServer = converge.operator / options.servers;
@@ -266,7 +282,9 @@ export async function operatorScale(options: OperatorOptions, log: (line: string
         value: convergeSeconds,
         unit: 's',
         baseline: `${applySeconds.toFixed(1)} s applying`,
-        target: Number.isFinite(convergeSeconds) ? `${(options.servers / convergeSeconds).toFixed(0)} servers/s` : `timeout ${options.timeoutSeconds} s`,
+        target: Number.isFinite(convergeSeconds)
+          ? `${(options.servers / convergeSeconds).toFixed(0)} servers/s`
+          : `timeout ${options.timeoutSeconds} s`,
         verdict: steadyAt === undefined ? 'FAIL' : 'info',
         note:
           `first apply to: all ${options.servers} with status.observedGeneration = generation and configHash, workqueue_depth{name="mcpserver"} 0 and none changed for ${options.quietSeconds} s ` +

@@ -35,7 +35,11 @@ function batchBody(count: number): string {
 }
 
 /** POSTs one batch (or one event); resolves with the HTTP status (0 on a connection error) and error text. */
-function post(url: URL, body: string, okStatus: (status: number) => boolean = (status) => status === 200): Promise<{ status: number; error?: string }> {
+function post(
+  url: URL,
+  body: string,
+  okStatus: (status: number) => boolean = (status) => status === 200,
+): Promise<{ status: number; error?: string }> {
   return new Promise((resolve) => {
     const request = http.request(url, {
       method: 'POST',
@@ -47,7 +51,11 @@ function post(url: URL, body: string, okStatus: (status: number) => boolean = (s
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (text += chunk));
       response.on('end', () =>
-        resolve(okStatus(response.statusCode ?? 0) ? { status: 200 } : { status: response.statusCode ?? 0, error: `HTTP ${response.statusCode}: ${text.slice(0, 200)}` }),
+        resolve(
+          okStatus(response.statusCode ?? 0)
+            ? { status: 200 }
+            : { status: response.statusCode ?? 0, error: `HTTP ${response.statusCode}: ${text.slice(0, 200)}` },
+        ),
       );
     });
     request.on('error', (error) => resolve({ status: 0, error: error.message }));
@@ -122,11 +130,13 @@ async function single(url: URL, rate: number, durationMs: number): Promise<Singl
       report.sent++;
       inFlight++;
       const sentAt = monotonicMicros();
-      void post(url, `${singlePrefix}${benchEventId(++sequence, sentAt)}${singleSuffix}`, (status) => status >= 200 && status < 300).then((result) => {
-        inFlight--;
-        if (result.status === 200) latency.record(monotonicMicros() - sentAt);
-        record(report, 1, result);
-      });
+      void post(url, `${singlePrefix}${benchEventId(++sequence, sentAt)}${singleSuffix}`, (status) => status >= 200 && status < 300).then(
+        (result) => {
+          inFlight--;
+          if (result.status === 200) latency.record(monotonicMicros() - sentAt);
+          record(report, 1, result);
+        },
+      );
     }
     await sleep(1);
   }

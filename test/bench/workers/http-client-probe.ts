@@ -33,7 +33,11 @@ function nodeHttpPoster(url: URL, concurrency: number): { post: Post; close(): v
           clearTimeout(timer);
           resolve(ok);
         };
-        const request = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } });
+        const request = http.request(url, {
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
+        });
         const timer = setTimeout(() => {
           request.destroy(new Error('no answer within 10000 ms'));
           settle(false);
@@ -66,7 +70,12 @@ function undiciPoster(url: URL, concurrency: number): { post: Post; close(): voi
 
 async function run(client: HttpClientProbeReport['client'], url: URL, requests: number, concurrency: number): Promise<HttpClientProbeReport> {
   const poster = client === 'undici' ? undiciPoster(url, concurrency) : nodeHttpPoster(url, concurrency);
-  const body = JSON.stringify({ event_id: 'probe', event_type: 'bench.client', source: 'bench', data: JSON.stringify({ kind: 'bench', values: [1, 2, 3] }) });
+  const body = JSON.stringify({
+    event_id: 'probe',
+    event_type: 'bench.client',
+    source: 'bench',
+    data: JSON.stringify({ kind: 'bench', values: [1, 2, 3] }),
+  });
   const exchange = async (count: number, latency?: Histogram) => {
     let next = 0;
     let failed = 0;
@@ -94,7 +103,12 @@ async function run(client: HttpClientProbeReport['client'], url: URL, requests: 
 
 serve(async (message) => {
   if (message.cmd === 'run') {
-    const { client, url, requests, concurrency } = message as unknown as { client: HttpClientProbeReport['client']; url: string; requests: number; concurrency: number };
+    const { client, url, requests, concurrency } = message as unknown as {
+      client: HttpClientProbeReport['client'];
+      url: string;
+      requests: number;
+      concurrency: number;
+    };
     return run(client, new URL(url), requests, concurrency);
   }
   if (message.cmd === 'close') return {};

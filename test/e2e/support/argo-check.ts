@@ -98,7 +98,11 @@ export async function startArgoListener(kind: 'generic' | 'webhook' | 'resource'
     }),
   );
   const started = new Promise<void>((resolve) => (onStarted = resolve));
-  const outcome = await Promise.race([started.then(() => 'started'), exited.then((code) => `exited with ${code}`), sleep(15_000).then(() => 'no start within 15 s')]);
+  const outcome = await Promise.race([
+    started.then(() => 'started'),
+    exited.then((code) => `exited with ${code}`),
+    sleep(15_000).then(() => 'no start within 15 s'),
+  ]);
   if (outcome !== 'started') {
     child.kill('SIGKILL');
     throw new Error(`argo-check listen ${kind}: ${outcome}\n${lines.map((l) => JSON.stringify(l)).join('\n')}\n${stderr.slice(-4000)}`);

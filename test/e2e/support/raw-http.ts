@@ -24,7 +24,9 @@ export interface RawRequest {
 export function rawExchange(port: number, request: RawRequest): Promise<RawAnswer> {
   const body = request.body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(request.body) ? request.body : Buffer.from(request.body);
   const headers = { host: 'gateway', connection: 'close', 'content-length': String(request.contentLength ?? body.length), ...request.headers };
-  const head = `${request.method ?? 'POST'} ${request.path} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
+  const head = `${request.method ?? 'POST'} ${request.path} HTTP/1.1\r\n${Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('\r\n')}\r\n\r\n`;
   return new Promise((resolve) => {
     const started = Date.now();
     const chunks: Buffer[] = [];

@@ -56,7 +56,13 @@ function itemResult(id: string, status: number, headers: Record<string, string> 
   if (rejected[status]) return { event_id: id, status: 'rejected', error: rejected[status], message: `HTTP ${status}` };
   if (status === 429 || status === 503) {
     const retryAfter = Number(headers['retry-after'] ?? 1);
-    return { event_id: id, status: 'refused', error: status === 429 ? 'buffer_full' : 'unavailable', message: `HTTP ${status}`, retry_after: retryAfter };
+    return {
+      event_id: id,
+      status: 'refused',
+      error: status === 429 ? 'buffer_full' : 'unavailable',
+      message: `HTTP ${status}`,
+      retry_after: retryAfter,
+    };
   }
   return { event_id: id, status: 'error', error: `HTTP ${status}` };
 }
@@ -70,7 +76,11 @@ export interface ReceiverOptions {
   tls?: { cert: Buffer; key: Buffer; ca?: Buffer };
 }
 
-export async function startReceiver(answer: Receiver['answer'] = () => ({ status: 200 }), port = 0, receiverOptions: ReceiverOptions = {}): Promise<Receiver> {
+export async function startReceiver(
+  answer: Receiver['answer'] = () => ({ status: 200 }),
+  port = 0,
+  receiverOptions: ReceiverOptions = {},
+): Promise<Receiver> {
   const options = { batchRoute: true, ...receiverOptions };
   const sockets = new Set<Socket>();
   const attempts = new Map<string, number>();
@@ -143,7 +153,13 @@ export async function startReceiver(answer: Receiver['answer'] = () => ({ status
       const whole = statuses.size === 1 ? answers[0]!.status : 200;
       const results = answers.map((a) => itemResult(a.id, a.status, a.headers));
       response.writeHead(whole, { 'content-type': 'application/json', ...(statuses.size === 1 ? answers[0]!.headers : {}) });
-      response.end(JSON.stringify(whole >= 200 && whole < 300 ? { processed: results.length, results } : { status: whole, results: statuses.size === 1 && whole >= 500 ? undefined : results }));
+      response.end(
+        JSON.stringify(
+          whole >= 200 && whole < 300
+            ? { processed: results.length, results }
+            : { status: whole, results: statuses.size === 1 && whole >= 500 ? undefined : results },
+        ),
+      );
     };
     const delay = Math.max(0, ...answers.map((a) => a.delayMs ?? 0));
     if (delay > 0) setTimeout(reply, delay);
@@ -160,7 +176,10 @@ export async function startReceiver(answer: Receiver['answer'] = () => ({ status
       };
       const { tls } = options;
       server = tls
-        ? createHttpsServer({ cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}) }, onRequest)
+        ? createHttpsServer(
+            { cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}) },
+            onRequest,
+          )
         : createServer(onRequest);
       server.keepAliveTimeout = 60_000;
       server.on('connection', (socket) => {

@@ -73,5 +73,9 @@ export async function deadLetters(gateway: GatewayProcess, limit = 1000): Promis
 /** Waits until the gateway counts at least `count` open gRPC streams: a stream is only live once
  * the server has registered it, which a client cannot see from its side. */
 export async function streamsOpen(gateway: GatewayProcess, count: number, timeoutMs = 10_000): Promise<void> {
-  await eventually(async () => (await metric(gateway, 'tas_mcp_active_connections', { type: 'grpc_stream' })) >= count, timeoutMs, `${count} open streams`);
+  await eventually(
+    async () => (await metric(gateway, 'tas_mcp_active_connections', { type: 'grpc_stream' })) >= count,
+    timeoutMs,
+    `${count} open streams`,
+  );
 }

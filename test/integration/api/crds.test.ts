@@ -82,7 +82,13 @@ describe('McpServer and McpRoute CRDs', () => {
 
   it('accept a JetStream bus by URL, by URLs with credentials and TLS, and by Argo EventBus, and default the type to memory', async () => {
     const create = async (name: string, spec: Record<string, unknown>) =>
-      (await clients.customObjects.createNamespacedCustomObject({ group: 'mcp.tas.ai', version: 'v1alpha1', namespace, plural: 'mcpservers', body: server(name, spec) })) as {
+      (await clients.customObjects.createNamespacedCustomObject({
+        group: 'mcp.tas.ai',
+        version: 'v1alpha1',
+        namespace,
+        plural: 'mcpservers',
+        body: server(name, spec),
+      })) as {
         spec: Record<string, any>;
       };
     expect((await create('bus-default', { bus: {} })).spec.bus).toEqual({ type: 'memory' });
@@ -105,27 +111,68 @@ describe('McpServer and McpRoute CRDs', () => {
   const js = (jetstream: Record<string, unknown>) => ({ bus: { type: 'jetstream', jetstream } });
   it.each([
     ['type jetstream without its settings', { bus: { type: 'jetstream' } }, 'jetstream is required when type is jetstream'],
-    ['jetstream settings on the memory bus', { bus: { type: 'memory', jetstream: { url: 'nats://n:4222' } } }, 'jetstream settings need type: jetstream'],
+    [
+      'jetstream settings on the memory bus',
+      { bus: { type: 'memory', jetstream: { url: 'nats://n:4222' } } },
+      'jetstream settings need type: jetstream',
+    ],
     ['no server at all', js({}), 'give exactly one of url, urls or argoEventBus'],
     ['a URL and an EventBus', js({ url: 'nats://n:4222', argoEventBus: { name: 'default' } }), 'give exactly one of url, urls or argoEventBus'],
     ['url and urls', js({ url: 'nats://n:4222', urls: ['nats://m:4222'] }), 'give exactly one of url, urls or argoEventBus'],
-    ['credentials beside an EventBus', js({ argoEventBus: { name: 'default' }, credentialsSecret: { name: 's', tokenKey: 'token' } }), 'with argoEventBus the credentials and TLS come from the EventBus'],
-    ['TLS beside an EventBus', js({ argoEventBus: { name: 'default' }, tls: { caSecret: { name: 'ca' } } }), 'with argoEventBus the credentials and TLS come from the EventBus'],
-    ['two kinds of credentials', js({ url: 'nats://n:4222', credentialsSecret: { name: 's', tokenKey: 'token', credsKey: 'creds' } }), 'give exactly one of tokenKey, userKey with passwordKey, nkeySeedKey or credsKey'],
-    ['a credentials Secret naming no key', js({ url: 'nats://n:4222', credentialsSecret: { name: 's' } }), 'give exactly one of tokenKey, userKey with passwordKey, nkeySeedKey or credsKey'],
-    ['a user without a password', js({ url: 'nats://n:4222', credentialsSecret: { name: 's', userKey: 'username' } }), 'userKey and passwordKey go together'],
+    [
+      'credentials beside an EventBus',
+      js({ argoEventBus: { name: 'default' }, credentialsSecret: { name: 's', tokenKey: 'token' } }),
+      'with argoEventBus the credentials and TLS come from the EventBus',
+    ],
+    [
+      'TLS beside an EventBus',
+      js({ argoEventBus: { name: 'default' }, tls: { caSecret: { name: 'ca' } } }),
+      'with argoEventBus the credentials and TLS come from the EventBus',
+    ],
+    [
+      'two kinds of credentials',
+      js({ url: 'nats://n:4222', credentialsSecret: { name: 's', tokenKey: 'token', credsKey: 'creds' } }),
+      'give exactly one of tokenKey, userKey with passwordKey, nkeySeedKey or credsKey',
+    ],
+    [
+      'a credentials Secret naming no key',
+      js({ url: 'nats://n:4222', credentialsSecret: { name: 's' } }),
+      'give exactly one of tokenKey, userKey with passwordKey, nkeySeedKey or credsKey',
+    ],
+    [
+      'a user without a password',
+      js({ url: 'nats://n:4222', credentialsSecret: { name: 's', userKey: 'username' } }),
+      'userKey and passwordKey go together',
+    ],
     ['an empty tls block', js({ url: 'tls://n:4222', tls: {} }), 'give caSecret, clientCertSecret or both'],
     ['two stream copies', js({ url: 'nats://n:4222', stream: { replicas: 2 } }), 'spec.bus.jetstream.stream.replicas: Unsupported value: 2'],
-    ['a duplicate window longer than the stream keeps events', js({ url: 'nats://n:4222', stream: { maxAge: '1m', duplicateWindow: '2m' } }), 'duplicateWindow must not exceed maxAge (24h when unset)'],
-    ['a duplicate window longer than the default age', js({ url: 'nats://n:4222', stream: { duplicateWindow: '25h' } }), 'duplicateWindow must not exceed maxAge (24h when unset)'],
+    [
+      'a duplicate window longer than the stream keeps events',
+      js({ url: 'nats://n:4222', stream: { maxAge: '1m', duplicateWindow: '2m' } }),
+      'duplicateWindow must not exceed maxAge (24h when unset)',
+    ],
+    [
+      'a duplicate window longer than the default age',
+      js({ url: 'nats://n:4222', stream: { duplicateWindow: '25h' } }),
+      'duplicateWindow must not exceed maxAge (24h when unset)',
+    ],
     ['a URL of another scheme', js({ url: 'http://nats:4222' }), 'spec.bus.jetstream.url'],
-    ['an unreadable stream size', js({ url: 'nats://n:4222', stream: { maxBytes: 'lots' } }), 'must be a number of bytes or a size such as 1MB or 1Mi'],
+    [
+      'an unreadable stream size',
+      js({ url: 'nats://n:4222', stream: { maxBytes: 'lots' } }),
+      'must be a number of bytes or a size such as 1MB or 1Mi',
+    ],
   ])('refuse a bus with %s', async (_case, spec, message) => {
     expect(await refusal(server('bad-bus', spec))).toContain(message);
   });
 
   it('McpRoute: needs targets and exactly one way to name its server', async () => {
-    const route = (spec: Record<string, unknown>) => ({ apiVersion: 'mcp.tas.ai/v1alpha1', kind: 'McpRoute', metadata: { name: 'r', namespace }, spec });
+    const route = (spec: Record<string, unknown>) => ({
+      apiVersion: 'mcp.tas.ai/v1alpha1',
+      kind: 'McpRoute',
+      metadata: { name: 'r', namespace },
+      spec,
+    });
     expect(await refusal(route({ serverRef: { name: 'alpha' }, targets: [] }))).toContain('spec.targets');
     expect(await refusal(route({ targets: [{ url: 'http://x' }] }))).toContain('give exactly one of serverRef or serverSelector');
     expect(await refusal(route({ serverRef: { name: 'a' }, match: { eventTypes: ['doc*.x'] }, targets: [{ url: 'http://x' }] }))).toContain(
@@ -143,7 +190,11 @@ describe('McpServer and McpRoute CRDs', () => {
         apiVersion: 'mcp.tas.ai/v1alpha1',
         kind: 'McpRoute',
         metadata: { name: 'retry-on', namespace },
-        spec: { serverRef: { name: 'alpha' }, targets: [{ url: 'http://argo:12000/mcp', format: 'cloudevents' }], delivery: { retry: { retryOn: [400, '5xx', 'UNAVAILABLE'] } } },
+        spec: {
+          serverRef: { name: 'alpha' },
+          targets: [{ url: 'http://argo:12000/mcp', format: 'cloudevents' }],
+          delivery: { retry: { retryOn: [400, '5xx', 'UNAVAILABLE'] } },
+        },
       },
     })) as { spec: Record<string, any> };
     expect(created.spec.delivery.retry.retryOn).toEqual([400, '5xx', 'UNAVAILABLE']);
@@ -151,7 +202,10 @@ describe('McpServer and McpRoute CRDs', () => {
 
   it('accept the McpRoute of config/argo (server-side dry run)', () => {
     // Into this test's namespace rather than the sample's team-a, which may not exist here.
-    const route = readFileSync(join(PROJECT_ROOT, 'config/argo/mcproute-to-webhook.yaml'), 'utf8').replace('namespace: team-a', `namespace: ${namespace}`);
+    const route = readFileSync(join(PROJECT_ROOT, 'config/argo/mcproute-to-webhook.yaml'), 'utf8').replace(
+      'namespace: team-a',
+      `namespace: ${namespace}`,
+    );
     const out = execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'apply', '--server-side', '--dry-run=server', '-f', '-'], {
       encoding: 'utf8',
       input: route,
@@ -165,7 +219,8 @@ describe('McpServer and McpRoute CRDs', () => {
     expect(text).toContain('Largest accepted event (MAX_EVENT_SIZE)');
     // kubectl prints <Object> for any CRD int-or-string field (it has no type there); the
     // description says what it takes.
-    const explain = (path: string) => execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'explain', path], { encoding: 'utf8' }).replace(/\s+/g, ' ');
+    const explain = (path: string) =>
+      execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'explain', path], { encoding: 'utf8' }).replace(/\s+/g, ' ');
     expect(explain('mcpservers.spec.limits')).toContain(
       'maxEventSize <Object> Largest accepted event (MAX_EVENT_SIZE). (int-or-string: a whole number, or a string such as "1Mi")',
     );
@@ -173,7 +228,9 @@ describe('McpServer and McpRoute CRDs', () => {
     expect(explain('mcpservers.spec.bus.jetstream.argoEventBus')).toContain('An Argo Events EventBus of type jetstream in this namespace');
     expect(explain('mcpservers.spec.bus.jetstream.credentialsSecret')).toMatch(/userKey <string> Key holding the user name/);
     expect(explain('mcpservers.status.bus')).toContain('connectedPods <integer> -required- Pods whose log takes events');
-    expect(explain('mcpservers.spec.resources')).toMatch(/requests <map\[string\]Object> Quantities by resource name, [^<]*Each value \(int-or-string:/);
+    expect(explain('mcpservers.spec.resources')).toMatch(
+      /requests <map\[string\]Object> Quantities by resource name, [^<]*Each value \(int-or-string:/,
+    );
     const columns = execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'get', 'mcps', '-n', namespace], { encoding: 'utf8' });
     expect(columns.split('\n')[0]).toMatch(/NAME\s+READY\s+REPLICAS\s+ENDPOINT\s+PEERS\s+AGE/);
   });

@@ -16,14 +16,20 @@ import { condition, kube, startTestOperator } from '../operator/support.js';
 
 const kubeconfig = inject('kubeconfig');
 const chart = join(PROJECT_ROOT, 'charts/tas-mcp');
-type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [key: string]: unknown };
+type Manifest = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  [key: string]: unknown;
+};
 
 const helm = (...args: string[]) => execFileSync(binPath('helm'), args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const manifests = (text: string): Manifest[] =>
   parseAllDocuments(text)
     .map((doc) => doc.toJS() as Manifest | null)
     .filter((doc): doc is Manifest => doc !== null);
-const template = (release: string, namespace: string, ...args: string[]) => manifests(helm('template', release, chart, '--namespace', namespace, ...args));
+const template = (release: string, namespace: string, ...args: string[]) =>
+  manifests(helm('template', release, chart, '--namespace', namespace, ...args));
 const kubectl = (input: string, ...args: string[]) =>
   execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
 const id = (m: Manifest) => `${m.kind}/${m.metadata.namespace ?? ''}/${m.metadata.name}`;
@@ -55,9 +61,9 @@ describe('charts/tas-mcp', () => {
 
   it('passes helm lint --strict, with the default values and with watched namespaces', () => {
     expect(helm('lint', chart, '--strict')).toContain('0 chart(s) failed');
-    expect(helm('lint', chart, '--strict', '--set', 'watchNamespaces={team-a,team-b}', '--set', 'replicas=1', '--set', 'leaderElection.enabled=false')).toContain(
-      '0 chart(s) failed',
-    );
+    expect(
+      helm('lint', chart, '--strict', '--set', 'watchNamespaces={team-a,team-b}', '--set', 'replicas=1', '--set', 'leaderElection.enabled=false'),
+    ).toContain('0 chart(s) failed');
   });
 
   it('refuses values it cannot honour, naming them', () => {
@@ -104,9 +110,17 @@ describe('charts/tas-mcp', () => {
     const rendered = helm('template', `chart-${namespace}`, chart, '--namespace', namespace, '--set', `watchNamespaces={${a},${b}}`);
     const objects = manifests(rendered);
     expect(objects.filter((m) => m.kind.startsWith('Cluster'))).toEqual([]);
-    expect(objects.filter((m) => m.kind === 'Role' && m.metadata.name === `chart-${namespace}-operator`).map((m) => m.metadata.namespace).sort()).toEqual([a, b].sort());
-    const env = (objects.find((m) => m.kind === 'Deployment') as unknown as { spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } }).spec
-      .template.spec.containers[0]!.env;
+    expect(
+      objects
+        .filter((m) => m.kind === 'Role' && m.metadata.name === `chart-${namespace}-operator`)
+        .map((m) => m.metadata.namespace)
+        .sort(),
+    ).toEqual([a, b].sort());
+    const env = (
+      objects.find((m) => m.kind === 'Deployment') as unknown as {
+        spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } };
+      }
+    ).spec.template.spec.containers[0]!.env;
     expect(env.find((e) => e.name === 'WATCH_NAMESPACES')?.value).toBe(`${a},${b}`);
     const out = kubectl(rendered, 'apply', '--server-side', '--dry-run=server', '-f', '-');
     expect(out).toContain(`role.rbac.authorization.k8s.io/chart-${namespace}-operator serverside-applied (server dry run)`);
@@ -116,13 +130,29 @@ describe('charts/tas-mcp', () => {
   it('serves the federation map only when federationMap.enabled is set, on its port', () => {
     type Container = { env: { name: string; value?: string }[]; ports: { name: string; containerPort: number }[] };
     const container = (objects: Manifest[]) =>
-      (objects.find((m) => m.kind === 'Deployment') as unknown as { spec: { template: { spec: { containers: Container[] } } } }).spec.template.spec.containers[0]!;
+      (objects.find((m) => m.kind === 'Deployment') as unknown as { spec: { template: { spec: { containers: Container[] } } } }).spec.template.spec
+        .containers[0]!;
     const off = container(template('tas-mcp', 'ops'));
     expect(off.env.map((e) => e.name)).not.toContain('MAP_PORT');
     expect(off.ports.map((p) => p.name)).toEqual(['health']);
-    const rendered = helm('template', 'tas-mcp', chart, '--namespace', 'ops', '--set', 'federationMap.enabled=true', '--set', 'federationMap.port=9090');
+    const rendered = helm(
+      'template',
+      'tas-mcp',
+      chart,
+      '--namespace',
+      'ops',
+      '--set',
+      'federationMap.enabled=true',
+      '--set',
+      'federationMap.port=9090',
+    );
     const on = container(manifests(rendered));
-    expect(on.env).toEqual(expect.arrayContaining([{ name: 'MAP_PORT', value: '9090' }, { name: 'MAP_SCRAPE_INTERVAL', value: '5s' }]));
+    expect(on.env).toEqual(
+      expect.arrayContaining([
+        { name: 'MAP_PORT', value: '9090' },
+        { name: 'MAP_SCRAPE_INTERVAL', value: '5s' },
+      ]),
+    );
     expect(on.ports).toContainEqual({ name: 'map', containerPort: 9090 });
     expect(helm('lint', chart, '--strict', '--set', 'federationMap.enabled=true')).toContain('0 chart(s) failed');
     let refused = '';
@@ -138,7 +168,11 @@ describe('charts/tas-mcp', () => {
     expect(template('tas-mcp', 'ops').map((m) => m.kind)).not.toContain('ServiceMonitor');
     const objects = template('tas-mcp', 'ops', '--api-versions', 'monitoring.coreos.com/v1/ServiceMonitor');
     const monitor = objects.find((m) => m.kind === 'ServiceMonitor') as unknown as {
-      spec: { selector: { matchLabels: Record<string, string> }; endpoints: { port: string; path: string }[]; namespaceSelector: { matchNames: string[] } };
+      spec: {
+        selector: { matchLabels: Record<string, string> };
+        endpoints: { port: string; path: string }[];
+        namespaceSelector: { matchNames: string[] };
+      };
     };
     const service = objects.find((m) => m.kind === 'Service') as unknown as Manifest & { spec: { ports: { name: string }[] } };
     expect(monitor).toBeDefined();
@@ -147,7 +181,14 @@ describe('charts/tas-mcp', () => {
     expect(monitor.spec.namespaceSelector.matchNames).toEqual(['ops']);
     expect(service.spec.ports.map((p) => p.name)).toContain(monitor.spec.endpoints[0]!.port);
     expect(monitor.spec.endpoints[0]!.path).toBe('/metrics');
-    const off = template('tas-mcp', 'ops', '--api-versions', 'monitoring.coreos.com/v1/ServiceMonitor', '--set', 'metrics.serviceMonitor.enabled=false');
+    const off = template(
+      'tas-mcp',
+      'ops',
+      '--api-versions',
+      'monitoring.coreos.com/v1/ServiceMonitor',
+      '--set',
+      'metrics.serviceMonitor.enabled=false',
+    );
     expect(off.map((m) => m.kind)).not.toContain('ServiceMonitor');
   });
 
@@ -203,16 +244,32 @@ describe('charts/tas-mcp', () => {
     try {
       const k = kube(kubeconfig);
       await k.apply({ kind: 'McpServer', metadata: { name: 'charted', namespace: watched }, spec: {} });
-      await waitUntil('the McpServer reconciled with the chart\'s RBAC', async () => condition(await k.getCustom('McpServer', watched, 'charted'), 'Degraded')?.status === 'False', 30_000);
+      await waitUntil(
+        "the McpServer reconciled with the chart's RBAC",
+        async () => condition(await k.getCustom('McpServer', watched, 'charted'), 'Degraded')?.status === 'False',
+        30_000,
+      );
       expect(await k.read('apps/v1', 'Deployment', watched, 'charted')).toBeDefined();
       expect(await k.read('rbac.authorization.k8s.io/v1', 'Role', watched, 'charted-gateway')).toBeDefined();
       // An Argo EventBus in the watched namespace, read with the chart's Role.
-      await putEventBus(kubeconfig, { metadata: { name: 'default', namespace: watched }, spec: { jetstream: {} }, status: installedJetStreamStatus('default', watched) });
-      await k.apply({ kind: 'McpServer', metadata: { name: 'on-argo', namespace: watched }, spec: { bus: { type: 'jetstream', jetstream: { argoEventBus: { name: 'default' } } } } });
-      const onArgo = await waitUntil('the EventBus resolved with the chart\'s RBAC', async () => {
-        const server = await k.getCustom('McpServer', watched, 'on-argo');
-        return server?.status?.bus?.eventBus ? server : undefined;
-      }, 30_000);
+      await putEventBus(kubeconfig, {
+        metadata: { name: 'default', namespace: watched },
+        spec: { jetstream: {} },
+        status: installedJetStreamStatus('default', watched),
+      });
+      await k.apply({
+        kind: 'McpServer',
+        metadata: { name: 'on-argo', namespace: watched },
+        spec: { bus: { type: 'jetstream', jetstream: { argoEventBus: { name: 'default' } } } },
+      });
+      const onArgo = await waitUntil(
+        "the EventBus resolved with the chart's RBAC",
+        async () => {
+          const server = await k.getCustom('McpServer', watched, 'on-argo');
+          return server?.status?.bus?.eventBus ? server : undefined;
+        },
+        30_000,
+      );
       expect(onArgo.status.bus).toMatchObject({ type: 'jetstream', eventBus: `${watched}/default` });
     } finally {
       await operator.stop();

@@ -62,7 +62,11 @@ async function watch(event: 'alpha-dispatched' | 'alpha-failures', eventSource =
 }
 
 async function post(events: unknown[]): Promise<void> {
-  const response = await fetch(`${gateway.httpUrl}/api/v1/events/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) });
+  const response = await fetch(`${gateway.httpUrl}/api/v1/events/batch`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(events),
+  });
   const answer = (await response.json()) as { accepted?: number };
   expect(response.status, JSON.stringify(answer)).toBe(200);
   expect(answer.accepted).toBe(events.length); // every event taken, none refused
@@ -82,7 +86,8 @@ async function settled(): Promise<void> {
   await sleep(1500); // the watches deliver the last writes
 }
 
-const body = (e: ArgoEvent) => e.data.body as EventsV1Event & { metadata: { name: string; labels: Record<string, string>; annotations: Record<string, string> } };
+const body = (e: ArgoEvent) =>
+  e.data.body as EventsV1Event & { metadata: { name: string; labels: Record<string, string>; annotations: Record<string, string> } };
 const count = (e: EventsV1Event) => e.series?.count ?? 1;
 
 async function listEvents(labelSelector: string): Promise<EventsV1Event[]> {

@@ -98,13 +98,19 @@ describe('Kubernetes Events from the gateway', () => {
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     }
     const rate = sent / ((Date.now() - started) / 1000);
-    await waitUntil('every occurrence written', async () => (await metric(gateway, 'tas_mcp_kubernetes_events_total', { outcome: 'written' })) === sent + 1, 60_000);
+    await waitUntil(
+      'every occurrence written',
+      async () => (await metric(gateway, 'tas_mcp_kubernetes_events_total', { outcome: 'written' })) === sent + 1,
+      60_000,
+    );
     const elapsedS = (Date.now() - started) / 1000;
     await new Promise((resolve) => setTimeout(resolve, 500)); // let the watch deliver the last writes
 
     const writes = seen.length - writesBefore;
     const allowed = Math.ceil(QPS * elapsedS) + BURST;
-    console.log(`kubernetes events: ${sent} dispatched at ${rate.toFixed(0)}/s; ${writes} API writes in ${elapsedS.toFixed(1)} s (budget ${allowed})`);
+    console.log(
+      `kubernetes events: ${sent} dispatched at ${rate.toFixed(0)}/s; ${writes} API writes in ${elapsedS.toFixed(1)} s (budget ${allowed})`,
+    );
     expect(rate).toBeGreaterThan(4000);
     expect(writes).toBeLessThanOrEqual(allowed);
 

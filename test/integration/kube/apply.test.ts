@@ -58,7 +58,12 @@ describe('server-side apply (real API server)', () => {
     const desired: V1ConfigMap = {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: 'child', namespace, labels: { app: 'gw' }, ownerReferences: [controllerOwnerReference({ apiVersion: 'v1', kind: 'ConfigMap', metadata: owner.metadata! })] },
+      metadata: {
+        name: 'child',
+        namespace,
+        labels: { app: 'gw' },
+        ownerReferences: [controllerOwnerReference({ apiVersion: 'v1', kind: 'ConfigMap', metadata: owner.metadata! })],
+      },
       data: { 'config.yaml': 'port: 8080\n' },
     };
     const first = await applier.apply(desired);
@@ -107,7 +112,13 @@ describe('server-side apply (real API server)', () => {
     const first = await applier.applyStatus<KubernetesObject & { status?: { phase?: string } }>(target, { phase: 'Ready', observedGeneration: 1 });
     expect(first.applied).toBe(true);
     expect(first.object.status?.phase).toBe('Ready');
-    const live = (await clients.customObjects.getNamespacedCustomObject({ group: 'kube-test.tas.ai', version: 'v1alpha1', namespace, plural: 'gadgets', name: 'g1' })) as KubernetesObject & {
+    const live = (await clients.customObjects.getNamespacedCustomObject({
+      group: 'kube-test.tas.ai',
+      version: 'v1alpha1',
+      namespace,
+      plural: 'gadgets',
+      name: 'g1',
+    })) as KubernetesObject & {
       spec: { size: number };
       status: { phase: string };
     };

@@ -37,7 +37,9 @@ describe('Informer (real API server)', () => {
 
   it('syncs, then sees creates, updates and deletes', async () => {
     await core.createNamespacedConfigMap({ namespace, body: configMap('before', { a: '1' }) });
-    const informer = track(new Informer({ resource: configMaps, source: createApiListWatchSource(kc, clients.objects, configMaps), namespaces: [namespace] }));
+    const informer = track(
+      new Informer({ resource: configMaps, source: createApiListWatchSource(kc, clients.objects, configMaps), namespaces: [namespace] }),
+    );
     const seen: string[] = [];
     informer.on({
       add: (o) => seen.push(`add ${o.metadata!.name}`),
@@ -59,7 +61,12 @@ describe('Informer (real API server)', () => {
 
   it('honours a label selector', async () => {
     const informer = track(
-      new Informer({ resource: configMaps, source: createApiListWatchSource(kc, clients.objects, configMaps), namespaces: [namespace], labelSelector: 'pick=yes' }),
+      new Informer({
+        resource: configMaps,
+        source: createApiListWatchSource(kc, clients.objects, configMaps),
+        namespaces: [namespace],
+        labelSelector: 'pick=yes',
+      }),
     );
     informer.start();
     await informer.waitForSync({ timeoutMs: 30_000 });
@@ -101,7 +108,12 @@ describe('Informer (real API server)', () => {
 
   it('resumes when the server ends watches (short server-side timeouts)', async () => {
     const informer = track(
-      new Informer({ resource: configMaps, source: createApiListWatchSource(kc, clients.objects, configMaps), namespaces: [namespace], minWatchTimeoutSeconds: 1 }),
+      new Informer({
+        resource: configMaps,
+        source: createApiListWatchSource(kc, clients.objects, configMaps),
+        namespaces: [namespace],
+        minWatchTimeoutSeconds: 1,
+      }),
     );
     informer.start();
     await informer.waitForSync({ timeoutMs: 30_000 });

@@ -60,7 +60,8 @@ describe('LeaderElector (real API server)', () => {
     expect(Date.now() - stoppedAt).toBeLessThan(3_000);
     expect(events).toEqual(['a leads', 'a stopped', 'b leads']);
     await b.stop();
-    const released = (await kubeRequest(kubeconfig, 'GET', `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/mcp-operator`)).body as V1Lease;
+    const released = (await kubeRequest(kubeconfig, 'GET', `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/mcp-operator`))
+      .body as V1Lease;
     expect(released.spec?.holderIdentity ?? '').toBe('');
   });
 });

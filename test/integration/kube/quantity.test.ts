@@ -8,8 +8,30 @@ import { canonicalResourceQuantity } from '../../../src/kube/quantity.js';
 
 const kubeconfig = inject('kubeconfig');
 const inputs: (string | number)[] = [
-  '1000m', '100m', '0.1', '1.5', '1500', '2000', '1000000', '0.0000000001', '1e3', '1.5e3', '1.5Gi', '0.5Gi',
-  '2048Ki', '1000Ki', '0.5Ki', '1.5Ki', '1024', '128974848', '129e6', '0', '0Mi', 2, 0.5, 4000,
+  '1000m',
+  '100m',
+  '0.1',
+  '1.5',
+  '1500',
+  '2000',
+  '1000000',
+  '0.0000000001',
+  '1e3',
+  '1.5e3',
+  '1.5Gi',
+  '0.5Gi',
+  '2048Ki',
+  '1000Ki',
+  '0.5Ki',
+  '1.5Ki',
+  '1024',
+  '128974848',
+  '129e6',
+  '0',
+  '0Mi',
+  2,
+  0.5,
+  4000,
 ];
 
 describe('canonicalResourceQuantity (real API server)', () => {

@@ -96,10 +96,14 @@ describe('config/', () => {
       ['team-a', 'alpha'],
       ['team-b', 'beta'],
     ] as const) {
-      const resolved = await waitUntil(`${name} peers resolved`, async () => {
-        const server = await k.getCustom('McpServer', ns, name);
-        return condition(server, 'PeersResolved')?.status === 'True' && server?.status.attachedRoutes === 1 ? server : undefined;
-      }, 30_000);
+      const resolved = await waitUntil(
+        `${name} peers resolved`,
+        async () => {
+          const server = await k.getCustom('McpServer', ns, name);
+          return condition(server, 'PeersResolved')?.status === 'True' && server?.status.attachedRoutes === 1 ? server : undefined;
+        },
+        30_000,
+      );
       expect(resolved.status.resolvedPeers).toBe(1);
       expect(await k.read('rbac.authorization.k8s.io/v1', 'Role', ns, `${name}-gateway`)).toBeDefined();
     }
@@ -110,19 +114,37 @@ describe('config/', () => {
       await waitUntil(`${name} accepted`, async () => condition(await k.getCustom('McpRoute', ns, name), 'Accepted')?.status === 'True', 30_000);
     }
     // The federation map, run as the same ServiceAccount, may list a server's Events.
-    const details = (await (await fetch(`http://127.0.0.1:${operator.ports.mapPort}/api/servers/team-a/alpha`)).json()) as { id: string; eventsError?: string; conditions: unknown[] };
+    const details = (await (await fetch(`http://127.0.0.1:${operator.ports.mapPort}/api/servers/team-a/alpha`)).json()) as {
+      id: string;
+      eventsError?: string;
+      conditions: unknown[];
+    };
     expect(details.id).toBe('team-a/alpha');
     expect(details.conditions.length).toBeGreaterThan(0);
     expect(details.eventsError).toBeUndefined();
     // An Argo EventBus, read with the ServiceAccount's rights: its URL reaches the gateway config.
-    await putEventBus(kubeconfig, { metadata: { name: 'default', namespace: 'team-a' }, spec: { jetstream: {} }, status: installedJetStreamStatus('default', 'team-a') });
-    await k.apply({ kind: 'McpServer', metadata: { name: 'on-argo', namespace: 'team-a' }, spec: { bus: { type: 'jetstream', jetstream: { argoEventBus: { name: 'default' } } } } });
-    const onArgo = await waitUntil('on-argo resolved its EventBus', async () => {
-      const server = await k.getCustom('McpServer', 'team-a', 'on-argo');
-      return server?.status?.bus?.eventBus ? server : undefined;
-    }, 30_000);
+    await putEventBus(kubeconfig, {
+      metadata: { name: 'default', namespace: 'team-a' },
+      spec: { jetstream: {} },
+      status: installedJetStreamStatus('default', 'team-a'),
+    });
+    await k.apply({
+      kind: 'McpServer',
+      metadata: { name: 'on-argo', namespace: 'team-a' },
+      spec: { bus: { type: 'jetstream', jetstream: { argoEventBus: { name: 'default' } } } },
+    });
+    const onArgo = await waitUntil(
+      'on-argo resolved its EventBus',
+      async () => {
+        const server = await k.getCustom('McpServer', 'team-a', 'on-argo');
+        return server?.status?.bus?.eventBus ? server : undefined;
+      },
+      30_000,
+    );
     expect(onArgo.status.bus).toMatchObject({ type: 'jetstream', eventBus: 'team-a/default' });
-    expect((await k.read('v1', 'ConfigMap', 'team-a', 'on-argo-gateway-config'))!.data['gateway.yaml']).toContain('nats://eventbus-default-js-svc.team-a.svc:4222');
+    expect((await k.read('v1', 'ConfigMap', 'team-a', 'on-argo-gateway-config'))!.data['gateway.yaml']).toContain(
+      'nats://eventbus-default-js-svc.team-a.svc:4222',
+    );
 
     const columns = kubectl('get', 'mcpservers', '-A');
     expect(columns).toMatch(/team-a\s+alpha\s+False\s+0\s+http:\/\/alpha\.team-a\.svc\.cluster\.local:8080\/mcp\s+1/);

@@ -34,7 +34,11 @@ describe('rendered resources (real API server)', () => {
     )!;
     const first = await applier.apply(deployment);
     expect(first.applied).toBe(true);
-    const live = (await clients.objects.read({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'quantities', namespace } })) as V1Deployment;
+    const live = (await clients.objects.read({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'quantities', namespace },
+    })) as V1Deployment;
     expect(live.spec!.template.spec!.containers[0]!.resources).toEqual({
       requests: { cpu: '1', memory: '512Mi' },
       limits: { cpu: '1500m', memory: '2Gi' },

@@ -45,7 +45,9 @@ describe('McpServer', () => {
       ['policy/v1', 'PodDisruptionBudget', 'alpha'],
     ] as const) {
       const child = await waitUntil(`${kind} ${name}`, () => k.read(apiVersion, kind, ns, name), 20_000);
-      expect(child.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'McpServer', name: 'alpha', uid: owner.metadata.uid, controller: true })]);
+      expect(child.metadata.ownerReferences).toEqual([
+        expect.objectContaining({ kind: 'McpServer', name: 'alpha', uid: owner.metadata.uid, controller: true }),
+      ]);
       expect(child.metadata.managedFields.map((f: { manager: string }) => f.manager)).toContain('tas-mcp-operator');
     }
     expect((await gatewayConfig('alpha')).limits).toEqual({ bufferSize: 500 });
@@ -62,15 +64,25 @@ describe('McpServer', () => {
 
   it('resolves a peer in another namespace once it appears', async () => {
     await k.apply(server('gamma', { peers: [{ serverRef: { name: 'delta', namespace: other } }, { url: 'grpc://edge.example:50051' }] }));
-    const missing = await waitUntil('PeersResolved=False', async () => {
-      const c = condition(await k.getCustom('McpServer', ns, 'gamma'), 'PeersResolved');
-      return c?.status === 'False' ? c : undefined;
-    }, 20_000);
+    const missing = await waitUntil(
+      'PeersResolved=False',
+      async () => {
+        const c = condition(await k.getCustom('McpServer', ns, 'gamma'), 'PeersResolved');
+        return c?.status === 'False' ? c : undefined;
+      },
+      20_000,
+    );
     expect(missing).toMatchObject({ reason: 'PeerNotFound', message: expect.stringContaining(`${other}/delta`) });
-    expect((await gatewayConfig('gamma')).forwarding.targets).toEqual([{ url: 'grpc://edge.example:50051', id: 'edge.example:50051', format: 'mcp' }]);
+    expect((await gatewayConfig('gamma')).forwarding.targets).toEqual([
+      { url: 'grpc://edge.example:50051', id: 'edge.example:50051', format: 'mcp' },
+    ]);
 
     await k.apply(server('delta', { ports: { http: 9090, grpc: 9091, health: 9092 } }, other));
-    await waitUntil('PeersResolved=True', async () => condition(await k.getCustom('McpServer', ns, 'gamma'), 'PeersResolved')?.status === 'True', 20_000);
+    await waitUntil(
+      'PeersResolved=True',
+      async () => condition(await k.getCustom('McpServer', ns, 'gamma'), 'PeersResolved')?.status === 'True',
+      20_000,
+    );
     expect((await gatewayConfig('gamma')).forwarding.targets).toEqual([
       { url: `http://delta.${other}.svc.cluster.local:9090`, id: `${other}/delta`, format: 'mcp' },
       { url: 'grpc://edge.example:50051', id: 'edge.example:50051', format: 'mcp' },
@@ -85,10 +97,14 @@ describe('McpServer', () => {
     await waitUntil('peer in config', async () => (await gatewayConfig('epsilon'))?.forwarding?.targets?.length === 1, 20_000);
     expect(await restartHash('epsilon')).toBe(first);
     await k.apply(server('epsilon', { peers: [{ url: 'http://p1:8080' }], ports: { http: 8181 } }));
-    const second = await waitUntil('new restart hash', async () => {
-      const hash = await restartHash('epsilon');
-      return hash !== first ? hash : undefined;
-    }, 20_000);
+    const second = await waitUntil(
+      'new restart hash',
+      async () => {
+        const hash = await restartHash('epsilon');
+        return hash !== first ? hash : undefined;
+      },
+      20_000,
+    );
     expect(second).toMatch(/^[0-9a-f]{16}$/);
   });
 
@@ -96,15 +112,23 @@ describe('McpServer', () => {
     await k.apply(server('zeta', { replicas: 1 }));
     const service = await waitUntil('service', () => k.read('v1', 'Service', ns, 'zeta'), 20_000);
     await k.clients.objects.delete({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'zeta', namespace: ns } });
-    const recreated = await waitUntil('service recreated', async () => {
-      const s = await k.read('v1', 'Service', ns, 'zeta');
-      return s && s.metadata.uid !== service.metadata.uid ? s : undefined;
-    }, 20_000);
+    const recreated = await waitUntil(
+      'service recreated',
+      async () => {
+        const s = await k.read('v1', 'Service', ns, 'zeta');
+        return s && s.metadata.uid !== service.metadata.uid ? s : undefined;
+      },
+      20_000,
+    );
     expect(recreated.spec.ports.map((p: { port: number }) => p.port)).toEqual([8080, 50051, 8082]);
 
     await k.clients.objects.patch(
       { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'zeta', namespace: ns }, spec: { replicas: 7 } },
-      undefined, undefined, 'someone-else', undefined, 'application/merge-patch+json' as never,
+      undefined,
+      undefined,
+      'someone-else',
+      undefined,
+      'application/merge-patch+json' as never,
     );
     await waitUntil('replicas restored', async () => (await k.read<V1Deployment>('apps/v1', 'Deployment', ns, 'zeta'))?.spec?.replicas === 1, 20_000);
   });
@@ -125,25 +149,41 @@ describe('McpRoute', () => {
 
   it('folds valid routes into the server config and refuses invalid ones in their own status', async () => {
     await k.apply(server('theta', {}));
-    await k.apply(route('docs', { serverRef: { name: 'theta' }, match: { eventTypes: ['document.*'] }, targets: [{ url: 'http://argo:12000/mcp', format: 'cloudevents' }], delivery: { retry: { retryOn: [400, '5xx'] } }, priority: 10 }));
+    await k.apply(
+      route('docs', {
+        serverRef: { name: 'theta' },
+        match: { eventTypes: ['document.*'] },
+        targets: [{ url: 'http://argo:12000/mcp', format: 'cloudevents' }],
+        delivery: { retry: { retryOn: [400, '5xx'] } },
+        priority: 10,
+      }),
+    );
     await k.apply(route('to-alpha', { serverRef: { name: 'theta' }, targets: [{ serverRef: { name: 'alpha' } }] }));
     await k.apply(route('orphan', { serverRef: { name: 'no-such-server' }, targets: [{ url: 'http://x:1' }] }));
     await k.apply(route('dangling', { serverRef: { name: 'theta' }, targets: [{ serverRef: { name: 'no-such-target' } }] }));
 
-    const accepted = await waitUntil('route accepted', async () => {
-      const r = await k.getCustom('McpRoute', ns, 'docs');
-      return condition(r, 'Accepted')?.status === 'True' ? r : undefined;
-    }, 20_000);
+    const accepted = await waitUntil(
+      'route accepted',
+      async () => {
+        const r = await k.getCustom('McpRoute', ns, 'docs');
+        return condition(r, 'Accepted')?.status === 'True' ? r : undefined;
+      },
+      20_000,
+    );
     expect(accepted.status.servers).toEqual([`${ns}/theta`]);
     const orphan = await waitUntil('orphan refused', async () => condition(await k.getCustom('McpRoute', ns, 'orphan'), 'Accepted'), 20_000);
     expect(orphan).toMatchObject({ status: 'False', reason: 'ServerNotFound' });
     const dangling = await waitUntil('dangling judged', async () => condition(await k.getCustom('McpRoute', ns, 'dangling'), 'ResolvedRefs'), 20_000);
     expect(dangling).toMatchObject({ status: 'False', reason: 'TargetNotFound' });
 
-    const routes = await waitUntil('routes in config', async () => {
-      const config = await gatewayConfig('theta');
-      return config?.routes?.length === 2 ? config.routes : undefined;
-    }, 20_000);
+    const routes = await waitUntil(
+      'routes in config',
+      async () => {
+        const config = await gatewayConfig('theta');
+        return config?.routes?.length === 2 ? config.routes : undefined;
+      },
+      20_000,
+    );
     expect(routes.map((r: { name: string }) => r.name)).toEqual([`${ns}/docs`, `${ns}/to-alpha`]);
     expect(routes[0].delivery).toEqual({ retry: { retryOn: [400, '5xx'] } });
     expect(routes[1].targets).toEqual([{ url: `http://alpha.${ns}.svc.cluster.local:8080`, id: `${ns}/alpha`, format: 'mcp' }]);

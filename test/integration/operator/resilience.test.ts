@@ -62,14 +62,18 @@ describe('an API server restarted under a running operator', () => {
     await plane.restartApiServer();
     await k.apply(server('before', ns, { replicas: 3 }));
     await k.apply(server('during', ns));
-    await waitUntil('scaled after restart', async () => (await k.read<V1Deployment>('apps/v1', 'Deployment', ns, 'before'))?.spec?.replicas === 3, 60_000);
+    await waitUntil(
+      'scaled after restart',
+      async () => (await k.read<V1Deployment>('apps/v1', 'Deployment', ns, 'before'))?.spec?.replicas === 3,
+      60_000,
+    );
     await waitUntil('new server after restart', () => k.read('apps/v1', 'Deployment', ns, 'during'), 60_000);
     await waitUntil('status written', async () => (await k.getCustom('McpServer', ns, 'during'))?.status?.observedGeneration === 1, 60_000);
   });
 });
 
 describe('with pods that turn Ready (full profile)', () => {
-  it('reports Ready with the Deployment\'s ready replicas', async () => {
+  it("reports Ready with the Deployment's ready replicas", async () => {
     const plane = await startControlPlane({ profile: 'full' });
     started.planes.push(plane);
     await installCrds(plane.kubeconfigPath, CRD_DIR);
@@ -77,10 +81,14 @@ describe('with pods that turn Ready (full profile)', () => {
     const ns = await createNamespace(plane.kubeconfigPath, 'pods');
     await operatorOn(plane.kubeconfigPath);
     await k.apply(server('live', ns, { replicas: 2 }));
-    const ready = await waitUntil('Ready=True', async () => {
-      const current = await k.getCustom('McpServer', ns, 'live');
-      return condition(current, 'Ready')?.status === 'True' ? current : undefined;
-    }, 90_000);
+    const ready = await waitUntil(
+      'Ready=True',
+      async () => {
+        const current = await k.getCustom('McpServer', ns, 'live');
+        return condition(current, 'Ready')?.status === 'True' ? current : undefined;
+      },
+      90_000,
+    );
     expect(ready.status).toMatchObject({ replicas: 2, readyReplicas: 2 });
     expect(condition(ready, 'Progressing')).toMatchObject({ status: 'False', reason: 'RolloutComplete' });
     const pods = await k.clients.core.listNamespacedPod({ namespace: ns, labelSelector: ready.status.selector });

@@ -31,7 +31,7 @@ describe('WATCH_NAMESPACES', () => {
     expect((await k.getCustom('McpServer', ignored, 'in-scope'))?.status).toBeUndefined();
   });
 
-  it('counts reconciles in controller-runtime\'s metric names', async () => {
+  it("counts reconciles in controller-runtime's metric names", async () => {
     const text = await operator.operator.registry.metrics();
     expect(text).toMatch(/controller_runtime_reconcile_total\{controller="mcpserver",result="success"\} [1-9]/);
     expect(text).toContain('workqueue_depth{name="mcpserver"}');

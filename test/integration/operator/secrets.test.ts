@@ -21,7 +21,8 @@ afterAll(async () => {
   await operator?.stop();
 });
 
-const restartHash = async (name = 'guarded') => (await k.read<V1Deployment>('apps/v1', 'Deployment', ns, name))?.spec?.template.metadata?.annotations?.[RESTART_HASH_ANNOTATION];
+const restartHash = async (name = 'guarded') =>
+  (await k.read<V1Deployment>('apps/v1', 'Deployment', ns, name))?.spec?.template.metadata?.annotations?.[RESTART_HASH_ANNOTATION];
 const putSecret = (data: Record<string, string>, name = 'gateway-keys') =>
   k.clients.objects.patch(
     { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ns }, stringData: data } as never,
@@ -34,17 +35,27 @@ const putSecret = (data: Record<string, string>, name = 'gateway-keys') =>
 
 describe('McpServer spec.security', () => {
   it('reports a missing Secret, mounts it once it exists, and rolls the pods when it changes', async () => {
-    await k.apply({ kind: 'McpServer', metadata: { name: 'guarded', namespace: ns }, spec: { security: { auth: { mode: 'apiKey', apiKeysSecret: { name: 'gateway-keys' } } } } });
-    const degraded = await waitUntil('SecretNotFound', async () => {
-      const c = condition(await k.getCustom('McpServer', ns, 'guarded'), 'Degraded');
-      return c?.reason === 'SecretNotFound' ? c : undefined;
-    }, 20_000);
+    await k.apply({
+      kind: 'McpServer',
+      metadata: { name: 'guarded', namespace: ns },
+      spec: { security: { auth: { mode: 'apiKey', apiKeysSecret: { name: 'gateway-keys' } } } },
+    });
+    const degraded = await waitUntil(
+      'SecretNotFound',
+      async () => {
+        const c = condition(await k.getCustom('McpServer', ns, 'guarded'), 'Degraded');
+        return c?.reason === 'SecretNotFound' ? c : undefined;
+      },
+      20_000,
+    );
     expect(degraded).toMatchObject({ status: 'True', message: expect.stringContaining('gateway-keys') });
 
     await putSecret({ ci: 'key-one' });
     await waitUntil('Degraded=False', async () => condition(await k.getCustom('McpServer', ns, 'guarded'), 'Degraded')?.status === 'False', 20_000);
     const deployment = (await k.read<V1Deployment>('apps/v1', 'Deployment', ns, 'guarded'))!;
-    expect(deployment.spec!.template.spec!.volumes).toEqual(expect.arrayContaining([{ name: 'api-keys', secret: { secretName: 'gateway-keys', defaultMode: 420 } }]));
+    expect(deployment.spec!.template.spec!.volumes).toEqual(
+      expect.arrayContaining([{ name: 'api-keys', secret: { secretName: 'gateway-keys', defaultMode: 420 } }]),
+    );
     const config = (await k.read('v1', 'ConfigMap', ns, 'guarded-gateway-config'))!.data['gateway.yaml'] as string;
     expect(config).toContain('/etc/tas-mcp/secrets/api-keys');
 
@@ -59,7 +70,11 @@ describe('McpServer spec.security', () => {
       metadata: { name: 'forwarder', namespace: ns },
       spec: { peers: [{ url: 'https://edge.example:8443', tls: { caSecret: { name: 'edge-ca' }, serverName: 'edge.internal' } }] },
     });
-    await waitUntil('SecretNotFound', async () => condition(await k.getCustom('McpServer', ns, 'forwarder'), 'Degraded')?.reason === 'SecretNotFound', 20_000);
+    await waitUntil(
+      'SecretNotFound',
+      async () => condition(await k.getCustom('McpServer', ns, 'forwarder'), 'Degraded')?.reason === 'SecretNotFound',
+      20_000,
+    );
     await putSecret({ 'ca.crt': 'first CA' }, 'edge-ca');
     await waitUntil('Degraded=False', async () => condition(await k.getCustom('McpServer', ns, 'forwarder'), 'Degraded')?.status === 'False', 20_000);
     const pod = (await k.read<V1Deployment>('apps/v1', 'Deployment', ns, 'forwarder'))!.spec!.template.spec!;

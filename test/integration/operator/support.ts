@@ -65,6 +65,9 @@ export function kube(kubeconfig: string) {
   };
 }
 
-export function condition(object: { status?: { conditions?: { type: string; status: string; reason: string; message?: string }[] } } | undefined, type: string) {
+export function condition(
+  object: { status?: { conditions?: { type: string; status: string; reason: string; message?: string }[] } } | undefined,
+  type: string,
+) {
   return object?.status?.conditions?.find((c) => c.type === type);
 }

@@ -14,7 +14,7 @@ describe('crds/', () => {
     for (const [name, text] of generated) expect(readFileSync(join(CRD_DIR, name), 'utf8'), name).toBe(text);
   });
 
-  it('are the Helm chart\'s CRDs too (charts/tas-mcp/crds, without the kustomization)', () => {
+  it("are the Helm chart's CRDs too (charts/tas-mcp/crds, without the kustomization)", () => {
     const generated = renderCrdFiles();
     generated.delete('kustomization.yaml');
     expect(readdirSync(CHART_CRD_DIR).sort()).toEqual([...generated.keys()].sort());
@@ -68,7 +68,16 @@ describe('the CRD schemas', () => {
   it('McpServer has the status and scale subresources, printer columns and short name', () => {
     const version = mcpServerCrd.spec.versions[0]!;
     expect(version.subresources).toMatchObject({ status: {}, scale: { specReplicasPath: '.spec.replicas' } });
-    expect(version.additionalPrinterColumns.map((c) => c.name)).toEqual(['Ready', 'Replicas', 'Endpoint', 'Peers', 'Routes', 'Bus', 'SharedLog', 'Age']);
+    expect(version.additionalPrinterColumns.map((c) => c.name)).toEqual([
+      'Ready',
+      'Replicas',
+      'Endpoint',
+      'Peers',
+      'Routes',
+      'Bus',
+      'SharedLog',
+      'Age',
+    ]);
     expect(mcpServerCrd.spec.names.shortNames).toEqual(['mcps']);
     expect(mcpRouteCrd.spec.names.shortNames).toEqual(['mcpr']);
   });

@@ -26,7 +26,13 @@ function errorOf(fn: () => unknown): ConfigError {
 describe('loadConfig', () => {
   it('has the seed defaults with no file and no environment', () => {
     const config = loadConfig({ env: {} });
-    expect(config.server).toEqual({ host: '0.0.0.0', httpPort: 8080, grpcPort: 50051, healthPort: 8082, cors: { allowedOrigins: [], maxAge: 600_000 } });
+    expect(config.server).toEqual({
+      host: '0.0.0.0',
+      httpPort: 8080,
+      grpcPort: 50051,
+      healthPort: 8082,
+      cors: { allowedOrigins: [], maxAge: 600_000 },
+    });
     expect(config.logLevel).toBe('info');
     expect(config.limits).toMatchObject({ maxEventSize: 1_048_576, bufferSize: 5000, maxBatchSize: 1000, maxConnections: 100 });
     expect(config.forwarding).toMatchObject({ targets: [], timeout: 30_000, retry: { maxAttempts: 5 }, maxHops: 8 });
@@ -74,16 +80,16 @@ describe('loadConfig', () => {
   });
 
   it('names the file path for a file value, and the file for unreadable YAML', () => {
-    expect(errorOf(() => loadConfig({ env: {}, file: file('bad.yaml', 'server:\n  httpPort: high\n') })).setting).toBe(
-      'server.httpPort',
-    );
+    expect(errorOf(() => loadConfig({ env: {}, file: file('bad.yaml', 'server:\n  httpPort: high\n') })).setting).toBe('server.httpPort');
     expect(errorOf(() => loadConfig({ env: {}, file: file('broken.yaml', 'a: [\n') })).message).toMatch(/CONFIG_FILE: .*not valid YAML/);
     expect(errorOf(() => loadConfig({ env: {}, file: join(dir, 'missing.yaml') })).message).toMatch(/CONFIG_FILE: cannot read/);
     expect(errorOf(() => loadConfig({ env: {}, file: file('list.yaml', '- a\n') })).message).toMatch(/mapping/);
   });
 
   it('takes targets as {url, id, format, batch, tls}, and refuses what cannot work', () => {
-    const config = parseConfig({ forwarding: { targets: [{ url: 'http://argo:12000/mcp', id: 'argo', format: 'cloudevents' }, 'grpcs://peer:50051'] } });
+    const config = parseConfig({
+      forwarding: { targets: [{ url: 'http://argo:12000/mcp', id: 'argo', format: 'cloudevents' }, 'grpcs://peer:50051'] },
+    });
     expect(config.forwarding.targets).toEqual([
       { url: 'http://argo:12000/mcp', id: 'argo', format: 'cloudevents', batch: false },
       { url: 'grpcs://peer:50051', id: 'peer:50051', format: 'mcp', batch: true },
@@ -96,29 +102,58 @@ describe('loadConfig', () => {
       batch: true,
       tls,
     });
-    expect(parseConfig({ forwarding: { targets: [{ url: 'http://knative:80', format: 'cloudevents', batch: true }] } }).forwarding.targets[0]!.batch).toBe(true);
+    expect(
+      parseConfig({ forwarding: { targets: [{ url: 'http://knative:80', format: 'cloudevents', batch: true }] } }).forwarding.targets[0]!.batch,
+    ).toBe(true);
     const refused = (targets: unknown[]) => errorOf(() => parseConfig({ forwarding: { targets } })).message;
     expect(refused([{ url: 'grpc://x:1', format: 'cloudevents' }])).toMatch(/forwarding\.targets\.0: cloudevents and legacy targets must be http/);
-    expect(refused([{ url: 'http://x:1', format: 'legacy', batch: true }])).toMatch(/forwarding\.targets\.0\.batch: legacy targets take one event per request/);
+    expect(refused([{ url: 'http://x:1', format: 'legacy', batch: true }])).toMatch(
+      /forwarding\.targets\.0\.batch: legacy targets take one event per request/,
+    );
     expect(refused([{ url: 'http://x:1/mcp', batch: true }])).toMatch(/forwarding\.targets\.0\.batch: an mcp target takes batches at a bare address/);
     // Batches where they go: a bare address, the batch route, any gRPC address; one at a time elsewhere.
-    expect(parseConfig({ forwarding: { targets: ['http://x:1', 'http://x:2/api/v1/events/batch', 'grpc://x:3', 'http://x:4/mcp'] } }).forwarding.targets.map((t) => t.batch)).toEqual([true, true, true, false]);
+    expect(
+      parseConfig({
+        forwarding: { targets: ['http://x:1', 'http://x:2/api/v1/events/batch', 'grpc://x:3', 'http://x:4/mcp'] },
+      }).forwarding.targets.map((t) => t.batch),
+    ).toEqual([true, true, true, false]);
     expect(refused([{ url: 'http://x:1', tls: { caFile: '/ca' } }])).toMatch(/forwarding\.targets\.0\.tls: tls needs an https/);
-    expect(refused([{ url: 'https://x:1', tls: { certFile: '/c' } }])).toMatch(/forwarding\.targets\.0\.tls\.keyFile: certFile and keyFile go together/);
+    expect(refused([{ url: 'https://x:1', tls: { certFile: '/c' } }])).toMatch(
+      /forwarding\.targets\.0\.tls\.keyFile: certFile and keyFile go together/,
+    );
   });
 
   it('refuses one target named twice with different settings, naming both places', () => {
     const message = errorOf(() =>
-      parseConfig({ forwarding: { targets: [{ url: 'http://beta:8080', id: 'beta' }] }, routes: [{ name: 'r', targets: [{ url: 'http://beta:8080/', id: 'other' }] }] }),
+      parseConfig({
+        forwarding: { targets: [{ url: 'http://beta:8080', id: 'beta' }] },
+        routes: [{ name: 'r', targets: [{ url: 'http://beta:8080/', id: 'other' }] }],
+      }),
     ).message;
-    expect(message).toMatch(/routes\.0\.targets\.0: names the same target as forwarding\.targets\[0\] \(mcp http:\/\/beta:8080\) with other settings/);
+    expect(message).toMatch(
+      /routes\.0\.targets\.0: names the same target as forwarding\.targets\[0\] \(mcp http:\/\/beta:8080\) with other settings/,
+    );
     // The same settings (the URL spelled either way) are one target.
-    expect(() => parseConfig({ forwarding: { targets: ['http://beta:8080'] }, routes: [{ name: 'r', targets: ['http://beta:8080/'] }] })).not.toThrow();
+    expect(() =>
+      parseConfig({ forwarding: { targets: ['http://beta:8080'] }, routes: [{ name: 'r', targets: ['http://beta:8080/'] }] }),
+    ).not.toThrow();
   });
 
-  it('takes retryOn for the server and per route: statuses, classes and gRPC names, defaulting to today\'s rules', () => {
+  it("takes retryOn for the server and per route: statuses, classes and gRPC names, defaulting to today's rules", () => {
     expect(loadConfig({ env: {} }).forwarding.retry.retryOn).toEqual([
-      '5xx', 404, 408, 409, 429, 'CANCELLED', 'UNKNOWN', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'RESOURCE_EXHAUSTED', 'ABORTED', 'INTERNAL', 'UNAVAILABLE',
+      '5xx',
+      404,
+      408,
+      409,
+      429,
+      'CANCELLED',
+      'UNKNOWN',
+      'DEADLINE_EXCEEDED',
+      'NOT_FOUND',
+      'RESOURCE_EXHAUSTED',
+      'ABORTED',
+      'INTERNAL',
+      'UNAVAILABLE',
     ]);
     expect(loadConfig({ env: { FORWARD_RETRY_ON: '400, 5XX, unavailable' } }).forwarding.retry.retryOn).toEqual([400, '5xx', 'UNAVAILABLE']);
     const config = parseConfig({ routes: [{ name: 'argo', targets: ['http://argo:12000'], delivery: { retry: { retryOn: [400, '5xx'] } } }] });
@@ -130,9 +165,10 @@ describe('loadConfig', () => {
     expect(errorOf(() => parseConfig({ forwarding: { retry: { retryOn: [200] } } })).message).toMatch(
       /forwarding\.retry\.retryOn\.0: expected an HTTP status from 300 to 599 .*got 200/,
     );
-    expect(errorOf(() => parseConfig({ routes: [{ name: 'r', targets: ['http://x:1'], delivery: { retry: { retryOn: ['5xx', 'sometimes'] } } }] })).message).toMatch(
-      /routes\.0\.delivery\.retry\.retryOn\.1: .*got "sometimes"/,
-    );
+    expect(
+      errorOf(() => parseConfig({ routes: [{ name: 'r', targets: ['http://x:1'], delivery: { retry: { retryOn: ['5xx', 'sometimes'] } } }] }))
+        .message,
+    ).toMatch(/routes\.0\.delivery\.retry\.retryOn\.1: .*got "sometimes"/);
     expect(errorOf(() => parseConfig({ forwarding: { retry: { retryOn: [] } } })).message).toMatch(/retryOn: must name at least one status/);
     expect(errorOf(() => loadConfig({ env: { FORWARD_RETRY_ON: '400,2xx' } })).message).toMatch(/FORWARD_RETRY_ON.*"2xx"/);
   });
@@ -159,7 +195,9 @@ describe('security settings', () => {
     expect(errorOf(() => loadConfig({ env: { AUTH_MODE: 'jwt' } })).setting).toBe('auth.jwt.jwksUrl');
     expect(errorOf(() => loadConfig({ env: { AUTH_MODE: 'sometimes' } })).setting).toBe('AUTH_MODE');
     expect(errorOf(() => loadConfig({ env: { FEDERATION_REQUIRE_SIGNATURES: 'true' } })).setting).toBe('federation.keysFile');
-    expect(errorOf(() => loadConfig({ env: { FEDERATION_REQUIRE_SIGNATURES: 'maybe' } })).message).toContain('FEDERATION_REQUIRE_SIGNATURES: expected true or false');
+    expect(errorOf(() => loadConfig({ env: { FEDERATION_REQUIRE_SIGNATURES: 'maybe' } })).message).toContain(
+      'FEDERATION_REQUIRE_SIGNATURES: expected true or false',
+    );
     expect(errorOf(() => loadConfig({ env: { TLS_CERT_FILE: '/x.crt' } })).setting).toBe('tls.keyFile');
     expect(errorOf(() => loadConfig({ env: { JWT_JWKS_URL: 'ftp://x' } })).setting).toBe('JWT_JWKS_URL');
   });
@@ -174,10 +212,15 @@ describe('NATS credentials', () => {
   const jetstream = (credentials: Record<string, string>) => ({ bus: { type: 'jetstream', jetstream: { urls: ['nats://n:4222'], credentials } } });
 
   it('take a user name from a file, and the Argo EventBus client-auth file, from the file or the environment', () => {
-    expect(parseConfig(jetstream({ userFile: '/s/user', passwordFile: '/s/password' })).bus.jetstream?.credentials).toEqual({ userFile: '/s/user', passwordFile: '/s/password' });
+    expect(parseConfig(jetstream({ userFile: '/s/user', passwordFile: '/s/password' })).bus.jetstream?.credentials).toEqual({
+      userFile: '/s/user',
+      passwordFile: '/s/password',
+    });
     const config = loadConfig({ env: { BUS: 'jetstream', NATS_URL: 'nats://n:4222', NATS_BASIC_AUTH_FILE: '/s/client-auth' } });
     expect(config.bus.jetstream?.credentials).toEqual({ basicAuthFile: '/s/client-auth' });
-    expect(loadConfig({ env: { BUS: 'jetstream', NATS_URL: 'nats://n:4222', NATS_USER_FILE: '/u', NATS_PASSWORD_FILE: '/p' } }).bus.jetstream?.credentials).toEqual({
+    expect(
+      loadConfig({ env: { BUS: 'jetstream', NATS_URL: 'nats://n:4222', NATS_USER_FILE: '/u', NATS_PASSWORD_FILE: '/p' } }).bus.jetstream?.credentials,
+    ).toEqual({
       userFile: '/u',
       passwordFile: '/p',
     });
@@ -187,7 +230,9 @@ describe('NATS credentials', () => {
     expect(errorOf(() => parseConfig(jetstream({ basicAuthFile: '/a', tokenFile: '/t' }))).message).toContain(
       'use one of tokenFile, user/passwordFile, nkeySeedFile, credsFile or basicAuthFile',
     );
-    expect(errorOf(() => parseConfig(jetstream({ user: 'u', userFile: '/u', passwordFile: '/p' }))).setting).toBe('bus.jetstream.credentials.userFile');
+    expect(errorOf(() => parseConfig(jetstream({ user: 'u', userFile: '/u', passwordFile: '/p' }))).setting).toBe(
+      'bus.jetstream.credentials.userFile',
+    );
     expect(errorOf(() => parseConfig(jetstream({ userFile: '/u' }))).message).toContain('user (or userFile) and passwordFile go together');
   });
 });

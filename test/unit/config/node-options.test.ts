@@ -10,7 +10,11 @@ describe('gatewayNodeOptions', () => {
   });
 
   it('sizes the V8 threads to the CPU limit (rounded up, at most 4) and the old generation to 3/4 of the memory limit', () => {
-    expect(gatewayNodeOptions({ cpu: 0.5, memoryBytes: 256 * 2 ** 20 })).toEqual(['--max-semi-space-size=4', '--v8-pool-size=1', '--max-old-space-size=192']);
+    expect(gatewayNodeOptions({ cpu: 0.5, memoryBytes: 256 * 2 ** 20 })).toEqual([
+      '--max-semi-space-size=4',
+      '--v8-pool-size=1',
+      '--max-old-space-size=192',
+    ]);
     expect(gatewayNodeOptions({ cpu: 2.5 })).toContain('--v8-pool-size=3');
     expect(gatewayNodeOptions({ cpu: 16 })).toContain('--v8-pool-size=4');
     expect(gatewayNodeOptions({ memoryBytes: 2 ** 30 })).toContain('--max-old-space-size=768');

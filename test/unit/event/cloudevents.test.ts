@@ -25,7 +25,11 @@ describe('CloudEvents binary mode', () => {
       'ce-xid': 'clash',
       'ce-averylongmetadatakey': 'x',
     });
-    expect(Object.keys(headers).filter((h) => h.startsWith('ce-')).every((h) => /^ce-[a-z0-9]{1,20}$/.test(h))).toBe(true);
+    expect(
+      Object.keys(headers)
+        .filter((h) => h.startsWith('ce-'))
+        .every((h) => /^ce-[a-z0-9]{1,20}$/.test(h)),
+    ).toBe(true);
     expect(body).toBe(event.data);
   });
 

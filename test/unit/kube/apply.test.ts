@@ -30,12 +30,15 @@ function asLive<T extends object>(object: T): T {
 describe('server-side apply helpers', () => {
   it('stamps a hash that ignores key order and changes with the content', () => {
     const a = withDesiredHash(desired);
-    const reordered = withDesiredHash({ kind: 'ConfigMap', apiVersion: 'v1', data: { extra: 'x', 'config.yaml': 'port: 8080\n' }, metadata: desired.metadata });
+    const reordered = withDesiredHash({
+      kind: 'ConfigMap',
+      apiVersion: 'v1',
+      data: { extra: 'x', 'config.yaml': 'port: 8080\n' },
+      metadata: desired.metadata,
+    });
     expect(hashOf(a)).toMatch(/^[0-9a-f]{32}$/);
     expect(hashOf(reordered)).toBe(hashOf(a));
-    expect(hashOf(withDesiredHash({ ...desired, data: { 'config.yaml': 'port: 9090\n' } }))).not.toBe(
-      hashOf(a),
-    );
+    expect(hashOf(withDesiredHash({ ...desired, data: { 'config.yaml': 'port: 9090\n' } }))).not.toBe(hashOf(a));
     // Re-stamping a stamped object gives the same hash.
     expect(hashOf(withDesiredHash(a))).toBe(hashOf(a));
   });
@@ -74,7 +77,14 @@ describe('server-side apply helpers', () => {
   it('builds a controller ownerReference and finds it again', () => {
     const owner = { apiVersion: 'mcp.tas.ai/v1alpha1', kind: 'McpServer', metadata: { name: 'gw', namespace: 'team-a', uid: 'uid-1' } };
     const reference = controllerOwnerReference(owner);
-    expect(reference).toEqual({ apiVersion: 'mcp.tas.ai/v1alpha1', kind: 'McpServer', name: 'gw', uid: 'uid-1', controller: true, blockOwnerDeletion: true });
+    expect(reference).toEqual({
+      apiVersion: 'mcp.tas.ai/v1alpha1',
+      kind: 'McpServer',
+      name: 'gw',
+      uid: 'uid-1',
+      controller: true,
+      blockOwnerDeletion: true,
+    });
     expect(controllerOf({ metadata: { ownerReferences: [{ ...reference, controller: false, uid: 'x' }, reference] } })).toBe(reference);
     expect(() => controllerOwnerReference({ apiVersion: 'v1', kind: 'X', metadata: { name: 'n' } })).toThrow(/uid/);
   });

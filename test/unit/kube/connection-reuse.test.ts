@@ -29,7 +29,11 @@ describe('reuseConnections', () => {
 });
 
 describe('onlyStatusChanged', () => {
-  const object = (generation: number, labels: Record<string, string> = {}) => ({ apiVersion: 'v1', kind: 'X', metadata: { name: 'a', generation, labels } });
+  const object = (generation: number, labels: Record<string, string> = {}) => ({
+    apiVersion: 'v1',
+    kind: 'X',
+    metadata: { name: 'a', generation, labels },
+  });
   it('is true for a status write and false for a spec, label or deletion change', () => {
     expect(onlyStatusChanged(object(1), object(1))).toBe(true);
     expect(onlyStatusChanged(object(1), object(2))).toBe(false);

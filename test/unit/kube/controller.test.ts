@@ -16,9 +16,7 @@ function configMap(namespace: string, name: string, resourceVersion: string, own
       namespace,
       name,
       resourceVersion,
-      ...(owner
-        ? { ownerReferences: [{ apiVersion: 'mcp.tas.ai/v1alpha1', kind: owner.kind, name: owner.name, uid: 'u', controller: true }] }
-        : {}),
+      ...(owner ? { ownerReferences: [{ apiVersion: 'mcp.tas.ai/v1alpha1', kind: owner.kind, name: owner.name, uid: 'u', controller: true }] } : {}),
     },
   };
 }
@@ -34,7 +32,13 @@ describe('Controller', () => {
     const configMapInformer = new Informer<KubernetesObject>({ resource: configMapResource, source: configMaps, random: () => 0 });
     serverInformer.addIndex('peers', (o) => (o.spec?.peers ?? []).map((p) => `${p.namespace}/${p.name}`));
     const processed = vi.fn();
-    const controller = new Controller({ name: 'mcpserver', reconcile, workers: 2, metrics: { processed }, ...(reconcileTimeoutMs ? { reconcileTimeoutMs } : {}) })
+    const controller = new Controller({
+      name: 'mcpserver',
+      reconcile,
+      workers: 2,
+      metrics: { processed },
+      ...(reconcileTimeoutMs ? { reconcileTimeoutMs } : {}),
+    })
       .for(serverInformer)
       .watches(serverInformer, referencingRequestMapper(serverInformer, 'peers'))
       .owns(serverResource, configMapInformer);

@@ -59,7 +59,9 @@ describe('EventRecorder', () => {
     const writer = new FakeEventWriter();
     const recorder = new EventRecorder({ writer, reportingController: 'mcp.tas.ai/operator', reportingInstance: 'op-0' });
     const annotations = { 'mcp.tas.ai/event-type': 'urn:x/y' };
-    expect(recorder.record({ regarding, type: 'Warning', reason: 'ReconcileFailed', action: 'Reconcile', note: 'boom', labels: { a: 'b' }, annotations })).toBe(true);
+    expect(
+      recorder.record({ regarding, type: 'Warning', reason: 'ReconcileFailed', action: 'Reconcile', note: 'boom', labels: { a: 'b' }, annotations }),
+    ).toBe(true);
     await vi.advanceTimersByTimeAsync(0);
     const [event] = [...writer.events.values()];
     expect(event).toMatchObject({
@@ -79,7 +81,7 @@ describe('EventRecorder', () => {
     expect(event!.series).toBeUndefined();
   });
 
-  it('keeps records with different annotations in different Events (an Event\'s annotations are fixed when it is made)', async () => {
+  it("keeps records with different annotations in different Events (an Event's annotations are fixed when it is made)", async () => {
     const writer = new FakeEventWriter();
     const recorder = new EventRecorder({ writer, reportingController: 'c', reportingInstance: 'i' });
     const base = { regarding, type: 'Normal' as const, reason: 'EventDispatched', action: 'Dispatch', noteKey: 'same', labels: { t: 'x' } };
@@ -116,7 +118,9 @@ describe('EventRecorder', () => {
     }
     expect(writer.writeTimes.every((t) => t >= start)).toBe(true);
     const series = [...writer.events.values()].map((e) => e.series);
-    expect(series.every((s) => s && s.count > 1 && typeof s.lastObservedTime === 'string' && /\.\d{6}Z$/.test(String(s.lastObservedTime)))).toBe(true);
+    expect(series.every((s) => s && s.count > 1 && typeof s.lastObservedTime === 'string' && /\.\d{6}Z$/.test(String(s.lastObservedTime)))).toBe(
+      true,
+    );
   });
 
   it('record() is synchronous and cheap even while the writer hangs', async () => {
@@ -180,7 +184,11 @@ describe('EventRecorder', () => {
   it('retries failed writes with backoff, treats a repeated create as done, and gives up after maxAttempts', async () => {
     const writer = new FakeEventWriter();
     const recorder = new EventRecorder({
-      writer, reportingController: 'c', reportingInstance: 'i', maxAttempts: 2, retryBackoff: { baseMs: 100, maxMs: 100 },
+      writer,
+      reportingController: 'c',
+      reportingInstance: 'i',
+      maxAttempts: 2,
+      retryBackoff: { baseMs: 100, maxMs: 100 },
     });
     writer.failNext.push(new ApiException(500, 'oops', {}, {}));
     recorder.record(dispatched(0));

@@ -40,7 +40,12 @@ export class FakeSource<T extends KubernetesObject = Server> implements ListWatc
     return { items: structuredClone(this.items.get(namespace) ?? []), resourceVersion: this.resourceVersion };
   }
 
-  async watch(namespace: string | undefined, options: WatchOptions, onEvent: (type: WatchEventType, object: T) => void, onDone: (error?: unknown) => void) {
+  async watch(
+    namespace: string | undefined,
+    options: WatchOptions,
+    onEvent: (type: WatchEventType, object: T) => void,
+    onDone: (error?: unknown) => void,
+  ) {
     const open: OpenWatch = {
       namespace,
       options,
@@ -57,4 +62,3 @@ export class FakeSource<T extends KubernetesObject = Server> implements ListWatc
     return this.watches.at(-1)!;
   }
 }
-

@@ -42,7 +42,9 @@ describe('Informer', () => {
   it('transforms objects before caching them', async () => {
     const source = new FakeSource();
     const informer = new Informer<Server>({ resource, source, transform: withoutManagedFields });
-    source.items.set(undefined, [{ ...server('a', 'one', '5'), metadata: { namespace: 'a', name: 'one', resourceVersion: '5', managedFields: [{ manager: 'x' }] } }]);
+    source.items.set(undefined, [
+      { ...server('a', 'one', '5'), metadata: { namespace: 'a', name: 'one', resourceVersion: '5', managedFields: [{ manager: 'x' }] } },
+    ]);
     informer.start();
     await informer.waitForSync();
     expect(informer.get('a', 'one')?.metadata?.managedFields).toBeUndefined();
@@ -65,7 +67,11 @@ describe('Informer', () => {
     source.items.set(undefined, [server('a', 'one', '5', ['b/hub']), server('a', 'two', '6', ['b/hub', 'c/x'])]);
     informer.start();
     await informer.waitForSync();
-    const names = (value: string) => informer.byIndex('peers', value).map((o) => o.metadata!.name).sort();
+    const names = (value: string) =>
+      informer
+        .byIndex('peers', value)
+        .map((o) => o.metadata!.name)
+        .sort();
     expect(names('b/hub')).toEqual(['one', 'two']);
     source.last().emit('MODIFIED', server('a', 'two', '11', ['c/x']));
     expect(names('b/hub')).toEqual(['one']);
@@ -211,7 +217,12 @@ describe('Informer', () => {
     await informer.waitForSync();
     expect(source.lists.sort()).toEqual(['a', 'b']);
     expect(source.watches.map((w) => w.namespace).sort()).toEqual(['a', 'b']);
-    expect(informer.list().map((o) => o.metadata!.name).sort()).toEqual(['one', 'two']);
+    expect(
+      informer
+        .list()
+        .map((o) => o.metadata!.name)
+        .sort(),
+    ).toEqual(['one', 'two']);
     // A relist of one namespace leaves the other alone.
     source.items.set('a', []);
     source.watches.find((w) => w.namespace === 'a')!.end(Object.assign(new Error('Gone'), { statusCode: 410 }));

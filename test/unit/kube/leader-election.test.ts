@@ -151,6 +151,17 @@ describe('LeaderElector', () => {
 
   it('refuses timings that cannot work', () => {
     const store = new FakeLeaseStore();
-    expect(() => new LeaderElector({ store, namespace: 'n', name: 'l', identity: 'a', leaseDurationMs: 10_000, renewDeadlineMs: 10_000, onStartedLeading: () => {} })).toThrow(RangeError);
+    expect(
+      () =>
+        new LeaderElector({
+          store,
+          namespace: 'n',
+          name: 'l',
+          identity: 'a',
+          leaseDurationMs: 10_000,
+          renewDeadlineMs: 10_000,
+          onStartedLeading: () => {},
+        }),
+    ).toThrow(RangeError);
   });
 });

@@ -18,7 +18,7 @@ const samples = load('samples/mcp-servers.yaml');
 const alpha = samples.find((o) => o.metadata.name === 'alpha')!;
 
 describe('config/argo', () => {
-  it('the generic EventSource dials alpha\'s gRPC Service with a config the gateway reads', () => {
+  it("the generic EventSource dials alpha's gRPC Service with a config the gateway reads", () => {
     const generic = eventSources.find((e) => e.spec.generic)!.spec.generic['alpha-documents'];
     expect(generic.url).toBe(`alpha.${alpha.metadata.namespace}.svc.cluster.local:${alpha.spec.ports?.grpc ?? 50051}`);
     expect(parseGenericConfig(Buffer.from(generic.config))).toEqual({ eventTypes: ['document.*'] });
@@ -41,9 +41,11 @@ describe('config/argo', () => {
     ]);
   });
 
-  it('the Sensor\'s string filters are anchored regular expressions (Argo matches them anywhere in the value)', () => {
+  it("the Sensor's string filters are anchored regular expressions (Argo matches them anywhere in the value)", () => {
     const sensor = load('argo/sensor.yaml')[0]!;
-    const values = sensor.spec.dependencies.flatMap((d: any) => d.filters.data.filter((f: any) => f.type === 'string').flatMap((f: any) => f.value as string[]));
+    const values = sensor.spec.dependencies.flatMap((d: any) =>
+      d.filters.data.filter((f: any) => f.type === 'string').flatMap((f: any) => f.value as string[]),
+    );
     expect(values.length).toBeGreaterThan(0);
     for (const value of values) expect(value).toMatch(/^\^.*\$$/);
   });
@@ -54,7 +56,7 @@ describe('config/argo', () => {
     expect(config.routes[0]!.delivery.retry!.retryOn).toEqual(expect.arrayContaining([400, '5xx', 404, 408, 409, 429]));
   });
 
-  it('the McpRoute posts CloudEvents to the webhook EventSource\'s Service, port and endpoint', () => {
+  it("the McpRoute posts CloudEvents to the webhook EventSource's Service, port and endpoint", () => {
     const webhook = eventSources.find((e) => e.spec.webhook)!;
     const hook = webhook.spec.webhook['alpha-cloudevents'];
     const route = load('argo/mcproute-to-webhook.yaml')[0]!;

@@ -47,7 +47,11 @@ describe('createAuthenticator', () => {
     const key = randomKey();
     const rsa = await signingKey('RS256', 'r1');
     const auth = await createAuthenticator(
-      settings({ mode: 'any', apiKeysFile: secrets.write('any-keys', `${key} tenant=t9\n`), jwt: { ...jwtDefaults, keyFile: secrets.write('any-jwks.json', jwks(rsa)) } }),
+      settings({
+        mode: 'any',
+        apiKeysFile: secrets.write('any-keys', `${key} tenant=t9\n`),
+        jwt: { ...jwtDefaults, keyFile: secrets.write('any-jwks.json', jwks(rsa)) },
+      }),
       logger,
     );
     const jwt = await token(rsa, { subject: 'svc', claims: { tenant_id: 'tx' } });

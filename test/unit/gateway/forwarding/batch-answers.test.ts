@@ -3,7 +3,7 @@ import { batchAnswers, itemAnswer } from '../../../../gateway/forwarding/batch-a
 import { classifyAttempt } from '../../../../gateway/forwarding/retry-policy.js';
 
 describe('batch answers', () => {
-  it('reads our gateways\' per-event results as the answer each event would have had alone', () => {
+  it("reads our gateways' per-event results as the answer each event would have had alone", () => {
     const body = JSON.stringify({
       status: 'partial',
       processed: 6,
@@ -23,7 +23,7 @@ describe('batch answers', () => {
     expect(answers.map((a) => classifyAttempt(a).outcome)).toEqual(['delivered', 'delivered', 'failed', 'failed', 'retry', 'failed']);
   });
 
-  it('reads the Go reference server\'s results: accepted, or an error (its validation\'s InvalidArgument is a refusal, anything else is retried)', () => {
+  it("reads the Go reference server's results: accepted, or an error (its validation's InvalidArgument is a refusal, anything else is retried)", () => {
     const body = JSON.stringify({
       processed: 3,
       results: [

@@ -15,7 +15,12 @@ describe('delivery policy', () => {
     expect(combined).toMatchObject({ timeoutMs: 30_000, retry: { maxAttempts: 10, initialBackoffMs: 200, maxBackoffMs: 1000 } });
     const rules = compilePolicy(combined).rules;
     // 5xx and 429 from one, 400 from the other; gRPC statuses from the default both left implicit.
-    expect([500, 429, 400, 404].map((status) => classifyAttempt({ protocol: 'http', status }, rules).outcome)).toEqual(['retry', 'retry', 'retry', 'failed']);
+    expect([500, 429, 400, 404].map((status) => classifyAttempt({ protocol: 'http', status }, rules).outcome)).toEqual([
+      'retry',
+      'retry',
+      'retry',
+      'failed',
+    ]);
     expect(classifyAttempt({ protocol: 'grpc', status: 'INTERNAL' }, rules).outcome).toBe('retry');
   });
 

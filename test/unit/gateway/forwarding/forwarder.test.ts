@@ -40,7 +40,14 @@ function setup(config: unknown, failing: string[] = []) {
 const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
 
 describe('Forwarder', () => {
-  const peers = { forwarding: { targets: [{ url: 'http://a:1', id: 'a' }, { url: 'http://b:1', id: 'b' }] } };
+  const peers = {
+    forwarding: {
+      targets: [
+        { url: 'http://a:1', id: 'a' },
+        { url: 'http://b:1', id: 'b' },
+      ],
+    },
+  };
 
   it('sends every event to every peer, stamped with one more hop and this gateway on the path', async () => {
     const { sent, dispatch } = setup(peers);
@@ -89,7 +96,16 @@ describe('Forwarder', () => {
     await settle();
     expect((await deadLetters.list({}, 10)).map((l) => [l.target, l.reason])).toEqual([['b', 'rejected']]);
     const before = forwarder.stats().targets.find((t) => t.target === 'a')!;
-    forwarder.configure(parseConfig({ forwarding: { targets: [{ url: 'http://a:1', id: 'a' }, { url: 'http://c:1', id: 'c' }] } }));
+    forwarder.configure(
+      parseConfig({
+        forwarding: {
+          targets: [
+            { url: 'http://a:1', id: 'a' },
+            { url: 'http://c:1', id: 'c' },
+          ],
+        },
+      }),
+    );
     const after = forwarder.stats().targets.map((t) => [t.target, t.accepted]);
     expect(after).toEqual([
       ['a', before.accepted],
@@ -109,7 +125,8 @@ describe('Forwarder', () => {
     const createSender = (target: Target): Sender => ({
       mode: 'batch',
       maxEvents: 100,
-      send: async (events) => events.map(({ event }) => (attempts.push(`${target.id}:${event.event_id}`), { protocol: 'http', status: 503, error: 'HTTP 503' })),
+      send: async (events) =>
+        events.map(({ event }) => (attempts.push(`${target.id}:${event.event_id}`), { protocol: 'http', status: 503, error: 'HTTP 503' })),
       close() {},
     });
     const deadLetters = new MemoryDeadLetters(100);
@@ -117,10 +134,24 @@ describe('Forwarder', () => {
     const forwarder = new Forwarder({ selfId: 'self', logger, log, deadLetters, createSender });
     forwarder.configure(
       parseConfig({
-        forwarding: { targets: [{ url: 'http://beta:8080', id: 'beta' }], retry: { maxAttempts: 2, initialBackoff: '1ms', maxBackoff: '2ms' }, circuitBreaker: { failureThreshold: 100 } },
+        forwarding: {
+          targets: [{ url: 'http://beta:8080', id: 'beta' }],
+          retry: { maxAttempts: 2, initialBackoff: '1ms', maxBackoff: '2ms' },
+          circuitBreaker: { failureThreshold: 100 },
+        },
         routes: [
-          { name: 'docs', match: { eventTypes: ['document.*'] }, targets: [{ url: 'http://beta:8080/', id: 'beta' }], delivery: { retry: { maxAttempts: 4 } } },
-          { name: 'other', match: { eventTypes: ['user.*'] }, targets: [{ url: 'http://beta:8080', id: 'beta' }], delivery: { retry: { maxAttempts: 3 } } },
+          {
+            name: 'docs',
+            match: { eventTypes: ['document.*'] },
+            targets: [{ url: 'http://beta:8080/', id: 'beta' }],
+            delivery: { retry: { maxAttempts: 4 } },
+          },
+          {
+            name: 'other',
+            match: { eventTypes: ['user.*'] },
+            targets: [{ url: 'http://beta:8080', id: 'beta' }],
+            delivery: { retry: { maxAttempts: 3 } },
+          },
         ],
       }),
     );
@@ -152,13 +183,25 @@ describe('Forwarder', () => {
         return { stop: async () => {}, remove: async () => void removed.push(name) };
       },
     };
-    const createSender = (): Sender => ({ mode: 'batch', maxEvents: 1, send: async (events) => events.map(() => ({ protocol: 'http', status: 200 })), close() {} });
+    const createSender = (): Sender => ({
+      mode: 'batch',
+      maxEvents: 1,
+      send: async (events) => events.map(() => ({ protocol: 'http', status: 200 })),
+      close() {},
+    });
     const forwarder = new Forwarder({ selfId: 'self', logger, log, deadLetters: new MemoryDeadLetters(10), createSender });
     const beta = { url: 'http://beta:8080', id: 'beta' };
     forwarder.configure(parseConfig({ forwarding: { targets: [beta] }, routes: [{ name: 'docs', targets: [beta] }] }));
-    expect(opened).toEqual([{ name: consumerName({ url: beta.url, format: 'mcp' }), replaces: [legacyConsumerName('peers', beta), legacyConsumerName('route/docs', beta)] }]);
+    expect(opened).toEqual([
+      { name: consumerName({ url: beta.url, format: 'mcp' }), replaces: [legacyConsumerName('peers', beta), legacyConsumerName('route/docs', beta)] },
+    ]);
     // The names an earlier version used, so an upgrade takes over their position.
-    expect(legacyConsumerName('peers', beta)).toBe(`fwd-${createHash('sha256').update(JSON.stringify(['peers', 'beta', 'http://beta:8080'])).digest('hex').slice(0, 20)}`);
+    expect(legacyConsumerName('peers', beta)).toBe(
+      `fwd-${createHash('sha256')
+        .update(JSON.stringify(['peers', 'beta', 'http://beta:8080']))
+        .digest('hex')
+        .slice(0, 20)}`,
+    );
     // Routes come and go; the target's consumer stays.
     forwarder.configure(parseConfig({ forwarding: { targets: [beta] } }));
     forwarder.configure(parseConfig({ routes: [{ name: 'docs', targets: [beta] }] }));

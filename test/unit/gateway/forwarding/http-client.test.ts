@@ -31,12 +31,16 @@ describe('the forwarding HTTP client', () => {
       });
     });
     const client = createHttpClient({ origin, connections: 2 });
-    expect(await client.post('/api/v1/events/batch', { 'content-type': 'application/json' }, '[1]', 1000, 10)).toEqual({ status: 429, retryAfter: '3', body: 'x'.repeat(10) });
+    expect(await client.post('/api/v1/events/batch', { 'content-type': 'application/json' }, '[1]', 1000, 10)).toEqual({
+      status: 429,
+      retryAfter: '3',
+      body: 'x'.repeat(10),
+    });
     expect(seen).toEqual({ path: '/api/v1/events/batch', type: 'application/json', body: '[1]' });
     client.close();
   });
 
-  it('keeps a short deadline exactly (undici\'s own tick about once a second)', async () => {
+  it("keeps a short deadline exactly (undici's own tick about once a second)", async () => {
     const origin = await serve(() => {});
     const client = createHttpClient({ origin, connections: 1 });
     const started = Date.now();

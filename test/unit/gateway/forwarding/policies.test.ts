@@ -13,10 +13,19 @@ describe('retry policy', () => {
     expect(outcomes([500, 502, 503, 504, 404, 408, 409, 429].map((s) => http(s)))).toEqual(Array(8).fill('retry'));
     expect(outcomes([400, 401, 403, 413, 415, 422].map((s) => http(s)))).toEqual(Array(6).fill('failed'));
     expect(outcomes([200, 202, 204].map((s) => http(s)))).toEqual(Array(3).fill('delivered'));
-    expect(outcomes(['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED', 'ABORTED', 'INTERNAL', 'UNKNOWN', 'CANCELLED', 'NOT_FOUND'].map(grpc))).toEqual(Array(8).fill('retry'));
-    expect(outcomes(['INVALID_ARGUMENT', 'PERMISSION_DENIED', 'UNAUTHENTICATED', 'UNIMPLEMENTED', 'FAILED_PRECONDITION'].map(grpc))).toEqual(Array(5).fill('failed'));
+    expect(
+      outcomes(['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED', 'ABORTED', 'INTERNAL', 'UNKNOWN', 'CANCELLED', 'NOT_FOUND'].map(grpc)),
+    ).toEqual(Array(8).fill('retry'));
+    expect(outcomes(['INVALID_ARGUMENT', 'PERMISSION_DENIED', 'UNAUTHENTICATED', 'UNIMPLEMENTED', 'FAILED_PRECONDITION'].map(grpc))).toEqual(
+      Array(5).fill('failed'),
+    );
     expect(outcomes([grpc('OK'), grpc('ALREADY_EXISTS')])).toEqual(['delivered', 'delivered']);
-    expect(outcomes([{ protocol: 'none', status: 'ECONNREFUSED', error: 'refused' }, { protocol: 'none', status: 'timeout', error: 'late' }])).toEqual(['retry', 'retry']);
+    expect(
+      outcomes([
+        { protocol: 'none', status: 'ECONNREFUSED', error: 'refused' },
+        { protocol: 'none', status: 'timeout', error: 'late' },
+      ]),
+    ).toEqual(['retry', 'retry']);
   });
 
   it('retries exactly the statuses and classes a retryOn list names, keeping the raw status', () => {
@@ -31,8 +40,14 @@ describe('retry policy', () => {
 
   it('still retries no answer at all, whatever the list says (for gRPC: UNAVAILABLE and DEADLINE_EXCEEDED)', () => {
     const rules = compileRetryOn([400, 'RESOURCE_EXHAUSTED']);
-    expect(classifyAttempt({ protocol: 'none', status: 'ECONNRESET', error: 'reset' }, rules)).toEqual({ outcome: 'retry', status: 'ECONNRESET', error: 'reset' });
-    expect(outcomes([grpc('UNAVAILABLE'), grpc('DEADLINE_EXCEEDED'), grpc('RESOURCE_EXHAUSTED'), grpc('INTERNAL')], [400, 'RESOURCE_EXHAUSTED'])).toEqual(['retry', 'retry', 'retry', 'failed']);
+    expect(classifyAttempt({ protocol: 'none', status: 'ECONNRESET', error: 'reset' }, rules)).toEqual({
+      outcome: 'retry',
+      status: 'ECONNRESET',
+      error: 'reset',
+    });
+    expect(
+      outcomes([grpc('UNAVAILABLE'), grpc('DEADLINE_EXCEEDED'), grpc('RESOURCE_EXHAUSTED'), grpc('INTERNAL')], [400, 'RESOURCE_EXHAUSTED']),
+    ).toEqual(['retry', 'retry', 'retry', 'failed']);
   });
 
   it('keeps the default of the kind (HTTP or gRPC) a list does not name', () => {

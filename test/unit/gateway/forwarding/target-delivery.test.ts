@@ -79,7 +79,7 @@ describe('TargetDelivery', () => {
     invariant(target);
   });
 
-  it('dead-letters after the last attempt of the event\'s own policy', async () => {
+  it("dead-letters after the last attempt of the event's own policy", async () => {
     const { target, letters } = delivery(scriptedSender({ x: Array(9).fill(http(503)), y: Array(9).fill(http(503)) }));
     target.enqueue(out('x'), policy({ maxAttempts: 2 }), 'route/a');
     target.enqueue(out('y'), policy({ maxAttempts: 4 }), 'route/b');
@@ -103,7 +103,7 @@ describe('TargetDelivery', () => {
     invariant(target);
   });
 
-  it('sizes batches by what is queued, the sender\'s limit and bytes, never waiting to fill one', async () => {
+  it("sizes batches by what is queued, the sender's limit and bytes, never waiting to fill one", async () => {
     const sender = scriptedSender({}, 3);
     const big = 'x'.repeat(300);
     const { target } = delivery(sender, { concurrency: 1, capacity: 100, maxBatchBytes: 1600 });
@@ -161,7 +161,12 @@ describe('TargetDelivery', () => {
 
   it('uses the longest timeout of the events in a request', async () => {
     const timeouts: number[] = [];
-    const sender: Sender = { mode: 'batch', maxEvents: 10, send: async (events, timeoutMs) => (timeouts.push(timeoutMs), events.map(() => ok)), close() {} };
+    const sender: Sender = {
+      mode: 'batch',
+      maxEvents: 10,
+      send: async (events, timeoutMs) => (timeouts.push(timeoutMs), events.map(() => ok)),
+      close() {},
+    };
     const { target } = delivery(sender, { concurrency: 1 });
     target.enqueue(out('a'), policy({}, 100), 'peers');
     target.enqueue(out('b'), policy({}, 700), 'peers');
@@ -203,7 +208,7 @@ describe('TargetDelivery', () => {
     expect(target.delivered).toBe(30);
   });
 
-  it('while the circuit is open sends nothing but probes, and dead-letters each event at its policy\'s deadline (expired)', async () => {
+  it("while the circuit is open sends nothing but probes, and dead-letters each event at its policy's deadline (expired)", async () => {
     const sender = scriptedSender({ a: Array(20).fill(refused), b: Array(20).fill(refused), c: Array(20).fill(refused) });
     const { target, letters } = delivery(sender, { breaker: { failureThreshold: 2, cooldownMs: 60_000 }, concurrency: 1, expiryCheckMs: 5 });
     const started = Date.now();
@@ -221,7 +226,9 @@ describe('TargetDelivery', () => {
       ['b', 'expired', 1, 'ECONNREFUSED'],
       ['c', 'expired', 0, 'circuit_open'],
     ]);
-    expect(letters.find((l) => l.event.event_id === 'a')!.lastError).toMatch(/not delivered within 295 ms.*circuit is open after 2 failures.*last error: connect ECONNREFUSED/);
+    expect(letters.find((l) => l.event.event_id === 'a')!.lastError).toMatch(
+      /not delivered within 295 ms.*circuit is open after 2 failures.*last error: connect ECONNREFUSED/,
+    );
     invariant(target);
   });
 
@@ -257,7 +264,15 @@ describe('TargetDelivery', () => {
   });
 
   it('on close dead-letters what it holds as shutdown, and closes the sender', async () => {
-    const hang = { mode: 'single' as const, maxEvents: 1, closed: false, send: () => new Promise<AttemptAnswer[]>(() => {}), close() { this.closed = true; } };
+    const hang = {
+      mode: 'single' as const,
+      maxEvents: 1,
+      closed: false,
+      send: () => new Promise<AttemptAnswer[]>(() => {}),
+      close() {
+        this.closed = true;
+      },
+    };
     const { target, letters } = delivery(hang, { concurrency: 1 });
     ['a', 'b', 'c'].forEach((id) => target.enqueue(out(id), policy(), 'peers'));
     target.close();
@@ -273,7 +288,14 @@ describe('TargetDelivery', () => {
   it('returns ticketed events to the shared log on shutdown, and settles them only when they leave', async () => {
     const settled: string[] = [];
     const givenBack: string[] = [];
-    const ticket = (id: string): Ticket => ({ backlog: 0, redeliveries: 0, returnable: true, settle: () => settled.push(id), hold() {}, giveBack: () => givenBack.push(id) });
+    const ticket = (id: string): Ticket => ({
+      backlog: 0,
+      redeliveries: 0,
+      returnable: true,
+      settle: () => settled.push(id),
+      hold() {},
+      giveBack: () => givenBack.push(id),
+    });
     const hang: Sender = { mode: 'single', maxEvents: 1, send: () => new Promise(() => {}), close() {} };
     const { target } = delivery(hang, { concurrency: 1 });
     for (const id of ['a', 'b']) target.enqueue(out(id), policy(), 'peers', ticket(id));
@@ -297,7 +319,10 @@ describe('TargetDelivery', () => {
     const second = scriptedSender({}, 10);
     const { target } = delivery(first, { concurrency: 1 });
     for (const id of ['a', 'b', 'c']) target.enqueue(out(id), policy(), 'peers');
-    target.reconfigure({ target: target.target, concurrency: 2, maxBatchBytes: 1024, capacity: 10, breaker: { failureThreshold: 100, cooldownMs: 10 } }, second);
+    target.reconfigure(
+      { target: target.target, concurrency: 2, maxBatchBytes: 1024, capacity: 10, breaker: { failureThreshold: 100, cooldownMs: 10 } },
+      second,
+    );
     expect(first.closed).toBe(false);
     await new Promise((resolve) => setImmediate(resolve));
     release!();

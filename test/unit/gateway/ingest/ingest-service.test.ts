@@ -61,9 +61,13 @@ describe('IngestService', () => {
     log.close();
     expect(await ingest.ingest(event('d'), 'http')).toMatchObject({ status: 'refused', reason: 'unavailable' });
     expect(ingest.errors).toBe(3);
-    expect([count('accepted http'), count('failed grpc invalid'), count('failed http buffer_full'), count('failed http unavailable'), count('duplicate http')]).toEqual([
-      1, 1, 1, 1, 1,
-    ]);
+    expect([
+      count('accepted http'),
+      count('failed grpc invalid'),
+      count('failed http buffer_full'),
+      count('failed http unavailable'),
+      count('duplicate http'),
+    ]).toEqual([1, 1, 1, 1, 1]);
   });
 
   it('takes a batch event by event: bad ones rejected, the rest appended together, all refused when there is no room for them', async () => {
@@ -89,11 +93,14 @@ describe('IngestService', () => {
     expect([count('rate gateway allowed'), count('rate gateway limited')]).toEqual([2, 1]);
   });
 
-  it('binds a tenant-bound caller to its tenant: stamps events without one, denies another tenant\'s', async () => {
+  it("binds a tenant-bound caller to its tenant: stamps events without one, denies another tenant's", async () => {
     const { ingest } = setup();
     const caller = { kind: 'jwt' as const, id: 'sub:a', tenant: 'ta' };
     expect(await ingest.ingest(event('s'), 'http', { caller })).toMatchObject({ status: 'accepted', event: { metadata: { tenant_id: 'ta' } } });
-    expect(await ingest.ingest({ ...event('o'), metadata: { tenant_id: 'tb' } }, 'grpc', { caller })).toMatchObject({ status: 'denied', reason: 'tenant_mismatch' });
+    expect(await ingest.ingest({ ...event('o'), metadata: { tenant_id: 'tb' } }, 'grpc', { caller })).toMatchObject({
+      status: 'denied',
+      reason: 'tenant_mismatch',
+    });
     const batch = await ingest.ingestBatch([event('b1'), { ...event('b2'), metadata: { tenant_id: 'tb' } }], 'http', { caller });
     expect(batch[0]!.status).toBe('accepted');
     expect(batch[1]).toMatchObject({ status: 'denied', message: expect.stringContaining('events[1]') });
@@ -105,7 +112,11 @@ describe('IngestService', () => {
     const alice = { kind: 'apiKey' as const, id: 'key:a' };
     const bob = { kind: 'jwt' as const, id: 'sub:b' };
     expect((await ingest.ingest(event('a1'), 'http', { caller: alice })).status).toBe('accepted');
-    expect(await ingest.ingest(event('a2'), 'http', { caller: alice })).toMatchObject({ status: 'refused', reason: 'rate_limited', retryAfterSeconds: 1 });
+    expect(await ingest.ingest(event('a2'), 'http', { caller: alice })).toMatchObject({
+      status: 'refused',
+      reason: 'rate_limited',
+      retryAfterSeconds: 1,
+    });
     expect((await ingest.ingest(event('b1'), 'http', { caller: bob })).status).toBe('accepted');
     expect(ingest.trackedClients).toBe(2);
   });
@@ -119,7 +130,14 @@ describe('IngestService', () => {
       const { ingest, count } = setup({ signatures: signing, requireSignatures: true, bufferSize: 100 });
       const peer = { kind: 'peer' as const, id: 'peer:k1' };
       // Signed as our gateways sign: after the edge normalised the timestamp to milliseconds.
-      const signed = signing.sign({ event_id: 'p1', event_type: 't', source: 's', timestamp: 1_704_537_600_000, data: '{}', metadata: { mcphops: '1' } });
+      const signed = signing.sign({
+        event_id: 'p1',
+        event_type: 't',
+        source: 's',
+        timestamp: 1_704_537_600_000,
+        data: '{}',
+        metadata: { mcphops: '1' },
+      });
       expect((await ingest.ingest(signed, 'http', { caller: peer })).status).toBe('accepted');
       expect(await ingest.ingest(event('p2'), 'http', { caller: peer })).toMatchObject({ status: 'denied', reason: 'unsigned' });
       expect(await ingest.ingest({ ...event('p3'), metadata: { mcppath: 'x' } }, 'http')).toMatchObject({ status: 'denied', reason: 'unsigned' });

@@ -26,7 +26,10 @@ describe('MemoryLog', () => {
     expect(outcomes.map((o) => o.status)).toEqual(['stored', 'stored']);
     expect(seen[0]).toEqual([]);
     await log.drained();
-    expect(seen.map((list) => list.map((e) => e.event.event_id))).toEqual([['a', 'b'], ['a', 'b']]);
+    expect(seen.map((list) => list.map((e) => e.event.event_id))).toEqual([
+      ['a', 'b'],
+      ['a', 'b'],
+    ]);
     const [a, b] = seen[0]!;
     expect(b!.position).toBe(a!.position + 1);
     expect(outcomes[0]).toEqual({ status: 'stored', position: a!.position });
@@ -134,11 +137,15 @@ describe('MemoryLog', () => {
   it('hands every event to a shared consumer (the only consumer there is), and stops on request', async () => {
     const log = memoryLog();
     const seen: string[] = [];
-    const consumer = log.consumeShared('c', (e, ticket) => {
-      seen.push(e.event.event_id);
-      expect(ticket.returnable).toBe(false);
-      ticket.settle();
-    }, { maxHeld: 10, description: 'test' });
+    const consumer = log.consumeShared(
+      'c',
+      (e, ticket) => {
+        seen.push(e.event.event_id);
+        expect(ticket.returnable).toBe(false);
+        ticket.settle();
+      },
+      { maxHeld: 10, description: 'test' },
+    );
     await log.append([event('a')]);
     await log.drained();
     await consumer.stop();

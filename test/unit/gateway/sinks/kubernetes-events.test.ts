@@ -33,7 +33,21 @@ describe('labelValue', () => {
   });
 
   it('always yields a valid label value, at most 63 characters', () => {
-    const texts = ['a:b', 'a/b', ':', '//', '-', '.', '😀', 'é'.repeat(100), `${'a'.repeat(62)}:`, 'ok', ' spaced out ', 'x'.repeat(64), 'x'.repeat(1000)];
+    const texts = [
+      'a:b',
+      'a/b',
+      ':',
+      '//',
+      '-',
+      '.',
+      '😀',
+      'é'.repeat(100),
+      `${'a'.repeat(62)}:`,
+      'ok',
+      ' spaced out ',
+      'x'.repeat(64),
+      'x'.repeat(1000),
+    ];
     for (const text of texts) {
       const value = labelValue(text);
       expect(value, text).toMatch(KUBERNETES_LABEL_VALUE);
@@ -117,7 +131,11 @@ describe('KubernetesEventSink', () => {
       'mcp.tas.ai/route': labelValue('route/docs'),
       'mcp.tas.ai/target': labelValue('http://127.0.0.1:9/hook'),
     });
-    expect(records[0]!.annotations).toEqual({ 'mcp.tas.ai/event-type': 'document.uploaded', 'mcp.tas.ai/route': 'route/docs', 'mcp.tas.ai/target': 'http://127.0.0.1:9/hook' });
+    expect(records[0]!.annotations).toEqual({
+      'mcp.tas.ai/event-type': 'document.uploaded',
+      'mcp.tas.ai/route': 'route/docs',
+      'mcp.tas.ai/target': 'http://127.0.0.1:9/hook',
+    });
   });
 
   it('with detail "failures" records only dead letters and unreachable peers', () => {

@@ -39,7 +39,14 @@ class FakeTransport implements SubscriberTransport {
   }
 }
 
-const event = (id: string, timestamp = 1, type = 't'): McpEvent => ({ event_id: id, event_type: type, source: 's', timestamp, data: '{}', metadata: {} });
+const event = (id: string, timestamp = 1, type = 't'): McpEvent => ({
+  event_id: id,
+  event_type: type,
+  source: 's',
+  timestamp,
+  data: '{}',
+  metadata: {},
+});
 
 /** A memory log with a subscriber registry on its live fan-out, as the gateway wires them. */
 function setup(historySize = 1000) {
@@ -57,7 +64,14 @@ function setup(historySize = 1000) {
 function subscribe(
   { log, registry }: ReturnType<typeof setup>,
   transport: FakeTransport,
-  options: { queueSize?: number; start?: SubscriberStart; follow?: boolean; minTimestamp?: number; accepts?: (e: Envelope) => boolean; id?: string } = {},
+  options: {
+    queueSize?: number;
+    start?: SubscriberStart;
+    follow?: boolean;
+    minTimestamp?: number;
+    accepts?: (e: Envelope) => boolean;
+    id?: string;
+  } = {},
 ) {
   const finished: StreamEnding[] = [];
   const behind: string[] = [];

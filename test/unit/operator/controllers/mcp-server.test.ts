@@ -101,7 +101,12 @@ describe('the McpServer reconcile', () => {
   });
 
   it('records a finished rollout as a Normal Event', async () => {
-    const before = [condition('Ready', 'True', 'Available'), condition('Progressing', 'True', 'RollingOut'), condition('Degraded', 'False', 'AsExpected'), condition('PeersResolved', 'True', 'AllPeersResolved')];
+    const before = [
+      condition('Ready', 'True', 'Available'),
+      condition('Progressing', 'True', 'RollingOut'),
+      condition('Degraded', 'False', 'AsExpected'),
+      condition('PeersResolved', 'True', 'AllPeersResolved'),
+    ];
     const { reconcile, events } = setup(alpha(before), rolledOut);
     await reconcile({ namespace: 'team-a', name: 'alpha' }, new AbortController().signal);
     expect(events.map((e) => [e.type, e.reason])).toEqual([['Normal', 'RolloutComplete']]);
@@ -132,8 +137,11 @@ describe('the McpServer reconcile', () => {
     expect(again.events.filter((e) => e.reason === 'MemoryBus')).toEqual([]);
   });
 
-  it('reports a JetStream server\'s stream and its Ready pods as connected, and Ready False while none is', async () => {
-    const onNats: McpServer = { ...alpha(), spec: { replicas: 2, bus: { type: 'jetstream', jetstream: { url: 'nats://nats.nats-system.svc:4222' } } } };
+  it("reports a JetStream server's stream and its Ready pods as connected, and Ready False while none is", async () => {
+    const onNats: McpServer = {
+      ...alpha(),
+      spec: { replicas: 2, bus: { type: 'jetstream', jetstream: { url: 'nats://nats.nats-system.svc:4222' } } },
+    };
     const none = setup(onNats);
     await none.reconcile({ namespace: 'team-a', name: 'alpha' }, new AbortController().signal);
     const cold = none.statuses[0] as { conditions: Condition[]; bus: unknown };
@@ -141,7 +149,14 @@ describe('the McpServer reconcile', () => {
     expect(cold.conditions.find((c) => c.type === 'SharedLog')).toMatchObject({ status: 'False', reason: 'NoPodConnected' });
     expect(cold.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'NoPodConnected' });
     expect(none.events).toEqual([]); // a new server without pods yet is no news
-    const running = setup({ ...onNats, status: { conditions: cold.conditions } }, { ...rolledOut, spec: { replicas: 2 } as V1Deployment['spec'], status: { ...rolledOut.status, replicas: 2, updatedReplicas: 2, readyReplicas: 2 } });
+    const running = setup(
+      { ...onNats, status: { conditions: cold.conditions } },
+      {
+        ...rolledOut,
+        spec: { replicas: 2 } as V1Deployment['spec'],
+        status: { ...rolledOut.status, replicas: 2, updatedReplicas: 2, readyReplicas: 2 },
+      },
+    );
     await running.reconcile({ namespace: 'team-a', name: 'alpha' }, new AbortController().signal);
     const warm = running.statuses[0] as { conditions: Condition[]; bus: unknown };
     expect(warm.bus).toEqual({ type: 'jetstream', stream: 'mcp_team-a_alpha', connectedPods: 2 });
@@ -155,7 +170,11 @@ describe('the McpServer reconcile', () => {
     await reconcile({ namespace: 'team-a', name: 'alpha' }, new AbortController().signal);
     expect(applied).toEqual([]);
     const conditions = (statuses[0] as { conditions: Condition[] }).conditions;
-    expect(conditions.find((c) => c.type === 'Degraded')).toMatchObject({ status: 'True', reason: 'EventBusNotFound', message: 'Argo EventBus team-a/default not found' });
+    expect(conditions.find((c) => c.type === 'Degraded')).toMatchObject({
+      status: 'True',
+      reason: 'EventBusNotFound',
+      message: 'Argo EventBus team-a/default not found',
+    });
     expect(conditions.find((c) => c.type === 'SharedLog')).toMatchObject({ status: 'False', reason: 'EventBusNotFound' });
     expect(events.map((e) => e.reason)).toEqual(['EventBusNotFound', 'EventBusNotFound']);
   });

@@ -41,7 +41,11 @@ describe('renderServer', () => {
 
   it('writes a gateway config the gateway itself accepts, with the spec values', () => {
     const rendered = renderServer(
-      server({ logLevel: 'debug', limits: { maxEventSize: '512Ki', bufferSize: 64, rateLimit: { eventsPerSecond: 100 } }, history: { retention: '5m' } }),
+      server({
+        logLevel: 'debug',
+        limits: { maxEventSize: '512Ki', bufferSize: 64, rateLimit: { eventsPerSecond: 100 } },
+        history: { retention: '5m' },
+      }),
       {
         ...context,
         peers: [peer('http://beta.team-b.svc.cluster.local:8080', 'team-b/beta')],
@@ -61,7 +65,11 @@ describe('renderServer', () => {
     expect(config.limits).toMatchObject({ maxEventSize: 512 * 1024, bufferSize: 64, rateLimit: { eventsPerSecond: 100 } });
     expect(config.history.retention).toBe(300_000);
     expect(config.identity.id).toBe('team-a/alpha');
-    expect(config.kubernetesEvents).toMatchObject({ enabled: true, detail: 'all', regarding: { kind: 'McpServer', name: 'alpha', namespace: 'team-a', uid: 'uid-1' } });
+    expect(config.kubernetesEvents).toMatchObject({
+      enabled: true,
+      detail: 'all',
+      regarding: { kind: 'McpServer', name: 'alpha', namespace: 'team-a', uid: 'uid-1' },
+    });
     expect(config.forwarding.targets).toEqual([{ url: 'http://beta.team-b.svc.cluster.local:8080', id: 'team-b/beta', format: 'mcp', batch: true }]);
     expect(config.routes).toEqual([
       expect.objectContaining({ name: 'team-a/docs', targets: [expect.objectContaining({ format: 'cloudevents' })], delivery: { timeout: 2000 } }),
@@ -110,19 +118,23 @@ describe('renderServer', () => {
     expect(() => renderServer(server({ resources: { requests: { cpu: 'lots' } } }), context)).toThrow(/spec\.resources\.requests\.cpu/);
   });
 
-  it('renders resources in the API server\'s canonical form, so an unchanged Deployment is not resent', () => {
+  it("renders resources in the API server's canonical form, so an unchanged Deployment is not resent", () => {
     const spec = { resources: { requests: { cpu: '1000m', memory: '0.5Gi' }, limits: { cpu: 2, memory: '2048Mi' } } };
     const container = find<V1Deployment>(renderServer(server(spec), context).objects, 'Deployment').spec!.template.spec!.containers[0]!;
     expect(container.resources).toEqual({ requests: { cpu: '1', memory: '512Mi' }, limits: { cpu: '2', memory: '2Gi' } });
   });
 
   it('sizes V8 to the container limits in NODE_OPTIONS, and to the defaults without limits', () => {
-    const env = (spec: object) => find<V1Deployment>(renderServer(server(spec), context).objects, 'Deployment').spec!.template.spec!.containers[0]!.env;
+    const env = (spec: object) =>
+      find<V1Deployment>(renderServer(server(spec), context).objects, 'Deployment').spec!.template.spec!.containers[0]!.env;
     expect(env({ resources: { limits: { cpu: '500m', memory: '256Mi' } } })).toContainEqual({
       name: 'NODE_OPTIONS',
       value: '--max-semi-space-size=4 --v8-pool-size=1 --max-old-space-size=192',
     });
-    expect(env({ resources: { requests: { memory: '1Gi' } } })).toContainEqual({ name: 'NODE_OPTIONS', value: '--max-semi-space-size=4 --v8-pool-size=2' });
+    expect(env({ resources: { requests: { memory: '1Gi' } } })).toContainEqual({
+      name: 'NODE_OPTIONS',
+      value: '--max-semi-space-size=4 --v8-pool-size=2',
+    });
   });
 });
 
@@ -138,7 +150,12 @@ describe('renderServer with spec.security', () => {
   it('mounts each referenced Secret read-only and points the gateway config at the files', () => {
     const rendered = renderServer(secured, { ...context, secretVersions: { keys: '1', fed: '1', cert: '1' } });
     const config = parseConfig(parse(find<V1ConfigMap>(rendered.objects, 'ConfigMap').data!['gateway.yaml']!));
-    expect(config.auth).toMatchObject({ mode: 'any', apiKeys: { file: '/etc/tas-mcp/secrets/api-keys' }, jwt: { issuer: 'https://idp' }, tenantClaim: 'org' });
+    expect(config.auth).toMatchObject({
+      mode: 'any',
+      apiKeys: { file: '/etc/tas-mcp/secrets/api-keys' },
+      jwt: { issuer: 'https://idp' },
+      tenantClaim: 'org',
+    });
     expect(config.federation).toMatchObject({ keysFile: '/etc/tas-mcp/secrets/federation', requireSignatures: true });
     expect(config.tls).toMatchObject({ certFile: '/etc/tas-mcp/secrets/tls/tls.crt', clientCaFile: '/etc/tas-mcp/secrets/tls/ca.crt' });
     const pod = find<V1Deployment>(rendered.objects, 'Deployment').spec!.template.spec!;
@@ -154,10 +171,14 @@ describe('renderServer with spec.security', () => {
 });
 
 describe('renderServer with a bus', () => {
-  const jetstream = (js: Partial<ResolvedJetStream> = {}): ResolvedBus => ({ type: 'jetstream', jetstream: { urls: ['nats://nats.nats-system.svc:4222'], stream: {}, ...js } });
+  const jetstream = (js: Partial<ResolvedJetStream> = {}): ResolvedBus => ({
+    type: 'jetstream',
+    jetstream: { urls: ['nats://nats.nats-system.svc:4222'], stream: {}, ...js },
+  });
   const rendered = (bus: ResolvedBus, spec: McpServerSpec = {}, secretVersions: Record<string, string> = {}) =>
     renderServer(server(spec), { ...context, bus, secretVersions });
-  const gatewayConfig = (out: ReturnType<typeof renderServer>) => parseConfig(parse(find<V1ConfigMap>(out.objects, 'ConfigMap').data!['gateway.yaml']!));
+  const gatewayConfig = (out: ReturnType<typeof renderServer>) =>
+    parseConfig(parse(find<V1ConfigMap>(out.objects, 'ConfigMap').data!['gateway.yaml']!));
   const pod = (out: ReturnType<typeof renderServer>) => find<V1Deployment>(out.objects, 'Deployment').spec!.template.spec!;
 
   it('leaves memory out of the config (the gateway default), so servers without a bus keep their restart hash', () => {
@@ -166,18 +187,26 @@ describe('renderServer with a bus', () => {
     expect(gatewayConfig(memory).bus.type).toBe('memory');
   });
 
-  it('writes the URLs and the stream settings the gateway loads, under the server\'s identity (its stream name)', () => {
+  it("writes the URLs and the stream settings the gateway loads, under the server's identity (its stream name)", () => {
     const config = gatewayConfig(rendered(jetstream({ stream: { replicas: 3, maxAge: '2h', maxBytes: '256Mi', duplicateWindow: '1m' } })));
     expect(config.bus).toMatchObject({
       type: 'jetstream',
-      jetstream: { urls: ['nats://nats.nats-system.svc:4222'], stream: { replicas: 3, maxAge: 7_200_000, maxBytes: 256 * 1024 * 1024, duplicateWindow: 60_000 } },
+      jetstream: {
+        urls: ['nats://nats.nats-system.svc:4222'],
+        stream: { replicas: 3, maxAge: 7_200_000, maxBytes: 256 * 1024 * 1024, duplicateWindow: 60_000 },
+      },
     });
     expect(config.identity.id).toBe('team-a/alpha');
     expect(config.bus.jetstream!.stream.name).toBeUndefined(); // the gateway derives mcp_team-a_alpha from its identity
   });
 
   it.each([
-    ['token', { kind: 'token', token: { secretName: 'nats', key: 'tok' } }, { tokenFile: '/etc/tas-mcp/secrets/nats-credentials/token' }, [{ key: 'tok', path: 'token' }]],
+    [
+      'token',
+      { kind: 'token', token: { secretName: 'nats', key: 'tok' } },
+      { tokenFile: '/etc/tas-mcp/secrets/nats-credentials/token' },
+      [{ key: 'tok', path: 'token' }],
+    ],
     [
       'user and password',
       { kind: 'userPassword', user: { secretName: 'nats', key: 'username' }, password: { secretName: 'nats', key: 'password' } },
@@ -187,8 +216,18 @@ describe('renderServer with a bus', () => {
         { key: 'password', path: 'password' },
       ],
     ],
-    ['an NKEY seed', { kind: 'nkeySeed', seed: { secretName: 'nats', key: 'seed' } }, { nkeySeedFile: '/etc/tas-mcp/secrets/nats-credentials/nkey-seed' }, [{ key: 'seed', path: 'nkey-seed' }]],
-    ['a creds file', { kind: 'creds', creds: { secretName: 'nats', key: 'app.creds' } }, { credsFile: '/etc/tas-mcp/secrets/nats-credentials/user.creds' }, [{ key: 'app.creds', path: 'user.creds' }]],
+    [
+      'an NKEY seed',
+      { kind: 'nkeySeed', seed: { secretName: 'nats', key: 'seed' } },
+      { nkeySeedFile: '/etc/tas-mcp/secrets/nats-credentials/nkey-seed' },
+      [{ key: 'seed', path: 'nkey-seed' }],
+    ],
+    [
+      'a creds file',
+      { kind: 'creds', creds: { secretName: 'nats', key: 'app.creds' } },
+      { credsFile: '/etc/tas-mcp/secrets/nats-credentials/user.creds' },
+      [{ key: 'app.creds', path: 'user.creds' }],
+    ],
     [
       'an Argo client-auth file',
       { kind: 'basicAuth', file: { secretName: 'nats', key: 'client-auth' } },
@@ -211,7 +250,11 @@ describe('renderServer with a bus', () => {
     const out = rendered(
       jetstream({
         urls: ['tls://nats:4222'],
-        tls: { ca: { secretName: 'ca', key: 'ca.pem' }, cert: { secretName: 'client', key: 'tls.crt' }, key: { secretName: 'client', key: 'tls.key' } },
+        tls: {
+          ca: { secretName: 'ca', key: 'ca.pem' },
+          cert: { secretName: 'client', key: 'tls.crt' },
+          key: { secretName: 'client', key: 'tls.key' },
+        },
       }),
     );
     expect(gatewayConfig(out).bus.jetstream!.tls).toEqual({
@@ -219,7 +262,11 @@ describe('renderServer with a bus', () => {
       certFile: '/etc/tas-mcp/secrets/nats-client-cert/tls.crt',
       keyFile: '/etc/tas-mcp/secrets/nats-client-key/tls.key',
     });
-    expect(pod(out).volumes!.filter((v) => v.name.startsWith('nats-')).map((v) => [v.name, v.secret!.secretName, v.secret!.items])).toEqual([
+    expect(
+      pod(out)
+        .volumes!.filter((v) => v.name.startsWith('nats-'))
+        .map((v) => [v.name, v.secret!.secretName, v.secret!.items]),
+    ).toEqual([
       ['nats-ca', 'ca', [{ key: 'ca.pem', path: 'ca.crt' }]],
       ['nats-client-cert', 'client', [{ key: 'tls.crt', path: 'tls.crt' }]],
       ['nats-client-key', 'client', [{ key: 'tls.key', path: 'tls.key' }]],

@@ -39,7 +39,7 @@ describe('conditions', () => {
     ]);
   });
 
-  it('says nothing of a new object\'s first conditions unless something is wrong', () => {
+  it("says nothing of a new object's first conditions unless something is wrong", () => {
     const first = [
       condition('Ready', 'False', 'PodsNotReady'),
       condition('Progressing', 'True', 'Creating'),
@@ -68,7 +68,7 @@ describe('conditions', () => {
     expect(conditionEvents([condition('Ready', 'False', 'PodsNotReady')], [condition('Ready', 'False', 'NoPodConnected')])).toEqual([]);
   });
 
-  it('knows each condition type\'s healthy status, and refuses a type it does not know', () => {
+  it("knows each condition type's healthy status, and refuses a type it does not know", () => {
     expect(isHealthy({ type: 'Degraded', status: 'False' })).toBe(true);
     expect(isHealthy({ type: 'Degraded', status: 'True' })).toBe(false);
     expect(isHealthy({ type: 'Accepted', status: 'False' })).toBe(false);
