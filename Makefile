@@ -84,7 +84,7 @@ nats-down: build ## stop the JetStream server started by nats-up (removes its st
 kind-up: ## create a kind cluster and load the images (needs Docker; not available on the CI machine)
 	bash config/kind/up.sh
 
-lint: deps ## ESLint (typescript-eslint, type-aware)
+lint: deps ## ESLint (typescript-eslint, type-aware) and Prettier's check of the code
 	npm run lint
 
 typecheck: deps ## type-check everything without emitting
