@@ -16,7 +16,7 @@ import { createArgoGenericService } from './ingress/grpc/argo-generic-service.js
 import { guardService } from './ingress/grpc/auth-guard.js';
 import { createLegacyEventingService } from './ingress/grpc/legacy-service.js';
 import { createMcpService } from './ingress/grpc/mcp-service.js';
-import { ARGO_GENERIC_SERVICE, LEGACY_EVENTING_SERVICE, MCP_SERVICE } from './ingress/grpc/protos.js';
+import { ARGO_GENERIC_SERVICE, LEGACY_EVENTING_SERVICE, MCP_SERVICE } from './wire/protos.js';
 import { createGrpcServer, type GrpcServer } from './ingress/grpc/server.js';
 import { createHealthApp, createHttpApp } from './ingress/http/app.js';
 import { createEventLog, type LogParts } from './log-parts.js';

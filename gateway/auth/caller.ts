@@ -24,7 +24,7 @@ export interface Credentials {
 }
 
 /** The header (HTTP) and metadata key (gRPC) a forwarding gateway names its signing key id in. */
-export const PEER_HEADER = 'x-mcp-signed';
+export { PEER_HEADER } from '../wire/names.js';
 
 export type AuthFailureReason =
   | 'missing_credentials'

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { GatewayConfig } from '../../src/config/index.js';
 import { targetKey } from '../../src/config/target-identity.js';
-import { compileTypeFilter, forwardedBy, hopsOf, pathOf, type McpEvent, type TypeFilter } from '../../src/event/index.js';
+import { forwardedBy, hopsOf, pathOf, type McpEvent } from '../../src/event/index.js';
 import type { Logger } from '../../src/observability/logger.js';
 import type { Envelope } from '../log/envelope.js';
 import type { SharedConsumer, SharedConsumers, Ticket } from '../log/event-log.js';
@@ -18,6 +18,7 @@ import { compilePolicy, stricter, type CompiledPolicy, type DeliveryPolicy } fro
 import { createGrpcSender } from './grpc-sender.js';
 import { createHttpSender } from './http-sender.js';
 import { Outgoing } from './outgoing.js';
+import { compileRouteMatch } from './routing.js';
 import { answerAll, type Sender } from './sender.js';
 import type { Target } from './target.js';
 import { TargetDelivery, type AttemptResult, type DeliverySettings } from './target-delivery.js';
@@ -156,16 +157,6 @@ function unusableSender(error: string): Sender {
   };
 }
 
-function routeMatcher(match: GatewayConfig['routes'][number]['match']): (event: McpEvent) => boolean {
-  const typeOk: TypeFilter = compileTypeFilter(match.eventTypes);
-  const sources = match.sources.length > 0 ? new Set(match.sources) : undefined;
-  const metadata = Object.entries(match.metadata);
-  return (event) =>
-    typeOk(event.event_type) &&
-    (sources === undefined || sources.has(event.source)) &&
-    metadata.every(([key, value]) => event.metadata[key] === value);
-}
-
 const hashed = (value: string) => `fwd-${createHash('sha256').update(value).digest('hex').slice(0, 20)}`;
 
 /** The shared consumer of one target: the same name on every replica and across restarts, whichever routes lead there. */
@@ -200,7 +191,7 @@ export class Forwarder {
     const add = (route: string, target: Target, policy: DeliveryPolicy, match?: RouteMatch) => {
       const key = targetKey(target);
       const entry = wanted.get(key) ?? { target, lanes: [] };
-      entry.lanes.push({ route, match, matches: match ? routeMatcher(match) : () => true, policy: compilePolicy(policy) });
+      entry.lanes.push({ route, match, matches: match ? compileRouteMatch(match) : () => true, policy: compilePolicy(policy) });
       wanted.set(key, entry);
     };
     const baseRetry = {

@@ -5,8 +5,8 @@
 // while. A peer that takes smaller batches says so (OUT_OF_RANGE with x-mcp-max-batch).
 import * as grpc from '@grpc/grpc-js';
 import { KEY_ID_KEY, TRACEPARENT_KEY, TRACESTATE_KEY, type McpEvent } from '../../src/event/index.js';
-import { PEER_HEADER } from '../auth/caller.js';
-import { packageDefinition } from '../ingress/grpc/protos.js';
+import { MAX_BATCH_METADATA, PEER_HEADER } from '../wire/names.js';
+import { packageDefinition } from '../wire/protos.js';
 import { itemAnswer, type BatchItem } from './batch-answers.js';
 import type { ClientTls } from './client-tls.js';
 import type { Outgoing } from './outgoing.js';
@@ -132,9 +132,9 @@ export function createGrpcSender(options: GrpcSenderOptions): Sender {
     // A lone event's trace context goes as the call's too (a batch's events each keep their own).
     const traceparent = events.length === 1 ? events[0]!.event.metadata[TRACEPARENT_KEY] : undefined;
     if (traceparent !== undefined) {
-      metadata.set('traceparent', traceparent);
+      metadata.set(TRACEPARENT_KEY, traceparent);
       const tracestate = events[0]!.event.metadata[TRACESTATE_KEY];
-      if (tracestate !== undefined) metadata.set('tracestate', tracestate);
+      if (tracestate !== undefined) metadata.set(TRACESTATE_KEY, tracestate);
     }
     return metadata;
   }
@@ -177,7 +177,7 @@ export function createGrpcSender(options: GrpcSenderOptions): Sender {
         const tooLarge =
           error.code === grpc.status.OUT_OF_RANGE || (error.code === grpc.status.RESOURCE_EXHAUSTED && /larger than max/i.test(error.details));
         if (tooLarge && events.length > 1) {
-          const told = Number(error.metadata?.get('x-mcp-max-batch')[0]);
+          const told = Number(error.metadata?.get(MAX_BATCH_METADATA)[0]);
           batchCap = Math.max(1, Math.min(events.length - 1, told > 0 ? told : Math.floor(events.length / 2)));
           resolve(send(events, timeoutMs));
           return;

@@ -10,7 +10,7 @@
 //   (application/cloudevents-batch+json), one answer for the whole batch.
 // A receiver that answers 413 to a batch gets smaller ones from then on (halved each time).
 import { KEY_ID_KEY, TRACEPARENT_KEY, TRACESTATE_KEY, structuredCloudEventJson, toBinaryCloudEvent, type McpEvent } from '../../src/event/index.js';
-import { PEER_HEADER } from '../auth/caller.js';
+import { PEER_HEADER } from '../wire/names.js';
 import { batchAnswers } from './batch-answers.js';
 import type { ClientTls } from './client-tls.js';
 import { createHttpClient, type HttpClient, type PostOutcome } from './http-client.js';

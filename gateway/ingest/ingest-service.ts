@@ -3,7 +3,7 @@
 // open, rate limits, room), append to the event log, count. An event is answered `accepted`
 // only once the log has stored it (with JetStream: once the store acknowledged it).
 import type { McpEvent, SignatureCheck, TraceCarrier } from '../../src/event/index.js';
-import { carriesFederationMetadata, isSigned, validateEvent, type RejectReason } from '../../src/event/index.js';
+import { TENANT_KEY, carriesFederationMetadata, isSigned, validateEvent, type RejectReason } from '../../src/event/index.js';
 import type { Caller } from '../auth/caller.js';
 import type { AppendOutcome, EventLog } from '../log/event-log.js';
 import { ClientRateLimiter } from '../../src/limits/client-rate-limiter.js';
@@ -18,7 +18,6 @@ export type RefusalReason = 'buffer_full' | 'rate_limited' | 'unavailable';
 export type DenialReason = 'tenant_mismatch' | Exclude<SignatureCheck, 'valid'>;
 
 /** The metadata key a caller's tenant binds. */
-export const TENANT_KEY = 'tenant_id';
 
 export interface IngestContext {
   /** The subscriber id of the stream it came on: its own events are not echoed back to it. */

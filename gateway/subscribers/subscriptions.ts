@@ -1,6 +1,6 @@
 // Opens and closes subscriptions within the global stream cap (MAX_CONNECTIONS): a stream takes
 // a slot when it opens and gives it back when it ends, whatever the connection it came on.
-import type { TypeFilter } from '../../src/event/index.js';
+import { TENANT_KEY, type TypeFilter } from '../../src/event/index.js';
 import type { Envelope } from '../log/envelope.js';
 import type { LogSource } from '../log/event-log.js';
 import type { SubscriberRegistry } from './subscriber-registry.js';
@@ -14,7 +14,6 @@ import {
 } from './subscriber.js';
 
 /** The metadata key a subscriber's tenant filters on (as ingest binds it). */
-const TENANT_KEY = 'tenant_id';
 
 export interface SubscriptionRequest {
   kind: SubscriberKind;

@@ -1,12 +1,11 @@
 // Federation bookkeeping carried in an event's metadata, under reserved keys: how many gateways
 // it has passed and which. The names are valid CloudEvents extension names, so they survive
 // that mapping unchanged.
+import { HOPS_KEY, KEY_ID_KEY, PATH_KEY, SIGNATURE_KEY } from './metadata-keys.js';
 import type { McpEvent } from './model.js';
 
-export const HOPS_KEY = 'mcphops';
-export const PATH_KEY = 'mcppath';
-/** Signature keys, defined in signature.ts (repeated here to keep this module free of crypto). */
-export const RESERVED_METADATA_KEYS: readonly string[] = [HOPS_KEY, PATH_KEY, 'mcpsig', 'mcpkid'];
+/** Keys a producer may not set: only a gateway (hops, path) or a signing peer writes them. */
+export const RESERVED_METADATA_KEYS: readonly string[] = [HOPS_KEY, PATH_KEY, SIGNATURE_KEY, KEY_ID_KEY];
 
 /** True when the event claims to have come through federation: it carries any reserved key. */
 export function carriesFederationMetadata(event: McpEvent): boolean {
@@ -30,7 +29,7 @@ export function pathOf(event: McpEvent): string[] {
 export function forwardedBy(event: McpEvent, gatewayId: string): McpEvent {
   // Copied key by key (not with rest/spread): this runs once per forwarded event.
   const metadata: Record<string, string> = {};
-  for (const key in event.metadata) if (key !== 'mcpsig' && key !== 'mcpkid') metadata[key] = event.metadata[key]!;
+  for (const key in event.metadata) if (key !== SIGNATURE_KEY && key !== KEY_ID_KEY) metadata[key] = event.metadata[key]!;
   const path = event.metadata[PATH_KEY];
   metadata[HOPS_KEY] = String(hopsOf(event) + 1);
   // A well-formed path gets the id appended; one with empty entries is cleaned up first.

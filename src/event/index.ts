@@ -1,4 +1,5 @@
 export * from './model.js';
+export * from './metadata-keys.js';
 export * from './validate.js';
 export * from './type-filter.js';
 export * from './federation.js';

@@ -9,8 +9,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { McpEvent } from './model.js';
 
-export const SIGNATURE_KEY = 'mcpsig';
-export const KEY_ID_KEY = 'mcpkid';
+import { KEY_ID_KEY, SIGNATURE_KEY } from './metadata-keys.js';
 
 export type SignatureCheck = 'valid' | 'unsigned' | 'unknown_key_id' | 'bad_signature';
 

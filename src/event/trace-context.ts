@@ -4,8 +4,7 @@
 // tracing library is loaded unless tracing is on (gateway/tracing).
 import { EVENT_LIMITS, type McpEvent } from './model.js';
 
-export const TRACEPARENT_KEY = 'traceparent';
-export const TRACESTATE_KEY = 'tracestate';
+import { TRACEPARENT_KEY, TRACESTATE_KEY } from './metadata-keys.js';
 
 /** Where a request's trace context may come from: HTTP headers (node's shape), or gRPC metadata read into one. */
 export interface TraceCarrier {

@@ -2,7 +2,7 @@
 // EventSource protocol (generic.Eventing/StartEventSource) and CloudEvents to a webhook.
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packageDefinition } from '../../gateway/ingress/grpc/protos.js';
+import { packageDefinition } from '../../gateway/wire/protos.js';
 import { startGateway, type GatewayProcess } from './support/gateway-process.js';
 import { waitFor } from './support/grpc-clients.js';
 import { startReceiver, type Receiver } from './support/receiver.js';

@@ -4,7 +4,7 @@
 // tenant's events.
 import { createServer, type Server } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
-import { packageDefinition } from '../../gateway/ingress/grpc/protos.js';
+import { packageDefinition } from '../../gateway/wire/protos.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type GatewayProcess } from './support/gateway-process.js';
 import { collect, legacyClient, mcpClient, metadataOf, unary, unaryWith, waitFor } from './support/grpc-clients.js';

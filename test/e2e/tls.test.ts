@@ -5,7 +5,7 @@ import { request } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packageDefinition } from '../../gateway/ingress/grpc/protos.js';
+import { packageDefinition } from '../../gateway/wire/protos.js';
 import { startGateway, type GatewayProcess } from './support/gateway-process.js';
 import { unary } from './support/grpc-clients.js';
 import { issue, makeCa, replaceFile, type Pem } from './support/pki.js';

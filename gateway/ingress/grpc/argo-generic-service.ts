@@ -13,7 +13,7 @@ import type { LogSource } from '../../log/event-log.js';
 import { resumableTransport, type CursorStore } from '../../subscribers/resume-cursors.js';
 import type { Subscriptions } from '../../subscribers/subscriptions.js';
 import { callerOf } from './auth-guard.js';
-import { ARGO_PAYLOAD_ENCODER } from './protos.js';
+import { ARGO_PAYLOAD_ENCODER } from './encoders.js';
 import { subscriptionRefusalStatus } from './status-map.js';
 import { grpcSubscriberTransport } from './subscriber-transport.js';
 

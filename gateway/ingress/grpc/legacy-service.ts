@@ -3,7 +3,7 @@
 // legacy shape.
 import type * as grpc from '@grpc/grpc-js';
 import { eventStreamHandler, type EventStreamDeps } from './event-stream.js';
-import { LEGACY_EVENT_ENCODER } from './protos.js';
+import { LEGACY_EVENT_ENCODER } from './encoders.js';
 
 export function createLegacyEventingService(deps: EventStreamDeps): grpc.UntypedServiceImplementation {
   return { EventStream: eventStreamHandler(deps, 'legacy_event_stream', LEGACY_EVENT_ENCODER) } as grpc.UntypedServiceImplementation;

@@ -7,10 +7,11 @@ import { isFailure, type IngestService } from '../../ingest/ingest-service.js';
 import type { GatewayStatus } from '../../status.js';
 import { callerOf } from './auth-guard.js';
 import { eventStreamHandler } from './event-stream.js';
-import { V1_EVENT_ENCODER } from './protos.js';
+import { V1_EVENT_ENCODER } from './encoders.js';
 import { outcomeToStatus, subscriptionRefusalStatus } from './status-map.js';
 import { grpcTraceCarrier } from './trace-metadata.js';
 import { grpcSubscriberTransport } from './subscriber-transport.js';
+import { MAX_BATCH_METADATA } from '../../wire/names.js';
 
 export interface McpServiceDeps {
   ingest: IngestService;
@@ -59,7 +60,7 @@ export function createMcpService(deps: McpServiceDeps): grpc.UntypedServiceImple
     const events = call.request.events;
     if (events.length === 0 || events.length > deps.maxBatchSize) {
       const metadata = new grpc.Metadata();
-      metadata.set('x-mcp-max-batch', String(deps.maxBatchSize));
+      metadata.set(MAX_BATCH_METADATA, String(deps.maxBatchSize));
       callback({
         code: events.length === 0 ? grpc.status.INVALID_ARGUMENT : grpc.status.OUT_OF_RANGE,
         details: `events: a batch holds 1 to ${deps.maxBatchSize} events (MAX_BATCH_SIZE, at most BUFFER_SIZE), got ${events.length}`,

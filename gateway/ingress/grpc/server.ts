@@ -3,7 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from '../../../src/observability/logger.js';
-import { ARGO_GENERIC_SERVICE, LEGACY_EVENTING_SERVICE, MCP_SERVICE } from './protos.js';
+import { ARGO_GENERIC_SERVICE, LEGACY_EVENTING_SERVICE, MCP_SERVICE } from '../../wire/protos.js';
 import { createReflectionService } from './reflection.js';
 
 export interface GrpcServerOptions {

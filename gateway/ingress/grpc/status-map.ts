@@ -1,6 +1,7 @@
 // Ingest outcomes as gRPC statuses, one mapping for every gRPC ingress.
 import * as grpc from '@grpc/grpc-js';
 import type { IngestFailure } from '../../ingest/ingest-service.js';
+import { FIELD_METADATA, REASON_METADATA, STATUS_METADATA } from '../../wire/names.js';
 
 export interface GrpcFailure {
   code: grpc.status;
@@ -10,10 +11,10 @@ export interface GrpcFailure {
 
 export function outcomeToStatus(outcome: IngestFailure): GrpcFailure {
   const metadata = new grpc.Metadata();
-  metadata.set('x-mcp-status', outcome.status);
-  metadata.set('x-mcp-reason', outcome.reason);
+  metadata.set(STATUS_METADATA, outcome.status);
+  metadata.set(REASON_METADATA, outcome.reason);
   if (outcome.status === 'rejected') {
-    metadata.set('x-mcp-field', outcome.field);
+    metadata.set(FIELD_METADATA, outcome.field);
     return { code: grpc.status.INVALID_ARGUMENT, details: outcome.message, metadata };
   }
   if (outcome.status === 'denied') {

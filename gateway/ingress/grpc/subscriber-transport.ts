@@ -3,6 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Envelope, EventEncoder } from '../../log/envelope.js';
 import type { StreamEnding, SubscriberTransport } from '../../subscribers/subscriber.js';
+import { LOST_FROM_METADATA, LOST_TO_METADATA } from '../../wire/names.js';
 
 type WritableCall = grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>;
 
@@ -52,8 +53,8 @@ export function grpcSubscriberTransport(call: WritableCall, encoding: EventEncod
         case 'cut_off': {
           // The lost range is machine-readable too, for clients that resume on their own.
           const metadata = new grpc.Metadata();
-          metadata.set('x-mcp-lost-from', String(ending.lost.from));
-          metadata.set('x-mcp-lost-to', String(ending.lost.to));
+          metadata.set(LOST_FROM_METADATA, String(ending.lost.from));
+          metadata.set(LOST_TO_METADATA, String(ending.lost.to));
           call.emit('error', { code: grpc.status.RESOURCE_EXHAUSTED, details: ending.message, metadata });
           return;
         }

@@ -1,6 +1,6 @@
 // Real grpc-js clients for the gateway's services, built from the same proto files.
 import * as grpc from '@grpc/grpc-js';
-import { packageDefinition } from '../../../gateway/ingress/grpc/protos.js';
+import { packageDefinition } from '../../../gateway/wire/protos.js';
 
 const loaded = grpc.loadPackageDefinition(packageDefinition) as unknown as {
   mcp: {

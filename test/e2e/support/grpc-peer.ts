@@ -1,7 +1,7 @@
 // A gRPC peer that knows only mcp.v1.MCPService/IngestEvent (as the Go reference server and
 // gateways before IngestEventBatch): every other method answers UNIMPLEMENTED.
 import * as grpc from '@grpc/grpc-js';
-import { MCP_SERVICE } from '../../../gateway/ingress/grpc/protos.js';
+import { MCP_SERVICE } from '../../../gateway/wire/protos.js';
 
 export interface SingleEventGrpcPeer {
   url: string;

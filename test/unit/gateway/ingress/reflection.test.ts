@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import descriptor from 'protobufjs/ext/descriptor/index.js';
 import { describe, expect, it } from 'vitest';
-import { packageDefinition } from '../../../../gateway/ingress/grpc/protos.js';
+import { packageDefinition } from '../../../../gateway/wire/protos.js';
 import { DESCRIPTOR_SET_PATH, fileDescriptorProtos } from '../../../../gateway/ingress/grpc/reflection.js';
 
 interface Field {

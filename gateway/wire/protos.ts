@@ -1,11 +1,11 @@
-// The gateway's gRPC contracts, loaded once from proto/. Field names are kept as written
-// (snake_case) so decoded messages are McpEvent-shaped; int64 arrives as a JS number.
+// The gateway's gRPC contracts, loaded once from proto/, for every side that speaks them (the
+// gRPC server, the gRPC forwarding sender, tests). Field names are kept as written (snake_case)
+// so decoded messages are McpEvent-shaped; int64 arrives as a JS number.
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
-import { PROTO_DIR } from '../../../src/paths.js';
-import { defineEncoder } from '../../log/envelope.js';
+import { PROTO_DIR } from '../../src/paths.js';
 
 export const PROTO_FILES = ['mcp/v1/mcp.proto', 'mcp.proto', 'argo/generic.proto'].map((file) => join(PROTO_DIR, file));
 
@@ -37,27 +37,10 @@ function withPreEncodedResponses(definition: grpc.ServiceDefinition): grpc.Servi
   return Object.fromEntries(methods) as grpc.ServiceDefinition;
 }
 
-const mcpService = serviceDefinition('mcp.v1.MCPService');
-const legacyService = serviceDefinition('mcp.Eventing');
+/** The services as loaded (their serializers as protobufjs made them). */
+export const mcpService = serviceDefinition('mcp.v1.MCPService');
+export const legacyService = serviceDefinition('mcp.Eventing');
 
 export const MCP_SERVICE = withPreEncodedResponses(mcpService);
 export const LEGACY_EVENTING_SERVICE = withPreEncodedResponses(legacyService);
 export const ARGO_GENERIC_SERVICE = withPreEncodedResponses(serviceDefinition('generic.Eventing'));
-
-/** mcp.v1.Event bytes with the event's log position, as StreamEvents and EventStream send them. */
-export const V1_EVENT_ENCODER = defineEncoder(({ event, position }) => mcpService.StreamEvents!.responseSerialize({ ...event, position }));
-
-/** The JSON body an Argo Sensor sees (`jsonBody: true`): the event with `data` as a JSON value,
- * not a string, so Sensor filters can reach into it (body.data.document_id). */
-export const ARGO_PAYLOAD_ENCODER = defineEncoder(({ event, position }) =>
-  Buffer.from(
-    `{"event_id":${JSON.stringify(event.event_id)},"event_type":${JSON.stringify(event.event_type)},` +
-      `"source":${JSON.stringify(event.source)},"timestamp":${event.timestamp},"data":${event.data},` +
-      `"metadata":${JSON.stringify(event.metadata)},"position":${position}}`,
-  ),
-);
-
-/** Legacy mcp.MCPEvent bytes {id, data}. */
-export const LEGACY_EVENT_ENCODER = defineEncoder(({ event }) =>
-  legacyService.EventStream!.responseSerialize({ id: event.event_id, data: event.data }),
-);
