@@ -1,10 +1,10 @@
 // Watches the config file the operator renders (a mounted ConfigMap) and applies what can change
 // without a restart: peers and routes. Anything else that changed is logged as waiting for the
 // restart the operator rolls; a file that no longer parses is logged and ignored.
-import { watchFile, unwatchFile } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
-import { ConfigError, loadConfig, type GatewayConfig } from '../src/config/index.js';
+import { loadConfig, type GatewayConfig } from '../src/config/index.js';
 import type { Logger } from '../src/observability/logger.js';
+import { WatchedFiles } from './files/watched-files.js';
 
 export interface ConfigReloaderOptions {
   file: string;
@@ -22,15 +22,7 @@ const LIVE_SETTINGS = ['forwarding', 'routes'] as const;
 export function watchConfig(options: ConfigReloaderOptions): () => void {
   let current = options.initial;
   const log = options.logger;
-  const check = () => {
-    let next: GatewayConfig;
-    try {
-      next = loadConfig({ env: options.env, file: options.file });
-    } catch (error) {
-      const message = error instanceof ConfigError ? error.message : (error as Error).message;
-      log.error({ file: options.file, error: message }, 'config file changed but cannot be used; keeping the running config');
-      return;
-    }
+  const changed = (next: GatewayConfig) => {
     if (isDeepStrictEqual(next, current)) return;
     const restartOnly = Object.keys(next).filter(
       (key) =>
@@ -45,7 +37,13 @@ export function watchConfig(options: ConfigReloaderOptions): () => void {
       log.info({ file: options.file }, 'config reloaded: peers and routes applied');
     }
   };
-  // Polling, not fs.watch: a ConfigMap volume swaps a symlink, which inotify-based watches miss.
-  watchFile(options.file, { interval: options.intervalMs ?? 1000, persistent: false }, check);
-  return () => unwatchFile(options.file, check);
+  // The file's contents are the trigger; the config is loaded as at start (with the environment).
+  const watched = new WatchedFiles<GatewayConfig>({
+    paths: [options.file],
+    parse: () => loadConfig({ env: options.env, file: options.file }),
+    intervalMs: options.intervalMs ?? 1000,
+    onError: (message) => log.error({ file: options.file, error: message }, 'config file changed but cannot be used; keeping the running config'),
+    onReload: changed,
+  });
+  return () => watched.close();
 }

@@ -1,8 +1,8 @@
 // API keys: held as SHA-256 digests, compared in constant time. A presented key is hashed and
 // compared with every known digest (no early exit), so timing says nothing about which key, or
-// how much of one, matched. Keys come from a mounted file or directory (see secret-files.ts).
+// how much of one, matched. Keys come from a mounted file or directory (see files/watched-files.ts).
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { SecretEntry } from './secret-files.js';
+import type { FileEntry } from '../files/watched-files.js';
 
 export interface ApiKey {
   /** A non-secret name: the file name in directory mode, else a digest prefix. */
@@ -23,7 +23,7 @@ function sha256(text: string): Buffer {
  * blank lines and lines starting with # are skipped. A directory holds one key per file (its
  * first such line), and the file name is the key's id.
  */
-export function parseApiKeys(entries: SecretEntry[]): ApiKey[] {
+export function parseApiKeys(entries: FileEntry[]): ApiKey[] {
   const keys: ApiKey[] = [];
   for (const entry of entries) {
     const lines = entry.content

@@ -5,7 +5,7 @@ import type { Logger } from '../../src/observability/logger.js';
 import { findApiKey, parseApiKeys, type ApiKey } from './api-keys.js';
 import { anonymous, type AuthResult, type Credentials } from './caller.js';
 import type { JwtSettings } from './jwt-verifier.js';
-import { WatchedSecret } from './secret-files.js';
+import { WatchedFiles } from '../files/watched-files.js';
 
 export type AuthMode = 'none' | 'apiKey' | 'jwt' | 'any';
 
@@ -42,8 +42,8 @@ export async function createAuthenticator(settings: AuthSettings, logger: Logger
   };
   const apiKeys =
     (mode === 'apiKey' || mode === 'any') && settings.apiKeysFile
-      ? new WatchedSecret<ApiKey[]>({
-          path: settings.apiKeysFile,
+      ? new WatchedFiles<ApiKey[]>({
+          paths: [settings.apiKeysFile],
           parse: parseApiKeys,
           ...watch,
           onReload: (keys) => logger.info({ keys: keys.length }, 'API keys reloaded'),

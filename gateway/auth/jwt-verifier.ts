@@ -4,7 +4,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { AuthFailureReason } from './caller.js';
-import { WatchedSecret, type SecretEntry } from './secret-files.js';
+import { WatchedFiles, type FileEntry } from '../files/watched-files.js';
 
 export interface JwtSettings {
   issuer?: string | undefined;
@@ -18,7 +18,7 @@ export interface JwtSettings {
 export type JwtResult = { ok: true; payload: JWTPayload } | { ok: false; reason: AuthFailureReason; message: string };
 
 /** Keys from a file: a JWKS document (`{"keys": [...]}`), or PEM public keys (one per file in a directory). */
-function parseKeyFile(entries: SecretEntry[]): JWTVerifyGetKey {
+function parseKeyFile(entries: FileEntry[]): JWTVerifyGetKey {
   if (entries.length === 1 && entries[0]!.content.trimStart().startsWith('{')) {
     let document: unknown;
     try {
@@ -47,14 +47,14 @@ function parseKeyFile(entries: SecretEntry[]): JWTVerifyGetKey {
 }
 
 export class JwtVerifier {
-  private readonly fileKeys: WatchedSecret<JWTVerifyGetKey> | undefined;
+  private readonly fileKeys: WatchedFiles<JWTVerifyGetKey> | undefined;
   private readonly remoteKeys: JWTVerifyGetKey | undefined;
 
   constructor(
     private readonly settings: JwtSettings,
     watch: { intervalMs: number; onError: (message: string) => void },
   ) {
-    if (settings.keyFile) this.fileKeys = new WatchedSecret({ path: settings.keyFile, parse: parseKeyFile, ...watch });
+    if (settings.keyFile) this.fileKeys = new WatchedFiles({ paths: [settings.keyFile], parse: parseKeyFile, ...watch });
     if (settings.jwksUrl) this.remoteKeys = createRemoteJWKSet(new URL(settings.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000 });
     if (!this.fileKeys && !this.remoteKeys) throw new Error('JWT verification needs jwt.jwksUrl or jwt.keyFile');
   }

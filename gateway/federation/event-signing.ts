@@ -3,14 +3,14 @@
 // signingKeyId to it on every gateway, then removing the old one. Every key held is accepted for
 // verification; one signs.
 import { checkSignature, signEvent, type McpEvent, type SignatureCheck } from '../../src/event/index.js';
-import { WatchedSecret, type SecretEntry } from '../auth/secret-files.js';
+import { WatchedFiles, type FileEntry } from '../files/watched-files.js';
 
 /** Shortest secret accepted, in bytes (the HMAC-SHA256 block is 64; 32 random bytes is plenty). */
 export const MIN_SECRET_BYTES = 32;
 const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** `<key id>=<secret>` per line (a file), or one secret per file named by its key id (a directory). */
-export function parseSigningKeys(entries: SecretEntry[]): Map<string, Buffer> {
+export function parseSigningKeys(entries: FileEntry[]): Map<string, Buffer> {
   const keys = new Map<string, Buffer>();
   const add = (keyId: string, secret: string, where: string) => {
     if (!KEY_ID.test(keyId)) throw new Error(`${where}: the key id must be 1 to 64 of A-Z a-z 0-9 . _ -`);
@@ -44,11 +44,11 @@ export interface EventSigningOptions {
 }
 
 export class EventSigning {
-  private readonly keys: WatchedSecret<Map<string, Buffer>>;
+  private readonly keys: WatchedFiles<Map<string, Buffer>>;
 
   constructor(private readonly options: EventSigningOptions) {
-    this.keys = new WatchedSecret({
-      path: options.keysFile,
+    this.keys = new WatchedFiles({
+      paths: [options.keysFile],
       parse: parseSigningKeys,
       intervalMs: options.reloadIntervalMs,
       onError: options.onError,

@@ -1,10 +1,13 @@
 // TLS for the gateway's servers from mounted certificate files (a kubernetes.io/tls Secret),
 // re-read when they change so a renewed certificate is used for new connections without a
-// restart. HTTP: Node's setSecureContext. gRPC: grpc-js's file-watching certificate provider,
+// restart. HTTP: the gateway's watched files and Node's setSecureContext. gRPC: grpc-js's own
+// file-watching certificate provider (the library's way to renew a server's certificate),
 // with client certificates required and verified against clientCaFile when it is set.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Server as HttpsServer } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
+import { WatchedFiles } from '../files/watched-files.js';
 
 export interface TlsFiles {
   certFile: string;
@@ -23,38 +26,27 @@ export function readPair(files: TlsFiles): TlsPair {
 }
 
 /**
- * Polls the certificate and key; when either changes (mtime or size) and the pair loads, the
- * server takes it for new connections. A pair that does not load (mid-rotation, one file
- * written before the other) is tried again at the next poll; the running context stays.
+ * Keeps the server's certificate current (files/watched-files.ts): when the certificate or key
+ * changes and the pair loads, the server takes it for new connections. A pair that does not load
+ * (mid-rotation, one file written before the other) keeps the running context until the files
+ * change again.
  */
 export function watchHttpsCertificates(server: HttpsServer, files: TlsFiles, onError: (message: string) => void, onReload: () => void): () => void {
-  const stamp = () =>
-    [files.certFile, files.keyFile]
-      .map((file) => {
-        const stat = statSync(file);
-        return `${stat.mtimeMs}:${stat.size}:${stat.ino}`;
-      })
-      .join('|');
-  let last = stamp();
-  const timer = setInterval(() => {
-    let current: string;
-    try {
-      current = stamp();
-    } catch (error) {
-      onError(`cannot read the TLS files: ${(error as Error).message}`);
-      return;
-    }
-    if (current === last) return;
-    try {
-      server.setSecureContext(readPair(files));
-      last = current;
+  const watched = new WatchedFiles<TlsPair>({
+    paths: [files.certFile, files.keyFile],
+    parse: ([cert, key]) => {
+      const pair = { cert: Buffer.from(cert!.content), key: Buffer.from(key!.content) };
+      createSecureContext(pair); // throws when the two do not belong together
+      return pair;
+    },
+    intervalMs: files.reloadIntervalMs,
+    onError,
+    onReload: (pair) => {
+      server.setSecureContext(pair);
       onReload();
-    } catch (error) {
-      onError(`the TLS files changed but do not load as a pair: ${(error as Error).message}`);
-    }
-  }, files.reloadIntervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
+    },
+  });
+  return () => watched.close();
 }
 
 /** gRPC server credentials that follow the files; mutual TLS when a client CA is given. */

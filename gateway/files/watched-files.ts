@@ -1,18 +1,20 @@
-// Secrets mounted as files (a Kubernetes Secret volume): a single file, or a directory with one
-// file per entry. Read whole, and re-read on a timer so rotated secrets take effect without a
-// restart. Polling, not fs.watch: a Secret volume swaps a `..data` symlink, which inotify misses.
+// Files the gateway keeps current while it runs, one mechanism for all of them: API keys, JWT and
+// federation keys, its TLS certificate and its config file, mounted from Secrets and ConfigMaps.
+// Each path is a single file or a directory with one file per entry, read whole and re-read on a
+// timer; a change of their contents (not of their times) is a change. Polling, not fs.watch: a
+// Kubernetes volume swaps a `..data` symlink, which inotify misses.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 
-export interface SecretEntry {
+export interface FileEntry {
   /** The file name (directory mode), or undefined for a single file. */
   name: string | undefined;
   content: string;
 }
 
 /** Reads a file, or every regular file of a directory (skipping the volume's dot-entries). */
-export function readSecretEntries(path: string): SecretEntry[] {
+export function readEntries(path: string): FileEntry[] {
   if (!statSync(path).isDirectory()) return [{ name: undefined, content: readFileSync(path, 'utf8') }];
   return readdirSync(path)
     .filter((name) => !name.startsWith('.'))
@@ -23,10 +25,11 @@ export function readSecretEntries(path: string): SecretEntry[] {
     });
 }
 
-export interface WatchedSecretOptions<T> {
-  path: string;
+export interface WatchedFilesOptions<T> {
+  /** Files or directories, read in this order. */
+  paths: readonly string[];
   /** Turns the entries into the usable form; throws (with a message) when they are not usable. */
-  parse: (entries: SecretEntry[]) => T;
+  parse: (entries: FileEntry[]) => T;
   intervalMs: number;
   /** A change that cannot be used: the last good value is kept. */
   onError: (message: string) => void;
@@ -34,16 +37,17 @@ export interface WatchedSecretOptions<T> {
 }
 
 /**
- * The parsed contents of a secret path, kept current. The first read happens in the constructor
- * and throws, so a gateway with a missing or broken secret does not start.
+ * The parsed contents of some paths, kept current. The first read happens in the constructor
+ * and throws, so a gateway with a missing or broken file does not start. A change that does not
+ * parse (a rotation half done) keeps the last good value and is tried again when the files change.
  */
-export class WatchedSecret<T> {
+export class WatchedFiles<T> {
   private current: T;
   private digest: string;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly options: WatchedSecretOptions<T>) {
-    const entries = readSecretEntries(options.path);
+  constructor(private readonly options: WatchedFilesOptions<T>) {
+    const entries = this.read();
     this.current = options.parse(entries);
     this.digest = digestOf(entries);
     this.timer = setInterval(() => this.check(), options.intervalMs).unref();
@@ -53,16 +57,24 @@ export class WatchedSecret<T> {
     return this.current;
   }
 
+  private get described(): string {
+    return this.options.paths.join(', ');
+  }
+
+  private read(): FileEntry[] {
+    return this.options.paths.flatMap((path) => readEntries(path));
+  }
+
   close(): void {
     clearInterval(this.timer);
   }
 
   private check(): void {
-    let entries: SecretEntry[];
+    let entries: FileEntry[];
     try {
-      entries = readSecretEntries(this.options.path);
+      entries = this.read();
     } catch (error) {
-      this.options.onError(`cannot read ${this.options.path}: ${(error as Error).message}`);
+      this.options.onError(`cannot read ${this.described}: ${(error as Error).message}`);
       return;
     }
     const digest = digestOf(entries);
@@ -73,12 +85,12 @@ export class WatchedSecret<T> {
       this.options.onReload?.(this.current);
     } catch (error) {
       this.digest = digest;
-      this.options.onError(`${this.options.path} changed but cannot be used: ${(error as Error).message}`);
+      this.options.onError(`${this.described} changed but cannot be used: ${(error as Error).message}`);
     }
   }
 }
 
-function digestOf(entries: SecretEntry[]): string {
+function digestOf(entries: FileEntry[]): string {
   const hash = createHash('sha256');
   for (const entry of entries) hash.update(`${entry.name ?? ''}\0${entry.content}\0`);
   return hash.digest('hex');
