@@ -36,6 +36,6 @@ COPY --from=build /app/dist/gateway ./dist/gateway
 COPY proto ./proto
 # V8 sized for a gateway (src/config/node-options.ts); the operator's Deployment replaces it
 # with settings sized to the pod's limits.
-ENV NODE_OPTIONS="--max-semi-space-size=4 --v8-pool-size=2"
+ENV NODE_OPTIONS="--v8-pool-size=2"
 EXPOSE 8080 50051 8082
 ENTRYPOINT ["/nodejs/bin/node", "dist/gateway/main.js"]

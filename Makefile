@@ -42,7 +42,7 @@ bench: build ## benchmarks; prints a table of ratios against a baseline measured
 	$(NODE) dist/test/bench/run.js
 
 # V8 sized for a gateway (src/config/node-options.ts; the image sets the same).
-GATEWAY_NODE_OPTIONS ?= --max-semi-space-size=4 --v8-pool-size=2
+GATEWAY_NODE_OPTIONS ?= --v8-pool-size=2
 
 gateway: build ## start one gateway standalone, configured from the environment
 	$(NODE) $(GATEWAY_NODE_OPTIONS) dist/gateway/main.js

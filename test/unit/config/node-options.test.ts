@@ -5,16 +5,12 @@ import { gatewayNodeOptions } from '../../../src/config/node-options.js';
 import { PROJECT_ROOT } from '../../../src/paths.js';
 
 describe('gatewayNodeOptions', () => {
-  it('without limits: a small young generation and two V8 worker threads, the heap left to V8', () => {
-    expect(gatewayNodeOptions()).toEqual(['--max-semi-space-size=4', '--v8-pool-size=2']);
+  it('without limits: two V8 worker threads, the heap left to V8', () => {
+    expect(gatewayNodeOptions()).toEqual(['--v8-pool-size=2']);
   });
 
   it('sizes the V8 threads to the CPU limit (rounded up, at most 4) and the old generation to 3/4 of the memory limit', () => {
-    expect(gatewayNodeOptions({ cpu: 0.5, memoryBytes: 256 * 2 ** 20 })).toEqual([
-      '--max-semi-space-size=4',
-      '--v8-pool-size=1',
-      '--max-old-space-size=192',
-    ]);
+    expect(gatewayNodeOptions({ cpu: 0.5, memoryBytes: 256 * 2 ** 20 })).toEqual(['--v8-pool-size=1', '--max-old-space-size=192']);
     expect(gatewayNodeOptions({ cpu: 2.5 })).toContain('--v8-pool-size=3');
     expect(gatewayNodeOptions({ cpu: 16 })).toContain('--v8-pool-size=4');
     expect(gatewayNodeOptions({ memoryBytes: 2 ** 30 })).toContain('--max-old-space-size=768');
@@ -36,6 +32,6 @@ describe('gatewayNodeOptions', () => {
     });
     // 384 MiB of old generation plus the young generation.
     expect(Number(heapLimit) / 2 ** 20).toBeGreaterThanOrEqual(384);
-    expect(Number(heapLimit) / 2 ** 20).toBeLessThan(420);
+    expect(Number(heapLimit) / 2 ** 20).toBeLessThan(450);
   });
 });

@@ -129,11 +129,11 @@ describe('renderServer', () => {
       find<V1Deployment>(renderServer(server(spec), context).objects, 'Deployment').spec!.template.spec!.containers[0]!.env;
     expect(env({ resources: { limits: { cpu: '500m', memory: '256Mi' } } })).toContainEqual({
       name: 'NODE_OPTIONS',
-      value: '--max-semi-space-size=4 --v8-pool-size=1 --max-old-space-size=192',
+      value: '--v8-pool-size=1 --max-old-space-size=192',
     });
     expect(env({ resources: { requests: { memory: '1Gi' } } })).toContainEqual({
       name: 'NODE_OPTIONS',
-      value: '--max-semi-space-size=4 --v8-pool-size=2',
+      value: '--v8-pool-size=2',
     });
   });
 });
