@@ -5,7 +5,7 @@
 // and record the condition changes as Events. Level-based: it reads everything from the caches and
 // writes nothing when the cluster already matches.
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
-import type { McpRoute, McpServer } from '../../src/api/index.js';
+import type { Condition, McpRoute, McpServer } from '../../src/api/index.js';
 import { ConfigError } from '../../src/config/index.js';
 import { Applier, controllerOf, controllerOwnerReference } from '../../src/kube/apply.js';
 import { isNotFound } from '../../src/kube/client.js';
@@ -204,10 +204,17 @@ export function createMcpServerReconciler(deps: McpServerReconcilerDeps) {
     return writes;
   }
 
+  // The conditions this operator last wrote, per server: the informer's copy can still be older
+  // when the next reconcile runs, and Events are judged against what was really there before.
+  const writtenConditions = new Map<string, { uid: string | undefined; conditions: Condition[] }>();
+
   return async function reconcile(request: Request, signal: AbortSignal): Promise<{ requeueAfter?: number } | void> {
     const server = deps.servers.get(request.namespace, request.name);
     // Gone, or going: its children carry owner references, and garbage collection removes them.
-    if (!server || server.metadata.deletionTimestamp) return;
+    if (!server || server.metadata.deletionTimestamp) {
+      writtenConditions.delete(requestKey(request));
+      return;
+    }
     const log = deps.logger.child({ mcpserver: requestKey(request) });
 
     const observed = await observe(server, request, signal);
@@ -231,7 +238,10 @@ export function createMcpServerReconciler(deps: McpServerReconcilerDeps) {
       now: now(),
     });
     await deps.applier.applyStatus(server, status as Record<string, unknown>, server as unknown as KubernetesObject, { signal });
-    for (const event of conditionEvents(server.status?.conditions, status.conditions ?? [])) {
+    const written = writtenConditions.get(requestKey(request));
+    const before = written && written.uid === server.metadata.uid ? written.conditions : server.status?.conditions;
+    writtenConditions.set(requestKey(request), { uid: server.metadata.uid, conditions: status.conditions ?? [] });
+    for (const event of conditionEvents(before, status.conditions ?? [])) {
       deps.recorder.record({
         regarding: { apiVersion: server.apiVersion, kind: server.kind, name: request.name, namespace: request.namespace, uid: server.metadata.uid },
         action: 'Reconcile',
