@@ -159,6 +159,7 @@ async function assemble(config: GatewayConfig, deps: GatewayDeps): Promise<Parts
     signatures: signing,
     requireSignatures: config.federation.requireSignatures,
     tracer: tracing?.ingest,
+    admissionWaitMs: config.limits.admissionWait,
   });
   const status = new GatewayStatus({
     log: eventLog,

@@ -287,6 +287,8 @@ export class Forwarder {
     group.consumer = this.options.log.consumeShared(consumerName(target), (envelope, ticket) => this.offer(group, envelope, ticket), {
       maxHeld: Math.min(forwarding.queueSize, Math.max(MIN_HELD_PER_TARGET, forwarding.batch.maxEvents * forwarding.concurrency)),
       description: `forwarding to ${target.url}`,
+      // With the memory log, a target that falls behind slows ingest rather than losing events to queue_full.
+      shortOfRoom: (ahead, count) => group.delivery.shortOfRoom(ahead, count),
       // Before one consumer served all routes to a target, each (route, target) had its own.
       replaces: lanes.map((lane) => legacyConsumerName(lane.route, target)),
     });

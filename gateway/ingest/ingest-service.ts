@@ -1,11 +1,14 @@
 // The one path every event takes into the gateway, whichever ingress it came through:
 // validate at the edge, check who may send it (federation signature, tenant), admit (intake
 // open, rate limits, room), append to the event log, count. An event is answered `accepted`
-// only once the log has stored it (with JetStream: once the store acknowledged it).
+// only once the log has stored it (with JetStream: once the store acknowledged it). When the log
+// has no room (a full buffer, a forwarding target behind), callers wait in turn for up to
+// `admissionWaitMs` before they are refused, so a burst is slowed rather than failed.
 import type { McpEvent, SignatureCheck, TraceCarrier } from '../../src/event/index.js';
 import { TENANT_KEY, carriesFederationMetadata, isSigned, validateEvent, type RejectReason } from '../../src/event/index.js';
 import type { Caller } from '../auth/caller.js';
 import type { AppendOutcome, EventLog } from '../log/event-log.js';
+import { Admission } from './admission.js';
 import { ClientRateLimiter } from '../../src/limits/client-rate-limiter.js';
 import { TokenBucket } from '../../src/limits/token-bucket.js';
 
@@ -87,6 +90,8 @@ export interface IngestServiceOptions {
   requireSignatures?: boolean;
   /** Ingest spans; none when tracing is off. */
   tracer?: IngestTracer | undefined;
+  /** How long a caller waits for room before it is refused (0: refused at once). */
+  admissionWaitMs?: number;
   now?: () => number;
 }
 
@@ -99,6 +104,9 @@ export class IngestService {
   private readonly signatures: SignatureChecker | undefined;
   private readonly requireSignatures: boolean;
   private readonly tracer: IngestTracer | undefined;
+  private readonly admission: Admission;
+  /** How long a caller waits for room before it is refused. */
+  readonly admissionWaitMs: number;
   /** Events refused or rejected, for GetMetrics. */
   errors = 0;
 
@@ -122,6 +130,8 @@ export class IngestService {
     this.signatures = options.signatures;
     this.requireSignatures = options.requireSignatures ?? false;
     this.tracer = options.tracer;
+    this.admissionWaitMs = options.admissionWaitMs ?? 0;
+    this.admission = new Admission(options.log, this.admissionWaitMs);
   }
 
   /** True when events are traced: ingress reads a request's trace context only then. */
@@ -140,8 +150,9 @@ export class IngestService {
     return this.clientLimiter?.size ?? 0;
   }
 
-  /** Validates and admits synchronously, then appends: events from one caller are appended in
-   * the order this is called, whatever the log. */
+  /** Validates, then admits (synchronously when there is room; callers that wait are admitted in
+   * the order they came), then appends: events from one caller are appended in the order this is
+   * called, whatever the log. */
   async ingest(input: unknown, method: IngestMethod, context: IngestContext = {}): Promise<IngestOutcome> {
     const closed = this.refuseIfClosed(method);
     if (closed) return closed;
@@ -151,6 +162,10 @@ export class IngestService {
     if (permitted.status === 'denied') return permitted;
     const limited = this.refuseIfLimited(method, 1, context.caller);
     if (limited) return limited;
+    // Not admitted in time: appended all the same, and the log answers (a repeat is a duplicate
+    // even when there is no room; anything else is refused, saying where room is short).
+    const admitted = this.admission.admit(1);
+    if (admitted !== true && admitted !== false) await admitted;
     const span = this.tracer?.begin(permitted.event, method, context.trace);
     const event = span ? span.event : permitted.event;
     const [outcome] = await this.log.append([event], context.origin);
@@ -188,8 +203,9 @@ export class IngestService {
       taken.push({ index: i, event: permitted.event, size: validation.size });
     }
     if (taken.length === 0) return outcomes;
-    if (!this.log.hasRoomFor(taken.length)) {
-      const full = this.refuse(method, 'buffer_full', taken.length, this.fullMessage());
+    const admitted = this.admission.admit(taken.length);
+    if (admitted !== true && !(admitted !== false && (await admitted))) {
+      const full = this.refuseFull(method, taken.length);
       for (const { index } of taken) outcomes[index] = full;
       return outcomes;
     }
@@ -202,9 +218,9 @@ export class IngestService {
     return outcomes;
   }
 
-  /** True when the log has room for one more event right now. */
+  /** True when one more event would be admitted right now (nobody waits ahead of it). */
   hasRoom(): boolean {
-    return this.log.hasRoomFor(1);
+    return this.admission.waiters === 0 && this.log.hasRoomFor(1);
   }
 
   /** Waits (at most `timeoutMs`) until the log has room for one more event; false if it still has none. */
@@ -283,11 +299,10 @@ export class IngestService {
     return this.refuse(method, 'unavailable', count, message, 2);
   }
 
-  private fullMessage(): string {
-    const { kind, capacity } = this.log.state();
-    return kind === 'memory'
-      ? `the ingest buffer is full (BUFFER_SIZE ${capacity}); retry later`
-      : `${capacity} events are waiting for the event log's acknowledgement (BUFFER_SIZE); retry later`;
+  /** Refused for want of room, saying where room is short (the log's buffer, a forwarding target). */
+  private refuseFull(method: IngestMethod, count: number) {
+    const why = this.log.whyNoRoomFor(count) ?? 'the gateway had no room for these events in time; retry later';
+    return this.refuse(method, 'buffer_full', count, why);
   }
 
   private refuseIfLimited(method: IngestMethod, count: number, caller: Caller | undefined) {

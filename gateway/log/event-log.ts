@@ -74,6 +74,8 @@ export interface EventLog extends LogSource, SharedConsumers {
   readonly accepting: boolean;
   /** True when `count` more events fit right now (all-or-nothing batches). */
   hasRoomFor(count: number): boolean;
+  /** Why `count` more events do not fit right now (for the refusal's message); undefined when they do. */
+  whyNoRoomFor(count: number): string | undefined;
   /** Resolves true once `count` more events fit, or false after `timeoutMs` (a stream that pauses its sender). */
   waitForRoom(count: number, timeoutMs: number): Promise<boolean>;
   /** Appends in order; one outcome per event. Resolves once each is stored or refused. */
@@ -119,6 +121,15 @@ export interface SharedConsumerOptions {
    * nothing they held is lost (some may come again: at least once). Ignored by the memory log.
    */
   replaces?: readonly string[];
+  /**
+   * Whether the consumer can take `count` more events now, after the `ahead` the log already
+   * holds for it, without dead-lettering one (undefined when it can; else why not, for the
+   * message ingest refuses with). A log that hands events out
+   * as they are appended (memory) admits no more while a consumer is short of room, so a slow
+   * consumer slows ingest instead of losing events to a full queue; a log that keeps the backlog
+   * itself (JetStream) lets the consumer read at its own pace and does not ask.
+   */
+  shortOfRoom?: (ahead: number, count: number) => string | undefined;
 }
 
 export interface SharedConsumer {

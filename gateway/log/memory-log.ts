@@ -2,6 +2,9 @@
 // buffer; a dispatch loop stores each in a ring (bounded by count and age: the history replay
 // and catch-up read) and fans it out to the live sinks, in batches, yielding to I/O between
 // them. A full buffer refuses the event (429 / RESOURCE_EXHAUSTED); nothing is dropped silently.
+// Shared consumers (forwarding targets) get every event the moment it is dispatched, so the log
+// admits no more than the shortest of them has room for: a target that falls behind slows ingest
+// (callers wait, then are refused) instead of having events dead-lettered from a full queue.
 // What it holds lives as long as the process: a restart starts an empty log.
 import type { McpEvent } from '../../src/event/index.js';
 import { BoundedQueue } from '../../src/limits/bounded-queue.js';
@@ -36,6 +39,9 @@ export interface MemoryLogOptions {
   onDispatched?: (count: number) => void;
 }
 
+/** How often a caller waiting for room looks again. */
+const ROOM_POLL_MS = 2;
+
 /** A shared consumer of a one-process log: there is no other replica, so settling is a no-op. */
 const LOCAL_TICKET: Ticket = { backlog: 0, redeliveries: 0, returnable: false, settle() {}, hold() {}, giveBack() {} };
 
@@ -46,6 +52,8 @@ export class MemoryLog implements EventLog {
   private readonly retentionMs: number;
   private readonly recentIds: RecentIds;
   private readonly sinks: LogSink[] = [];
+  /** Shared consumers that can run short of room (SharedConsumerOptions.shortOfRoom). */
+  private readonly roomChecks: ((ahead: number, count: number) => string | undefined)[] = [];
   private readonly batchSize: number;
   private readonly turnBudgetMs: number;
   private readonly now: () => number;
@@ -85,15 +93,28 @@ export class MemoryLog implements EventLog {
   async start(): Promise<void> {}
 
   hasRoomFor(count: number): boolean {
-    return this.buffer.capacity - this.buffer.length >= count;
+    return this.whyNoRoomFor(count) === undefined;
   }
 
+  /** Room in the buffer, and in every consumer for what the buffer already holds (it goes to them next) and `count` more. */
+  whyNoRoomFor(count: number): string | undefined {
+    if (this.buffer.capacity - this.buffer.length < count) return `the ingest buffer is full (BUFFER_SIZE ${this.buffer.capacity}); retry later`;
+    for (const shortOfRoom of this.roomChecks) {
+      const why = shortOfRoom(this.buffer.length, count);
+      if (why !== undefined) return why;
+    }
+    return undefined;
+  }
+
+  /** Polled: room comes back when the dispatch loop runs or a consumer's requests are answered. */
   async waitForRoom(count: number, timeoutMs: number): Promise<boolean> {
-    if (this.hasRoomFor(count)) return true;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.drained(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-    clearTimeout(timer);
-    return this.hasRoomFor(count);
+    const deadline = performance.now() + timeoutMs;
+    while (!this.hasRoomFor(count)) {
+      const left = deadline - performance.now();
+      if (left <= 0) return false;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(ROOM_POLL_MS, left)));
+    }
+    return true;
   }
 
   /** Synchronous underneath: every outcome is known before this returns. */
@@ -107,14 +128,8 @@ export class MemoryLog implements EventLog {
       return { status: 'refused', reason: 'unavailable', message: 'the gateway is shutting down and takes no new events', retryAfterSeconds: 1 };
     // A repeat is answered as such even when the buffer is full: it needs no room.
     if (this.recentIds.has(event.event_id)) return { status: 'duplicate' };
-    if (this.buffer.isFull) {
-      return {
-        status: 'refused',
-        reason: 'full',
-        message: `the ingest buffer is full (BUFFER_SIZE ${this.buffer.capacity}); retry later`,
-        retryAfterSeconds: 1,
-      };
-    }
+    const noRoom = this.whyNoRoomFor(1);
+    if (noRoom !== undefined) return { status: 'refused', reason: 'full', message: noRoom, retryAfterSeconds: 1 };
     this.recentIds.checkAndRemember(event.event_id);
     const position = this.nextPosition++;
     this.buffer.push(new Envelope(event, position, this.now(), origin));
@@ -128,12 +143,16 @@ export class MemoryLog implements EventLog {
   }
 
   /** One process: every event goes to the consumer as it is dispatched. */
-  consumeShared(_name: string, handler: (envelope: Envelope, ticket: Ticket) => void, _options: SharedConsumerOptions): SharedConsumer {
+  consumeShared(_name: string, handler: (envelope: Envelope, ticket: Ticket) => void, options: SharedConsumerOptions): SharedConsumer {
     const sink: LogSink = { dispatch: (envelope) => handler(envelope, LOCAL_TICKET) };
     this.sinks.push(sink);
+    const shortOfRoom = options.shortOfRoom;
+    if (shortOfRoom) this.roomChecks.push(shortOfRoom);
     const detach = async () => {
       const index = this.sinks.indexOf(sink);
       if (index >= 0) this.sinks.splice(index, 1);
+      const check = shortOfRoom ? this.roomChecks.indexOf(shortOfRoom) : -1;
+      if (check >= 0) this.roomChecks.splice(check, 1);
     };
     return { stop: detach, remove: detach };
   }

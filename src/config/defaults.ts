@@ -8,6 +8,7 @@ export const GATEWAY_DEFAULTS = {
   corsMaxAgeMs: 600_000,
   maxEventSize: 1024 * 1024,
   bufferSize: 5000,
+  admissionWaitMs: 1000,
   maxConnections: 100,
   maxBatchSize: 1000,
   maxBatchBytes: 10 * 1024 * 1024,

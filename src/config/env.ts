@@ -41,6 +41,7 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
   { variable: 'FORWARD_TIMEOUT', path: ['forwarding', 'timeout'], kind: 'text' },
   { variable: 'MAX_EVENT_SIZE', path: ['limits', 'maxEventSize'], kind: 'text' },
   { variable: 'BUFFER_SIZE', path: ['limits', 'bufferSize'], kind: 'integer' },
+  { variable: 'ADMISSION_WAIT', path: ['limits', 'admissionWait'], kind: 'text' },
   { variable: 'MAX_CONNECTIONS', path: ['limits', 'maxConnections'], kind: 'integer' },
   { variable: 'MAX_BATCH_SIZE', path: ['limits', 'maxBatchSize'], kind: 'integer' },
   { variable: 'MAX_BATCH_BYTES', path: ['limits', 'maxBatchBytes'], kind: 'text' },

@@ -371,6 +371,8 @@ export const gatewayConfigSchema = z
         maxEventSize: bytes.pipe(z.number().int().min(256)).default(GATEWAY_DEFAULTS.maxEventSize),
         /** Events accepted but not yet dispatched; when full, ingest answers 429 / RESOURCE_EXHAUSTED. */
         bufferSize: z.number().int().min(1).max(1_000_000).default(GATEWAY_DEFAULTS.bufferSize),
+        /** How long ingest waits for room (buffer, forwarding queues) before it answers 429 / RESOURCE_EXHAUSTED; 0 answers at once. */
+        admissionWait: duration.pipe(z.number().int().min(0).max(60_000)).default(GATEWAY_DEFAULTS.admissionWaitMs),
         /** Concurrent gRPC streams across all connections. */
         maxConnections: z.number().int().min(1).max(100_000).default(GATEWAY_DEFAULTS.maxConnections),
         /** Events in one POST /api/v1/events/batch. */

@@ -102,22 +102,43 @@ describe('MAX_CONNECTIONS', () => {
   });
 });
 
-describe('429 with Retry-After', () => {
-  it('when the ingest buffer is full', async () => {
-    gateway = await startGateway({ env: { BUFFER_SIZE: '1' } });
-    // Pipelined requests arrive in one read and are handled before the next dispatch turn, so
-    // the one-slot buffer is full for every request after the first.
-    const request = (id: number) => {
-      const body = JSON.stringify({ event_id: `p-${id}`, event_type: 't', source: 's', data: '{}' });
-      return `POST /api/v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
-    };
-    const answer = await new Promise<string>((resolve) => {
-      const pipelined = Array.from({ length: 8 }, (_, i) => request(i)).join('');
-      const socket = connect(gateway!.ports.http, '127.0.0.1', () => socket.end(pipelined));
-      let text = '';
-      socket.on('data', (d) => (text += d.toString()));
-      socket.on('close', () => resolve(text));
+/** Pipelined requests arrive in one read and are handled before the next dispatch turn, so a
+ * one-slot buffer is full for every request after the first. Answers the raw responses. */
+function pipelinedBurst(target: GatewayProcess, count: number): Promise<string> {
+  const request = (id: number) => {
+    const body = JSON.stringify({ event_id: `p-${id}`, event_type: 't', source: 's', data: '{}' });
+    return `POST /api/v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  };
+  return new Promise<string>((resolve, reject) => {
+    const pipelined = Array.from({ length: count }, (_, i) => request(i)).join('');
+    // Kept open until every answer is in: a half-closed socket would end the requests still waiting.
+    const socket = connect(target.ports.http, '127.0.0.1', () => socket.write(pipelined));
+    let text = '';
+    const answered = () => [...text.matchAll(/HTTP\/1\.1 \d{3}[\s\S]*?\r\n\r\n\{[^}]*\}/g)].length;
+    socket.on('data', (d) => {
+      text += d.toString();
+      if (answered() === count) socket.end();
     });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(text));
+  });
+}
+
+describe('a full buffer with the default ADMISSION_WAIT', () => {
+  it('slows a burst instead of refusing it: every request waits its turn and is accepted', async () => {
+    gateway = await startGateway({ env: { BUFFER_SIZE: '1' } });
+    const answer = await pipelinedBurst(gateway, 8);
+    const statuses = [...answer.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
+    expect(statuses).toEqual(Array(8).fill('200'));
+    expect(await metric(gateway, 'tas_mcp_events_total')).toBe(8);
+    expect(await metric(gateway, 'tas_mcp_events_rejected_total')).toBe(0);
+  });
+});
+
+describe('429 with Retry-After', () => {
+  it('when the ingest buffer is full and ADMISSION_WAIT is 0', async () => {
+    gateway = await startGateway({ env: { BUFFER_SIZE: '1', ADMISSION_WAIT: '0' } });
+    const answer = await pipelinedBurst(gateway, 8);
     const statuses = [...answer.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
     expect(statuses).toHaveLength(8);
     expect(statuses[0]).toBe('200');

@@ -268,6 +268,46 @@ describe('a target that keeps failing', () => {
   });
 });
 
+describe('a target that falls behind (memory log)', () => {
+  const batchOf = (prefix: string, n: number) => JSON.stringify(ids(prefix, n).map((id) => testEvent(id)));
+  const post = (g: GatewayProcess, body: string) =>
+    fetch(`${g.httpUrl}/api/v1/events/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(async (r) => ({
+      status: r.status,
+      body: (await r.json()) as any,
+    }));
+
+  it('slows ingest to its pace: requests wait for room, nothing is dead-lettered as queue_full, every event is delivered once', async () => {
+    const peer = await receiver(() => ({ status: 200, delayMs: 50 }));
+    // A queue of 40 events for 400 sent at once: without the wait, 360 would be dead-lettered.
+    const a = await gateway({ FORWARD_TO: peer.url, FORWARD_QUEUE_SIZE: '40', FORWARD_CONCURRENCY: '1', ADMISSION_WAIT: '20s' });
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => post(a, batchOf(`slow-${i}`, 40))));
+    expect(answers.map((r) => r.status)).toEqual(Array(10).fill(200));
+    await settled(a);
+    expect(peer.delivered).toHaveLength(400);
+    expect(new Set(peer.delivered).size).toBe(400);
+    // Each request carried what the queue held: at most 40 events, so at least 10 requests.
+    expect(Math.max(...peer.requests.map((r) => r.events))).toBeLessThanOrEqual(40);
+    expect(await deadLetters(a)).toEqual([]);
+    expect(await metric(a, 'tas_mcp_events_rejected_total', { reason: 'buffer_full' })).toBe(0);
+    await invariantHolds(a);
+  });
+
+  it('refuses with 429 naming the target once the wait is over, and delivers everything it accepted', async () => {
+    const peer = await receiver(() => ({ status: 200, delayMs: 1500 }));
+    const a = await gateway({ FORWARD_TO: peer.url, FORWARD_QUEUE_SIZE: '40', FORWARD_CONCURRENCY: '1', ADMISSION_WAIT: '300ms' });
+    const answers = await Promise.all(Array.from({ length: 3 }, (_, i) => post(a, batchOf(`late-${i}`, 40))));
+    const accepted = answers.filter((r) => r.status === 200);
+    const refused = answers.filter((r) => r.status === 429);
+    expect(accepted.length).toBeGreaterThanOrEqual(1);
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    expect(refused[0]!.body.message).toMatch(/forwarding to 127\.0\.0\.1:\d+ is behind: it holds \d+ events of the 40 it may \(FORWARD_QUEUE_SIZE\)/);
+    await settled(a);
+    expect(peer.delivered).toHaveLength(40 * accepted.length);
+    expect(await deadLetters(a)).toEqual([]);
+    await invariantHolds(a);
+  });
+});
+
 describe('the forwarding API', () => {
   it("lists targets and metrics in the reference's shapes, and changes targets of a standalone gateway", async () => {
     const b = await gateway();

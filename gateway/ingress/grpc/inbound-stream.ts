@@ -29,7 +29,7 @@ export function ingestInbound(options: InboundOptions): void {
   const { call, ingest } = options;
   // The stream's trace context (its opening metadata) for every event on it that carries none.
   const context = { origin: options.origin, caller: options.caller, trace: grpcTraceCarrier(ingest, call.metadata) };
-  const maxWaitMs = options.maxWaitMs ?? 1000;
+  const maxWaitMs = options.maxWaitMs ?? ingest.admissionWaitMs;
   let failed = false;
   /** Messages received while the stream waits for room, taken in order once there is. */
   let waiting: unknown[] | undefined;

@@ -148,6 +148,11 @@ export class JetStreamLog implements EventLog {
     return (this.publisher?.pending ?? 0) + count <= this.options.maxPending;
   }
 
+  whyNoRoomFor(count: number): string | undefined {
+    if (this.hasRoomFor(count)) return undefined;
+    return `${this.options.maxPending} events are waiting for the event log's acknowledgement (BUFFER_SIZE); retry later`;
+  }
+
   async waitForRoom(count: number, timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     while (!this.hasRoomFor(count) && Date.now() < deadline) await sleep(Math.min(5, deadline - Date.now()));
@@ -288,14 +293,8 @@ export class JetStreamLog implements EventLog {
         retryAfterSeconds: 2,
       };
     }
-    if (!this.hasRoomFor(count)) {
-      return {
-        status: 'refused',
-        reason: 'full',
-        message: `${this.options.maxPending} events are waiting for the event log's acknowledgement (BUFFER_SIZE); retry later`,
-        retryAfterSeconds: 1,
-      };
-    }
+    const noRoom = this.whyNoRoomFor(count);
+    if (noRoom) return { status: 'refused', reason: 'full', message: noRoom, retryAfterSeconds: 1 };
     return undefined;
   }
 

@@ -331,4 +331,39 @@ describe('TargetDelivery', () => {
     expect(second.requests).toEqual([['b', 'c']]);
     expect(target.delivered).toBe(3);
   });
+
+  it('is short of room when what it holds and what is on its way leave no room; a target whose circuit is open never is', async () => {
+    const waiting: (() => void)[] = [];
+    const slow: Sender = {
+      mode: 'batch',
+      maxEvents: 100,
+      send: (events) => new Promise((resolve) => waiting.push(() => resolve(events.map(() => ok)))),
+      close() {},
+    };
+    const answerAll = async () => {
+      while (target.inFlight > 0) {
+        waiting.splice(0).forEach((answer) => answer());
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+    const { target } = delivery(slow, { capacity: 10, breaker: { failureThreshold: 1, cooldownMs: 60_000 } });
+    // Empty: even a batch larger than the whole queue may come.
+    expect(target.shortOfRoom(0, 50)).toBeUndefined();
+    for (const id of ['a', 'b', 'c', 'd']) target.enqueue(out(id), policy(), 'peers');
+    expect(target.shortOfRoom(0, 6)).toBeUndefined();
+    expect(target.shortOfRoom(1, 6)).toBe('forwarding to peer-1 is behind: it holds 5 events of the 10 it may (FORWARD_QUEUE_SIZE); retry later');
+    expect(target.shortOfRoom(0, 50)).toMatch(/holds 4 events/);
+    await answerAll();
+    expect(target.shortOfRoom(0, 10)).toBeUndefined();
+    // A failed request opens the circuit (threshold 1): events wait out their deadline instead of holding ingest up.
+    const failing = delivery(scriptedSender({ x: [refused], y: [refused] }), {
+      capacity: 2,
+      breaker: { failureThreshold: 1, cooldownMs: 60_000 },
+    }).target;
+    for (const id of ['x', 'y']) failing.enqueue(out(id), policy(), 'peers');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(failing.breaker.state).toBe('open');
+    expect(failing.shortOfRoom(0, 5)).toBeUndefined();
+    failing.close();
+  });
 });

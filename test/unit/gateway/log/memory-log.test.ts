@@ -153,4 +153,42 @@ describe('MemoryLog', () => {
     await log.drained();
     expect(seen).toEqual(['a']);
   });
+
+  it('admits no more than a shared consumer has room for, counting what its buffer already holds for it, and says who is short', async () => {
+    const log = memoryLog({ bufferSize: 100 });
+    let held = 0;
+    const consumer = log.consumeShared('target', () => held++, {
+      maxHeld: 10,
+      description: 'forwarding to t',
+      shortOfRoom: (ahead, count) => (held + ahead + count <= 10 ? undefined : `t holds ${held + ahead}`),
+    });
+    expect(log.hasRoomFor(10)).toBe(true);
+    await log.append([event('a'), event('b'), event('c'), event('d')]);
+    // Four in the buffer, on their way to the consumer: six more fit.
+    expect([log.hasRoomFor(6), log.hasRoomFor(7)]).toEqual([true, false]);
+    expect(log.whyNoRoomFor(7)).toBe('t holds 4');
+    await log.drained();
+    expect(held).toBe(4);
+    expect(log.whyNoRoomFor(7)).toBe('t holds 4');
+    // Event by event, as the log appends: six fit, the seventh is refused.
+    const outcomes = await log.append(Array.from({ length: 7 }, (_, i) => event(`x${i}`)));
+    expect(outcomes.filter((o) => o.status === 'stored')).toHaveLength(6);
+    expect(outcomes[6]).toEqual({ status: 'refused', reason: 'full', message: 't holds 10', retryAfterSeconds: 1 });
+    await log.drained();
+    const waiting = log.waitForRoom(7, 1000);
+    held = 0;
+    expect(await waiting).toBe(true);
+    await consumer.stop();
+    held = 1000;
+    expect(log.hasRoomFor(50)).toBe(true);
+  });
+
+  it('waits for buffer room until its timeout, and names BUFFER_SIZE when the buffer is the reason', async () => {
+    const log = memoryLog({ bufferSize: 1 });
+    await log.append([event('a')]);
+    expect(log.whyNoRoomFor(1)).toBe('the ingest buffer is full (BUFFER_SIZE 1); retry later');
+    expect(await log.waitForRoom(1, 1000)).toBe(true);
+    await log.append([event('b')]);
+    expect(await log.waitForRoom(2, 20)).toBe(false);
+  });
 });
