@@ -71,6 +71,7 @@ export function renderGatewayConfig(server: McpServer, wiring: GatewayWiring): R
     limits: defined({
       maxEventSize: limits.maxEventSize,
       bufferSize: limits.bufferSize,
+      admissionWait: limits.admissionWait,
       maxConnections: limits.maxConnections,
       maxBatchSize: limits.maxBatchSize,
       subscriberQueueSize: limits.subscriberQueueSize,

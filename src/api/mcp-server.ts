@@ -57,6 +57,9 @@ export const mcpServerSpecSchema = s
       .object({
         maxEventSize: size('Largest accepted event (MAX_EVENT_SIZE).').opt(),
         bufferSize: s.integer({ minimum: 1, maximum: 1_000_000 }).describe('Accepted events not yet dispatched (BUFFER_SIZE).').opt(),
+        admissionWait: duration(
+          'How long ingest waits for room (buffer, forwarding queues) before answering 429 / RESOURCE_EXHAUSTED; 0s refuses at once (ADMISSION_WAIT).',
+        ).opt(),
         maxConnections: s.integer({ minimum: 1, maximum: 100_000 }).describe('Concurrent gRPC streams (MAX_CONNECTIONS).').opt(),
         maxBatchSize: s.integer({ minimum: 1, maximum: 10_000 }).describe('Events per batch request.').opt(),
         subscriberQueueSize: s.integer({ minimum: 1, maximum: 1_000_000 }).describe('Events queued per subscriber before it is cut off.').opt(),

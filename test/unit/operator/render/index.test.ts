@@ -43,7 +43,7 @@ describe('renderServer', () => {
     const rendered = renderServer(
       server({
         logLevel: 'debug',
-        limits: { maxEventSize: '512Ki', bufferSize: 64, rateLimit: { eventsPerSecond: 100 } },
+        limits: { maxEventSize: '512Ki', bufferSize: 64, admissionWait: '250ms', rateLimit: { eventsPerSecond: 100 } },
         history: { retention: '5m' },
       }),
       {
@@ -62,7 +62,7 @@ describe('renderServer', () => {
     const configMap = find<V1ConfigMap>(rendered.objects, 'ConfigMap');
     const config = parseConfig(parse(configMap.data!['gateway.yaml']!));
     expect(config.logLevel).toBe('debug');
-    expect(config.limits).toMatchObject({ maxEventSize: 512 * 1024, bufferSize: 64, rateLimit: { eventsPerSecond: 100 } });
+    expect(config.limits).toMatchObject({ maxEventSize: 512 * 1024, bufferSize: 64, admissionWait: 250, rateLimit: { eventsPerSecond: 100 } });
     expect(config.history.retention).toBe(300_000);
     expect(config.identity.id).toBe('team-a/alpha');
     expect(config.kubernetesEvents).toMatchObject({
