@@ -130,7 +130,7 @@ export class MemoryLog implements EventLog {
     if (this.recentIds.has(event.event_id)) return { status: 'duplicate' };
     const noRoom = this.whyNoRoomFor(1);
     if (noRoom !== undefined) return { status: 'refused', reason: 'full', message: noRoom, retryAfterSeconds: 1 };
-    this.recentIds.checkAndRemember(event.event_id);
+    this.recentIds.remember(event.event_id);
     const position = this.nextPosition++;
     this.buffer.push(new Envelope(event, position, this.now(), origin));
     this.accepted++;

@@ -36,8 +36,14 @@ export class RecentIds {
 
   /** True if `id` was seen within the TTL; otherwise records it and returns false. */
   checkAndRemember(id: string): boolean {
-    if (this.capacity <= 0) return false;
     if (this.has(id)) return true;
+    this.remember(id);
+    return false;
+  }
+
+  /** Records `id`, known not to be held (has() just said so): one lookup per event, not two. */
+  remember(id: string): void {
+    if (this.capacity <= 0) return;
     if (this.count === this.capacity) this.forgetOldest();
     if (this.count === this.ids.length) this.grow();
     const slot = (this.head + this.count) % this.ids.length;
@@ -45,7 +51,6 @@ export class RecentIds {
     this.times[slot] = this.now();
     this.count++;
     this.seen.add(id);
-    return false;
   }
 
   private forgetOldest(): void {

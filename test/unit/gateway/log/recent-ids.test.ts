@@ -37,4 +37,26 @@ describe('RecentIds', () => {
     expect(ids.checkAndRemember('a')).toBe(false);
     expect(ids.size).toBe(0);
   });
+
+  it('remember() records an id has() just said was not held', () => {
+    const ids = new RecentIds(10, 1000, () => 0);
+    expect(ids.has('x')).toBe(false);
+    ids.remember('x');
+    expect([ids.has('x'), ids.size]).toEqual([true, 1]);
+  });
+
+  it('agrees with a Set over a long random run of repeats, evictions and wrap-arounds', () => {
+    let now = 0;
+    const capacity = 700;
+    const ids = new RecentIds(capacity, 1_000_000, () => now);
+    const order: string[] = [];
+    let seed = 42;
+    const random = () => ((seed = Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    for (let i = 0; i < 20_000; i++, now++) {
+      const id = `r-${Math.floor(random() * 3000)}`;
+      const expected = order.slice(-capacity).includes(id);
+      expect(ids.checkAndRemember(id)).toBe(expected);
+      if (!expected) order.push(id);
+    }
+  });
 });
