@@ -103,6 +103,7 @@ const config = {
     rate: 5000,
     targetP99Ms: 10,
     latencySeconds: numberEnv('BENCH_FORWARD_SECONDS', 5),
+    warmSeconds: numberEnv('BENCH_FORWARD_WARM_SECONDS', 3),
     maxBatch: numberEnv('BENCH_FORWARD_BATCH', 100),
     transports: (process.env.BENCH_FORWARD_TRANSPORTS ?? 'http,grpc,https').split(',').map((t) => t.trim()) as ('http' | 'grpc' | 'https')[],
     targetRatio: 0.9,
