@@ -17,24 +17,23 @@ export interface GatewayCounts {
   activeStreams: number;
 }
 
-/** Counters in the Go reference server's ServerStats shape (/health `stats`, GET /api/v1/stats). */
-export interface ServerStats {
+/** The counts GetServerStats and GetMetrics both report, under the reference's field names. */
+interface EventCounts {
   total_events: number;
   stream_events: number;
   forwarded_events: number;
   error_events: number;
   active_streams: number;
+}
+
+/** Counters in the Go reference server's ServerStats shape (/health `stats`, GET /api/v1/stats). */
+export interface ServerStats extends EventCounts {
   /** RFC 3339. */
   start_time: string;
 }
 
 /** mcp.v1.MetricsResponse: GetMetrics, and GET /api/v1/metrics as JSON. */
-export interface MetricsReport {
-  total_events: number;
-  stream_events: number;
-  forwarded_events: number;
-  error_events: number;
-  active_streams: number;
+export interface MetricsReport extends EventCounts {
   /** Milliseconds, as the reference reports it. */
   uptime: number;
 }
@@ -123,18 +122,14 @@ export class GatewayStatus {
   }
 
   stats(): ServerStats {
-    const counts = this.counts();
-    return {
-      total_events: counts.accepted,
-      stream_events: counts.streamed,
-      forwarded_events: counts.forwarded,
-      error_events: counts.errors,
-      active_streams: counts.activeStreams,
-      start_time: new Date(this.startedAt).toISOString(),
-    };
+    return { ...this.eventCounts(), start_time: new Date(this.startedAt).toISOString() };
   }
 
   metrics(): MetricsReport {
+    return { ...this.eventCounts(), uptime: this.uptimeMs() };
+  }
+
+  private eventCounts(): EventCounts {
     const counts = this.counts();
     return {
       total_events: counts.accepted,
@@ -142,7 +137,6 @@ export class GatewayStatus {
       forwarded_events: counts.forwarded,
       error_events: counts.errors,
       active_streams: counts.activeStreams,
-      uptime: this.uptimeMs(),
     };
   }
 
