@@ -4,8 +4,9 @@
 // gateways) gets IngestEvent per event instead, remembered for this target and tried again after a
 // while. A peer that takes smaller batches says so (OUT_OF_RANGE with x-mcp-max-batch).
 import * as grpc from '@grpc/grpc-js';
-import { KEY_ID_KEY, TRACEPARENT_KEY, TRACESTATE_KEY, type McpEvent } from '../../src/event/index.js';
+import { KEY_ID_KEY, TRACEPARENT_KEY, TRACESTATE_KEY } from '../../src/event/index.js';
 import { MAX_BATCH_METADATA, PEER_HEADER } from '../wire/names.js';
+import { encodeIngestRequest } from '../wire/event-codec.js';
 import { packageDefinition } from '../wire/protos.js';
 import { itemAnswer, type BatchItem } from './batch-answers.js';
 import type { ClientTls } from './client-tls.js';
@@ -14,8 +15,6 @@ import type { AttemptAnswer } from './retry-policy.js';
 import { answerAll, type Sender } from './sender.js';
 
 const service = packageDefinition['mcp.v1.MCPService'] as grpc.ServiceDefinition;
-/** An event as an mcp.v1.IngestEventRequest, encoded once per event (Outgoing keeps it) whatever the targets and retries. */
-const encodeRequest = service.IngestEvent!.requestSerialize as (event: McpEvent) => Buffer;
 const passBuffer = (bytes: Buffer) => bytes;
 /** The client's view: requests arrive already encoded (an event's bytes, or a batch framed from them). */
 const McpServiceClient = grpc.makeGenericClientConstructor(
@@ -41,7 +40,8 @@ interface McpClient extends grpc.Client {
 
 /** IngestEventBatchRequest bytes: each event's encoding as field 1 (`repeated IngestEventRequest events = 1`). */
 function frameBatch(events: readonly Outgoing[]): Buffer {
-  const parts = events.map((o) => o.protobuf(encodeRequest));
+  // Each event encoded once (Outgoing keeps it), whatever the targets and retries.
+  const parts = events.map((o) => o.protobuf(encodeIngestRequest));
   let size = 0;
   for (const part of parts) size += 1 + varintLength(part.length) + part.length;
   const out = Buffer.allocUnsafe(size);
@@ -141,7 +141,7 @@ export function createGrpcSender(options: GrpcSenderOptions): Sender {
 
   function sendOne(outgoing: Outgoing, timeoutMs: number): Promise<AttemptAnswer> {
     return new Promise((resolve) => {
-      nextClient().IngestEvent(outgoing.protobuf(encodeRequest), metadataFor([outgoing]), { deadline: Date.now() + timeoutMs }, (error) => {
+      nextClient().IngestEvent(outgoing.protobuf(encodeIngestRequest), metadataFor([outgoing]), { deadline: Date.now() + timeoutMs }, (error) => {
         resolve(error ? failure(error) : { protocol: 'grpc', status: 'OK' });
       });
     });

@@ -1,10 +1,11 @@
 // What subscribers are sent, encoded once per event whatever the number of streams: the gRPC
 // services' event messages and the JSON an Argo Sensor reads.
 import { defineEncoder } from '../../log/envelope.js';
-import { legacyService, mcpService } from '../../wire/protos.js';
+import { encodeStreamedEvent } from '../../wire/event-codec.js';
+import { legacyService } from '../../wire/protos.js';
 
 /** mcp.v1.Event bytes with the event's log position, as StreamEvents and EventStream send them. */
-export const V1_EVENT_ENCODER = defineEncoder(({ event, position }) => mcpService.StreamEvents!.responseSerialize({ ...event, position }));
+export const V1_EVENT_ENCODER = defineEncoder(({ event, position }) => encodeStreamedEvent(event, position));
 
 /** The JSON body an Argo Sensor sees (`jsonBody: true`): the event with `data` as a JSON value,
  * not a string, so Sensor filters can reach into it (body.data.document_id). */
