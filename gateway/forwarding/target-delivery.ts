@@ -112,6 +112,7 @@ export class TargetDelivery {
   private sending = 0;
   private active = 0;
   private closed = false;
+  private pumpQueued = false;
   private idleWaiters: (() => void)[] = [];
   private readonly now: () => number;
 
@@ -190,7 +191,21 @@ export class TargetDelivery {
     }
     this.queuedBytes += outgoing.bytes;
     this.expiryTimer ??= setInterval(() => this.expire(), this.options.expiryCheckMs ?? 1000).unref();
-    this.pump();
+    this.pumpSoon();
+  }
+
+  /**
+   * Sends once the caller's turn is over: the log hands events over one at a time, and sending
+   * on the first of a turn's events would put it alone in a request (measured at 5,000 ev/s: 3.5
+   * events per request, 2.7 requests per ingested request) where one request can carry them all.
+   */
+  private pumpSoon(): void {
+    if (this.pumpQueued) return;
+    this.pumpQueued = true;
+    queueMicrotask(() => {
+      this.pumpQueued = false;
+      this.pump();
+    });
   }
 
   /**

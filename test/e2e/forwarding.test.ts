@@ -283,6 +283,7 @@ describe('a target that falls behind (memory log)', () => {
     const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => post(a, batchOf(`slow-${i}`, 40))));
     expect(answers.map((r) => r.status)).toEqual(Array(10).fill(200));
     await settled(a);
+    await eventually(() => peer.delivered.length >= 400, 10_000, 'the receiver has all 400');
     expect(peer.delivered).toHaveLength(400);
     expect(new Set(peer.delivered).size).toBe(400);
     // Each request carried what the queue held: at most 40 events, so at least 10 requests.
@@ -302,6 +303,7 @@ describe('a target that falls behind (memory log)', () => {
     expect(refused.length).toBeGreaterThanOrEqual(1);
     expect(refused[0]!.body.message).toMatch(/forwarding to 127\.0\.0\.1:\d+ is behind: it holds \d+ events of the 40 it may \(FORWARD_QUEUE_SIZE\)/);
     await settled(a);
+    await eventually(() => peer.delivered.length >= 40 * accepted.length, 10_000, 'the receiver has every accepted event');
     expect(peer.delivered).toHaveLength(40 * accepted.length);
     expect(await deadLetters(a)).toEqual([]);
     await invariantHolds(a);

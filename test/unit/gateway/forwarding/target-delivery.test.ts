@@ -96,8 +96,8 @@ describe('TargetDelivery', () => {
     const { target, letters } = delivery(sender, { concurrency: 1 });
     for (const id of ['a', 'b', 'c', 'd']) target.enqueue(out(id), policy(), 'peers');
     await target.idle(1000);
-    // The first request takes what is queued when it leaves; b alone is sent again.
-    expect(sender.requests).toEqual([['a'], ['b', 'c', 'd'], ['b']]);
+    // One request takes what the turn queued; b alone is sent again.
+    expect(sender.requests).toEqual([['a', 'b', 'c', 'd'], ['b']]);
     expect(letters.map((l) => [l.event.event_id, l.reason])).toEqual([['c', 'rejected']]);
     expect(target.delivered).toBe(3);
     invariant(target);
@@ -111,10 +111,15 @@ describe('TargetDelivery', () => {
     for (const id of ['a', 'b', 'c', 'd']) target.enqueue(out(id), policy(), 'peers');
     for (const id of ['big1', 'big2', 'big3']) target.enqueue(out(id, JSON.stringify(big)), policy(), 'peers');
     await target.idle(1000);
-    expect(sender.requests).toEqual([['first'], ['a', 'b', 'c'], ['d', 'big1', 'big2'], ['big3']]);
+    // Three events at most, then 1,600 bytes at most: big1 and big2 (~430 bytes each) fit beside d, big3 does not.
+    expect(sender.requests).toEqual([
+      ['first', 'a', 'b'],
+      ['c', 'd', 'big1'],
+      ['big2', 'big3'],
+    ]);
   });
 
-  it('sends what is queued right away on the first two requests out; beyond them, only full batches', async () => {
+  it('sends what one turn queued in one request, right away on the first two requests out; beyond them, only full batches', async () => {
     const answers: (() => void)[] = [];
     const requests: string[][] = [];
     const sender: Sender = {
@@ -127,26 +132,36 @@ describe('TargetDelivery', () => {
         }),
       close() {},
     };
+    const turn = () => new Promise<void>((resolve) => queueMicrotask(resolve));
     const { target } = delivery(sender, { concurrency: 8, capacity: 100 });
     target.enqueue(out('a'), policy(), 'peers');
     target.enqueue(out('b'), policy(), 'peers');
+    // Nothing goes before the turn that queued them is over.
+    expect(requests).toEqual([]);
+    await turn();
+    expect(requests).toEqual([['a', 'b']]);
     target.enqueue(out('c'), policy(), 'peers');
+    await turn();
+    expect(requests).toEqual([['a', 'b'], ['c']]);
+    // Two out: d and e wait for a batch to fill, or for fewer than two requests to be out.
     target.enqueue(out('d'), policy(), 'peers');
-    expect(requests).toEqual([['a'], ['b']]);
     target.enqueue(out('e'), policy(), 'peers');
-    expect(requests).toEqual([['a'], ['b'], ['c', 'd', 'e']]);
-    // Three out: f waits for a batch to fill, or for fewer than two requests to be out.
+    await turn();
+    expect(requests).toHaveLength(2);
     target.enqueue(out('f'), policy(), 'peers');
+    await turn();
+    expect(requests.at(-1)).toEqual(['d', 'e', 'f']);
+    target.enqueue(out('g'), policy(), 'peers');
+    await turn();
     expect(requests).toHaveLength(3);
+    // Fewer than two out again: g goes as it is.
+    answers.shift()!();
     answers.shift()!();
     await new Promise((resolve) => setImmediate(resolve));
-    expect(requests).toHaveLength(3);
-    answers.shift()!();
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(requests.at(-1)).toEqual(['f']);
+    expect(requests.at(-1)).toEqual(['g']);
     for (const answer of answers.splice(0)) answer();
     expect(await target.idle(1000)).toBe(true);
-    expect(target.delivered).toBe(6);
+    expect(target.delivered).toBe(7);
   });
 
   it('sends one event larger than the byte bound alone', async () => {
@@ -169,6 +184,7 @@ describe('TargetDelivery', () => {
     };
     const { target } = delivery(sender, { concurrency: 1 });
     target.enqueue(out('a'), policy({}, 100), 'peers');
+    await new Promise<void>((resolve) => queueMicrotask(resolve));
     target.enqueue(out('b'), policy({}, 700), 'peers');
     target.enqueue(out('c'), policy({}, 300), 'peers');
     await target.idle(1000);
@@ -274,7 +290,9 @@ describe('TargetDelivery', () => {
       },
     };
     const { target, letters } = delivery(hang, { concurrency: 1 });
-    ['a', 'b', 'c'].forEach((id) => target.enqueue(out(id), policy(), 'peers'));
+    target.enqueue(out('a'), policy(), 'peers');
+    await new Promise<void>((resolve) => queueMicrotask(resolve));
+    ['b', 'c'].forEach((id) => target.enqueue(out(id), policy(), 'peers'));
     target.close();
     expect(letters.map((l) => [l.event.event_id, l.reason])).toEqual([
       ['b', 'shutdown'],
@@ -298,7 +316,9 @@ describe('TargetDelivery', () => {
     });
     const hang: Sender = { mode: 'single', maxEvents: 1, send: () => new Promise(() => {}), close() {} };
     const { target } = delivery(hang, { concurrency: 1 });
-    for (const id of ['a', 'b']) target.enqueue(out(id), policy(), 'peers', ticket(id));
+    target.enqueue(out('a'), policy(), 'peers', ticket('a'));
+    await new Promise<void>((resolve) => queueMicrotask(resolve));
+    target.enqueue(out('b'), policy(), 'peers', ticket('b'));
     target.close('shutdown');
     expect(givenBack).toEqual(['b']);
     expect(settled).toEqual([]);
@@ -318,7 +338,9 @@ describe('TargetDelivery', () => {
     };
     const second = scriptedSender({}, 10);
     const { target } = delivery(first, { concurrency: 1 });
-    for (const id of ['a', 'b', 'c']) target.enqueue(out(id), policy(), 'peers');
+    target.enqueue(out('a'), policy(), 'peers');
+    await new Promise<void>((resolve) => queueMicrotask(resolve));
+    for (const id of ['b', 'c']) target.enqueue(out(id), policy(), 'peers');
     target.reconfigure(
       { target: target.target, concurrency: 2, maxBatchBytes: 1024, capacity: 10, breaker: { failureThreshold: 100, cooldownMs: 10 } },
       second,
