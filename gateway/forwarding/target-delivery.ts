@@ -212,14 +212,18 @@ export class TargetDelivery {
    * Why this target cannot take `count` more events, after `ahead` more on their way to it,
    * without dead-lettering one as queue_full (undefined when it can). A target whose circuit is
    * not closed never holds ingest up: its events wait out their deadline or are dead-lettered, as
-   * a target that is down cannot be waited for. A batch larger than the whole queue goes once
-   * the queue is empty.
+   * a target that is down cannot be waited for. A batch larger than the whole queue never fits:
+   * it is refused saying so (MAX_BATCH_SIZE above FORWARD_QUEUE_SIZE).
    */
   shortOfRoom(ahead: number, count: number): string | undefined {
     if (this.closed || this.breaker.state !== 'closed') return undefined;
+    const capacity = this.settings.capacity;
+    if (count > capacity) {
+      return `${count} events at once are more than forwarding to ${this.target.id} may hold (FORWARD_QUEUE_SIZE ${capacity}); send smaller batches`;
+    }
     const held = this.inFlight + ahead;
-    if (held === 0 || held + count <= this.settings.capacity) return undefined;
-    return `forwarding to ${this.target.id} is behind: it holds ${held} events of the ${this.settings.capacity} it may (FORWARD_QUEUE_SIZE); retry later`;
+    if (held + count <= capacity) return undefined;
+    return `forwarding to ${this.target.id} is behind: it holds ${held} events of the ${capacity} it may (FORWARD_QUEUE_SIZE); retry later`;
   }
 
   /** Resolves when nothing is held, or after `timeoutMs`; returns whether it emptied. */

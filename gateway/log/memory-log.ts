@@ -98,7 +98,16 @@ export class MemoryLog implements EventLog {
 
   /** Room in the buffer, and in every consumer for what the buffer already holds (it goes to them next) and `count` more. */
   whyNoRoomFor(count: number): string | undefined {
-    if (this.buffer.capacity - this.buffer.length < count) return `the ingest buffer is full (BUFFER_SIZE ${this.buffer.capacity}); retry later`;
+    if (this.buffer.capacity - this.buffer.length < count) return this.bufferFullMessage();
+    return this.consumersShortOfRoom(count);
+  }
+
+  private bufferFullMessage(): string {
+    return `the ingest buffer is full (BUFFER_SIZE ${this.buffer.capacity}); retry later`;
+  }
+
+  /** Why a shared consumer cannot take `count` more events after what the buffer holds for it. */
+  private consumersShortOfRoom(count: number): string | undefined {
     for (const shortOfRoom of this.roomChecks) {
       const why = shortOfRoom(this.buffer.length, count);
       if (why !== undefined) return why;
@@ -117,18 +126,23 @@ export class MemoryLog implements EventLog {
     return true;
   }
 
-  /** Synchronous underneath: every outcome is known before this returns. */
+  /**
+   * Synchronous underneath: every outcome is known before this returns. The consumers' room is
+   * judged once for the whole append, as admission judged it (all of it or none); the buffer's,
+   * event by event.
+   */
   append(events: readonly McpEvent[], origin?: string): Promise<AppendOutcome[]> {
-    return Promise.resolve(events.map((event) => this.appendOne(event, origin)));
+    const consumersShort = this.consumersShortOfRoom(events.length);
+    return Promise.resolve(events.map((event) => this.appendOne(event, origin, consumersShort)));
   }
 
   /** The same as append() for one event, without a promise (the memory log never waits). */
-  appendOne(event: McpEvent, origin?: string): AppendOutcome {
+  appendOne(event: McpEvent, origin?: string, consumersShort = this.consumersShortOfRoom(1)): AppendOutcome {
     if (!this.open)
       return { status: 'refused', reason: 'unavailable', message: 'the gateway is shutting down and takes no new events', retryAfterSeconds: 1 };
-    // A repeat is answered as such even when the buffer is full: it needs no room.
+    // A repeat is answered as such even when there is no room: it needs none.
     if (this.recentIds.has(event.event_id)) return { status: 'duplicate' };
-    const noRoom = this.whyNoRoomFor(1);
+    const noRoom = this.buffer.isFull ? this.bufferFullMessage() : consumersShort;
     if (noRoom !== undefined) return { status: 'refused', reason: 'full', message: noRoom, retryAfterSeconds: 1 };
     this.recentIds.remember(event.event_id);
     const position = this.nextPosition++;

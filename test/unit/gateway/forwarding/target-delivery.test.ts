@@ -354,7 +354,7 @@ describe('TargetDelivery', () => {
     expect(target.delivered).toBe(3);
   });
 
-  it('is short of room when what it holds and what is on its way leave no room; a target whose circuit is open never is', async () => {
+  it('is short of room when what it holds and what is on its way leave no room, or a batch is larger than its queue; a target whose circuit is open never is', async () => {
     const waiting: (() => void)[] = [];
     const slow: Sender = {
       mode: 'batch',
@@ -369,12 +369,15 @@ describe('TargetDelivery', () => {
       }
     };
     const { target } = delivery(slow, { capacity: 10, breaker: { failureThreshold: 1, cooldownMs: 60_000 } });
-    // Empty: even a batch larger than the whole queue may come.
-    expect(target.shortOfRoom(0, 50)).toBeUndefined();
+    // A batch larger than the whole queue never fits, and is told so.
+    expect(target.shortOfRoom(0, 10)).toBeUndefined();
+    expect(target.shortOfRoom(0, 11)).toBe(
+      '11 events at once are more than forwarding to peer-1 may hold (FORWARD_QUEUE_SIZE 10); send smaller batches',
+    );
     for (const id of ['a', 'b', 'c', 'd']) target.enqueue(out(id), policy(), 'peers');
     expect(target.shortOfRoom(0, 6)).toBeUndefined();
     expect(target.shortOfRoom(1, 6)).toBe('forwarding to peer-1 is behind: it holds 5 events of the 10 it may (FORWARD_QUEUE_SIZE); retry later');
-    expect(target.shortOfRoom(0, 50)).toMatch(/holds 4 events/);
+    expect(target.shortOfRoom(0, 7)).toMatch(/holds 4 events/);
     await answerAll();
     expect(target.shortOfRoom(0, 10)).toBeUndefined();
     // A failed request opens the circuit (threshold 1): events wait out their deadline instead of holding ingest up.

@@ -170,11 +170,15 @@ describe('MemoryLog', () => {
     await log.drained();
     expect(held).toBe(4);
     expect(log.whyNoRoomFor(7)).toBe('t holds 4');
-    // Event by event, as the log appends: six fit, the seventh is refused.
-    const outcomes = await log.append(Array.from({ length: 7 }, (_, i) => event(`x${i}`)));
-    expect(outcomes.filter((o) => o.status === 'stored')).toHaveLength(6);
-    expect(outcomes[6]).toEqual({ status: 'refused', reason: 'full', message: 't holds 10', retryAfterSeconds: 1 });
+    // Judged once for the whole append, as admission judges it: seven do not fit, so none goes in;
+    // a repeat is still answered as one.
+    const refused = await log.append([event('a'), ...Array.from({ length: 6 }, (_, i) => event(`x${i}`))]);
+    expect(refused[0]).toEqual({ status: 'duplicate' });
+    expect(refused.slice(1)).toEqual(Array(6).fill({ status: 'refused', reason: 'full', message: 't holds 4', retryAfterSeconds: 1 }));
+    const six = await log.append(Array.from({ length: 6 }, (_, i) => event(`y${i}`)));
+    expect(six.every((o) => o.status === 'stored')).toBe(true);
     await log.drained();
+    expect(held).toBe(10);
     const waiting = log.waitForRoom(7, 1000);
     held = 0;
     expect(await waiting).toBe(true);
