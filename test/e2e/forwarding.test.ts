@@ -308,6 +308,19 @@ describe('a target that falls behind (memory log)', () => {
     expect(await deadLetters(a)).toEqual([]);
     await invariantHolds(a);
   });
+
+  it('refuses a batch larger than the whole queue, saying so, and takes smaller ones', async () => {
+    const peer = await receiver();
+    const a = await gateway({ FORWARD_TO: peer.url, FORWARD_QUEUE_SIZE: '40', ADMISSION_WAIT: '100ms' });
+    const tooBig = await post(a, batchOf('big', 50));
+    expect(tooBig.status).toBe(429);
+    expect(tooBig.body.message).toMatch(
+      /50 events at once are more than forwarding to 127\.0\.0\.1:\d+ may hold \(FORWARD_QUEUE_SIZE 40\); send smaller batches/,
+    );
+    expect((await post(a, batchOf('fits', 40))).status).toBe(200);
+    await eventually(() => peer.delivered.length === 40, 10_000, 'the batch that fits is delivered');
+    expect(await deadLetters(a)).toEqual([]);
+  });
 });
 
 describe('the forwarding API', () => {
