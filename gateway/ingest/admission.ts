@@ -17,6 +17,20 @@ interface Waiter {
 /** How often waiting callers look for room again: room comes back as the log dispatches and targets answer. */
 const POLL_MS = 2;
 
+/**
+ * Resolves true once `room` has space for `count` more events, or false after `timeoutMs`,
+ * without taking a turn (a gRPC stream that pauses its sender until it can go on).
+ */
+export async function waitForRoom(room: Room, count: number, timeoutMs: number): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (!room.hasRoomFor(count)) {
+    const left = deadline - performance.now();
+    if (left <= 0) return false;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_MS, left)));
+  }
+  return true;
+}
+
 export class Admission {
   private readonly waiting: Waiter[] = [];
   private timer: NodeJS.Timeout | undefined;

@@ -8,7 +8,7 @@ import type { McpEvent, SignatureCheck, TraceCarrier } from '../../src/event/ind
 import { TENANT_KEY, carriesFederationMetadata, isSigned, validateEvent, type RejectReason } from '../../src/event/index.js';
 import type { Caller } from '../auth/caller.js';
 import type { AppendOutcome, EventLog } from '../log/event-log.js';
-import { Admission } from './admission.js';
+import { Admission, waitForRoom } from './admission.js';
 import { ClientRateLimiter } from '../../src/limits/client-rate-limiter.js';
 import { TokenBucket } from '../../src/limits/token-bucket.js';
 
@@ -225,7 +225,7 @@ export class IngestService {
 
   /** Waits (at most `timeoutMs`) until the log has room for one more event; false if it still has none. */
   waitForRoom(timeoutMs: number): Promise<boolean> {
-    return this.log.waitForRoom(1, timeoutMs);
+    return waitForRoom(this.log, 1, timeoutMs);
   }
 
   private settle(method: IngestMethod, event: McpEvent, outcome: AppendOutcome, size: number): IngestOutcome {

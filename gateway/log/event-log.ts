@@ -76,8 +76,6 @@ export interface EventLog extends LogSource, SharedConsumers {
   hasRoomFor(count: number): boolean;
   /** Why `count` more events do not fit right now (for the refusal's message); undefined when they do. */
   whyNoRoomFor(count: number): string | undefined;
-  /** Resolves true once `count` more events fit, or false after `timeoutMs` (a stream that pauses its sender). */
-  waitForRoom(count: number, timeoutMs: number): Promise<boolean>;
   /** Appends in order; one outcome per event. Resolves once each is stored or refused. */
   append(events: readonly McpEvent[], origin?: string): Promise<AppendOutcome[]>;
   /** Adds a live sink before traffic starts. */

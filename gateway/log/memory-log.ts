@@ -39,9 +39,6 @@ export interface MemoryLogOptions {
   onDispatched?: (count: number) => void;
 }
 
-/** How often a caller waiting for room looks again. */
-const ROOM_POLL_MS = 2;
-
 /** A shared consumer of a one-process log: there is no other replica, so settling is a no-op. */
 const LOCAL_TICKET: Ticket = { backlog: 0, redeliveries: 0, returnable: false, settle() {}, hold() {}, giveBack() {} };
 
@@ -113,17 +110,6 @@ export class MemoryLog implements EventLog {
       if (why !== undefined) return why;
     }
     return undefined;
-  }
-
-  /** Polled: room comes back when the dispatch loop runs or a consumer's requests are answered. */
-  async waitForRoom(count: number, timeoutMs: number): Promise<boolean> {
-    const deadline = performance.now() + timeoutMs;
-    while (!this.hasRoomFor(count)) {
-      const left = deadline - performance.now();
-      if (left <= 0) return false;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(ROOM_POLL_MS, left)));
-    }
-    return true;
   }
 
   /**

@@ -153,12 +153,6 @@ export class JetStreamLog implements EventLog {
     return `${this.options.maxPending} events are waiting for the event log's acknowledgement (BUFFER_SIZE); retry later`;
   }
 
-  async waitForRoom(count: number, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.hasRoomFor(count) && Date.now() < deadline) await sleep(Math.min(5, deadline - Date.now()));
-    return this.hasRoomFor(count);
-  }
-
   /** Publishes every event before awaiting any acknowledgement, so one caller's events keep their order. */
   async append(events: readonly McpEvent[], origin?: string): Promise<AppendOutcome[]> {
     const refusal = this.refusal(events.length);

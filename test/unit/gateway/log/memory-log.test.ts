@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Envelope } from '../../../../gateway/log/envelope.js';
 import type { ReadResult } from '../../../../gateway/log/event-log.js';
+import { waitForRoom } from '../../../../gateway/ingest/admission.js';
 import { MemoryLog, type MemoryLogOptions } from '../../../../gateway/log/memory-log.js';
 import type { McpEvent } from '../../../../src/event/index.js';
 
@@ -54,7 +55,7 @@ describe('MemoryLog', () => {
     expect(outcomes.map((o) => o.status)).toEqual(['stored', 'stored', 'refused']);
     expect(outcomes[2]).toMatchObject({ reason: 'full', retryAfterSeconds: 1 });
     expect(log.hasRoomFor(1)).toBe(false);
-    expect(await log.waitForRoom(1, 1000)).toBe(true);
+    expect(await waitForRoom(log, 1, 1000)).toBe(true);
     // The refused one was not remembered as seen: it can be sent again.
     expect((await log.append([event('c')]))[0]!.status).toBe('stored');
   });
@@ -179,7 +180,7 @@ describe('MemoryLog', () => {
     expect(six.every((o) => o.status === 'stored')).toBe(true);
     await log.drained();
     expect(held).toBe(10);
-    const waiting = log.waitForRoom(7, 1000);
+    const waiting = waitForRoom(log, 7, 1000);
     held = 0;
     expect(await waiting).toBe(true);
     await consumer.stop();
@@ -191,8 +192,8 @@ describe('MemoryLog', () => {
     const log = memoryLog({ bufferSize: 1 });
     await log.append([event('a')]);
     expect(log.whyNoRoomFor(1)).toBe('the ingest buffer is full (BUFFER_SIZE 1); retry later');
-    expect(await log.waitForRoom(1, 1000)).toBe(true);
+    expect(await waitForRoom(log, 1, 1000)).toBe(true);
     await log.append([event('b')]);
-    expect(await log.waitForRoom(2, 20)).toBe(false);
+    expect(await waitForRoom(log, 2, 20)).toBe(false);
   });
 });
