@@ -19,7 +19,8 @@ export interface Pki {
   saPrivateKey: string;
 }
 
-function openssl(args: string[], cwd: string): void {
+/** Runs openssl in `cwd`; a failure says what openssl printed. */
+export function openssl(args: string[], cwd: string): void {
   try {
     execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
@@ -28,9 +29,10 @@ function openssl(args: string[], cwd: string): void {
   }
 }
 
-const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+export const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
-function issue(dir: string, name: string, subject: string, extensions: string[]): void {
+/** `<name>.key` and `<name>.crt` in `dir`, signed by the CA `<ca>.crt`/`<ca>.key` there, with these X.509 v3 extensions. */
+export function signCertificate(dir: string, ca: string, name: string, subject: string, extensions: string[], days = 30): void {
   openssl(['req', '-new', ...EC_KEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject], dir);
   writeFileSync(join(dir, `${name}.ext`), extensions.join('\n') + '\n');
   openssl(
@@ -40,12 +42,12 @@ function issue(dir: string, name: string, subject: string, extensions: string[])
       '-in',
       `${name}.csr`,
       '-CA',
-      'ca.crt',
+      `${ca}.crt`,
       '-CAkey',
-      'ca.key',
+      `${ca}.key`,
       '-CAcreateserial',
       '-days',
-      '30',
+      String(days),
       '-sha256',
       '-extfile',
       `${name}.ext`,
@@ -79,14 +81,14 @@ export function createPki(dir: string, serviceIp: string): Pki {
     ],
     dir,
   );
-  issue(dir, 'apiserver', '/CN=kube-apiserver', [
+  signCertificate(dir, 'ca', 'apiserver', '/CN=kube-apiserver', [
     'basicConstraints=critical,CA:FALSE',
     'keyUsage=critical,digitalSignature,keyEncipherment',
     'extendedKeyUsage=serverAuth',
     `subjectAltName=IP:127.0.0.1,IP:${serviceIp},DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,` +
       'DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local',
   ]);
-  issue(dir, 'admin', '/O=system:masters/CN=tas-mcp-admin', [
+  signCertificate(dir, 'ca', 'admin', '/O=system:masters/CN=tas-mcp-admin', [
     'basicConstraints=critical,CA:FALSE',
     'keyUsage=critical,digitalSignature,keyEncipherment',
     'extendedKeyUsage=clientAuth',

@@ -1,11 +1,8 @@
 // Throwaway certificates made with openssl, for TLS tests: a CA, server certificates for
 // 127.0.0.1, and client certificates (from this CA or another).
-import { execFileSync } from 'node:child_process';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-
-const openssl = (args: string[], cwd: string) => execFileSync('openssl', args, { cwd, stdio: 'pipe' });
-const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+import { EC_KEY, openssl, signCertificate } from '../../harness/pki.js';
 
 export interface Pem {
   cert: Buffer;
@@ -19,29 +16,9 @@ export function makeCa(dir: string, name: string): Pem & { name: string } {
 
 /** A certificate signed by `ca`; `server` ones hold SAN IP:127.0.0.1, DNS:localhost. */
 export function issue(dir: string, ca: { name: string }, name: string, kind: 'server' | 'client'): Pem {
-  openssl(['req', ...EC_KEY, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`], dir);
-  const extensions = kind === 'server' ? 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' : 'extendedKeyUsage=clientAuth\n';
-  writeFileSync(join(dir, `${name}.ext`), extensions);
-  openssl(
-    [
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      `${ca.name}.crt`,
-      '-CAkey',
-      `${ca.name}.key`,
-      '-CAcreateserial',
-      '-out',
-      `${name}.crt`,
-      '-days',
-      '2',
-      '-extfile',
-      `${name}.ext`,
-    ],
-    dir,
-  );
+  const extensions =
+    kind === 'server' ? ['subjectAltName=IP:127.0.0.1,DNS:localhost', 'extendedKeyUsage=serverAuth'] : ['extendedKeyUsage=clientAuth'];
+  signCertificate(dir, ca.name, name, `/CN=${name}`, extensions, 2);
   return { cert: readFileSync(join(dir, `${name}.crt`)), key: readFileSync(join(dir, `${name}.key`)) };
 }
 
