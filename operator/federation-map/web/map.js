@@ -168,34 +168,41 @@ function cell(row, text, className) {
   return td;
 }
 
-function renderServers(graph) {
-  const body = $('#servers tbody');
-  body.replaceChildren();
-  for (const node of graph.nodes.filter((n) => n.kind === 'server')) {
+/** Replaces the rows of a table body with one row per item, each filled by `fill(row, item)`. */
+function fillRows(selector, items, fill) {
+  const rows = items.map((item) => {
     const row = document.createElement('tr');
-    row.dataset.id = node.id;
-    const f = node.figures;
-    cell(row, node.id, 'name');
-    cell(row, node.ready, `ready ${node.ready}`);
-    cell(row, `${node.replicas.ready}/${node.replicas.total}`, 'num replicas');
-    cell(row, node.bus, 'bus');
-    cell(row, rate(f?.eventsPerSecond), 'num rate');
-    cell(row, count(f?.accepted), 'num accepted');
-    cell(row, count(f?.errors), 'num errors');
-    cell(row, count(f?.queueDepth), 'num queue');
-    cell(row, count(f?.openCircuits), 'num circuits');
-    cell(row, count(f?.deadLetters), 'num dead-letters');
-    cell(row, node.scrape ? (node.scrape.detail ? `${node.scrape.state}: ${node.scrape.detail}` : node.scrape.state) : 'not read yet', 'scrape');
-    row.addEventListener('click', () => openDetails(node.id));
-    body.append(row);
-  }
+    fill(row, item);
+    return row;
+  });
+  $(selector).replaceChildren(...rows);
+}
+
+function renderServers(graph) {
+  fillRows(
+    '#servers tbody',
+    graph.nodes.filter((n) => n.kind === 'server'),
+    (row, node) => {
+      row.dataset.id = node.id;
+      const f = node.figures;
+      cell(row, node.id, 'name');
+      cell(row, node.ready, `ready ${node.ready}`);
+      cell(row, `${node.replicas.ready}/${node.replicas.total}`, 'num replicas');
+      cell(row, node.bus, 'bus');
+      cell(row, rate(f?.eventsPerSecond), 'num rate');
+      cell(row, count(f?.accepted), 'num accepted');
+      cell(row, count(f?.errors), 'num errors');
+      cell(row, count(f?.queueDepth), 'num queue');
+      cell(row, count(f?.openCircuits), 'num circuits');
+      cell(row, count(f?.deadLetters), 'num dead-letters');
+      cell(row, node.scrape ? (node.scrape.detail ? `${node.scrape.state}: ${node.scrape.detail}` : node.scrape.state) : 'not read yet', 'scrape');
+      row.addEventListener('click', () => openDetails(node.id));
+    },
+  );
 }
 
 function renderLinks(graph) {
-  const body = $('#links tbody');
-  body.replaceChildren();
-  for (const edge of graph.edges) {
-    const row = document.createElement('tr');
+  fillRows('#links tbody', graph.edges, (row, edge) => {
     row.dataset.id = edge.id;
     row.dataset.state = edge.resolved ? 'resolved' : 'unresolved';
     const f = edge.figures;
@@ -211,8 +218,7 @@ function renderLinks(graph) {
     cell(row, f?.circuit ?? '–', `circuit ${f?.circuit ?? ''}`);
     cell(row, count(f?.deadLetters), 'num dead-letters');
     if (state.graph?.nodes.some((n) => n.id === edge.source && n.kind === 'server')) row.addEventListener('click', () => openDetails(edge.source));
-    body.append(row);
-  }
+  });
 }
 
 // ---- one server's details -------------------------------------------------------------------
@@ -235,24 +241,17 @@ async function loadDetails(id) {
     `${details.readyReplicas}/${details.replicas} replicas ready · ${details.attachedRoutes} route(s) attached · ` +
     `${details.peers.length} peer(s) · generation ${details.generation}, observed ${details.observedGeneration ?? '–'}` +
     (details.endpoint ? ` · ${details.endpoint}` : '');
-  const conditions = $('#details-conditions tbody');
-  conditions.replaceChildren();
-  for (const c of details.conditions) {
-    const row = document.createElement('tr');
+  fillRows('#details-conditions tbody', details.conditions, (row, c) => {
     row.dataset.type = c.type;
     cell(row, c.type);
     cell(row, c.status, `status ${c.health}`);
     cell(row, c.reason, 'reason');
     cell(row, c.message, 'message');
     cell(row, new Date(c.lastTransitionTime).toLocaleString());
-    conditions.append(row);
-  }
+  });
   $('#details-events-error').hidden = !details.eventsError;
   $('#details-events-error').textContent = details.eventsError ?? '';
-  const events = $('#details-events tbody');
-  events.replaceChildren();
-  for (const e of details.events) {
-    const row = document.createElement('tr');
+  fillRows('#details-events tbody', details.events, (row, e) => {
     row.dataset.reason = e.reason;
     cell(row, e.lastSeen ? new Date(e.lastSeen).toLocaleString() : '–');
     cell(row, e.type, e.type);
@@ -260,8 +259,7 @@ async function loadDetails(id) {
     cell(row, String(e.count), 'num');
     cell(row, e.reportingController);
     cell(row, e.note, 'note');
-    events.append(row);
-  }
+  });
 }
 
 function openDetails(id) {
