@@ -2,7 +2,7 @@
 // explicit free ports, ready when GET /ready answers 200, and its counts readable over GetMetrics.
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { CORES, PROJECT_DIST, spawnPinned, stop, tail, waitFor } from './processes.js';
+import { CORES, cpuProfileArgs, PROJECT_DIST, spawnPinned, stop, tail, waitFor } from './processes.js';
 import { freePorts } from '../../harness/ports.js';
 import { activeStreams, serverMetrics } from './proto.js';
 import { gatewayNodeOptions } from '../../../src/config/node-options.js';
@@ -43,7 +43,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     ...options.env,
   };
   // BENCH_CPU_PROF=<dir>: every gateway writes a V8 CPU profile there when it exits.
-  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
+  const profile = cpuProfileArgs();
   // BENCH_GATEWAY_CONFIG=<file>: a gateway config file, for settings with no environment variable.
   const config = process.env.BENCH_GATEWAY_CONFIG ? ['--config', process.env.BENCH_GATEWAY_CONFIG] : [];
   const v8 = options.v8Options ?? gatewayNodeOptions();

@@ -150,3 +150,11 @@ export function tail(child: ChildProcess): () => string {
   child.stderr?.on('data', keep);
   return () => lines.join('\n');
 }
+
+/** Node arguments that write a V8 CPU profile into BENCH_CPU_PROF (a directory) when the process
+ * exits, named `name` (else Node's own name); none when BENCH_CPU_PROF is unset. */
+export function cpuProfileArgs(name?: string): string[] {
+  const dir = process.env.BENCH_CPU_PROF;
+  if (!dir) return [];
+  return ['--cpu-prof', '--cpu-prof-dir', dir, ...(name ? ['--cpu-prof-name', `${name}.cpuprofile`] : [])];
+}

@@ -6,7 +6,7 @@ import { startGateway } from '../lib/gateway.js';
 import { runGrpcLoad, type GrpcLoadResult } from '../lib/load-grpc.js';
 import { serverMetrics } from '../lib/proto.js';
 import { freePort } from '../../harness/ports.js';
-import { CORES, cpuSeconds, spawnNodeWorker, stop, waitFor } from '../lib/processes.js';
+import { CORES, cpuProfileArgs, cpuSeconds, spawnNodeWorker, stop, waitFor } from '../lib/processes.js';
 import type { Row } from '../lib/report.js';
 import { mean, median } from '../lib/stats.js';
 import { startSubscribers } from '../lib/workers.js';
@@ -49,10 +49,7 @@ function summarize(runs: Measured[]) {
 
 export async function grpcIngest(options: GrpcIngestOptions, log: (line: string) => void): Promise<{ rows: Row[]; raw: object }> {
   const barePort = await freePort();
-  const profile = process.env.BENCH_CPU_PROF
-    ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF, '--cpu-prof-name', 'bare-grpc-unary.cpuprofile']
-    : [];
-  const bare = spawnNodeWorker('fixtures/bare-grpc-unary.js', CORES.server, { PORT: String(barePort) }, profile);
+  const bare = spawnNodeWorker('fixtures/bare-grpc-unary.js', CORES.server, { PORT: String(barePort) }, cpuProfileArgs('bare-grpc-unary'));
   const gateway = await startGateway({ env: { SUBSCRIBER_QUEUE_SIZE: String(options.subscriberQueue) } });
   const subscriber = await startSubscribers(gateway, 1, 1);
   const bareAddress = `127.0.0.1:${barePort}`;

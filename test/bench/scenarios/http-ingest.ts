@@ -8,7 +8,7 @@ import { startGateway } from '../lib/gateway.js';
 import { HTTP_EVENT } from '../lib/bench-event.js';
 import { runLoad, type LoadResult } from '../lib/load-http.js';
 import { freePort } from '../../harness/ports.js';
-import { CORES, cpuSeconds, spawnNodeWorker, stop, waitFor } from '../lib/processes.js';
+import { CORES, cpuProfileArgs, cpuSeconds, spawnNodeWorker, stop, waitFor } from '../lib/processes.js';
 import type { Row } from '../lib/report.js';
 import { machineWindow } from '../lib/machine.js';
 import { mean, median } from '../lib/stats.js';
@@ -29,10 +29,7 @@ export interface HttpIngestOptions {
 async function startBare(name: string): Promise<{ url: string; pid: number; stop: () => Promise<unknown> }> {
   const port = await freePort();
   // BENCH_CPU_PROF profiles the baselines too, so the profiles can be compared.
-  const profile = process.env.BENCH_CPU_PROF
-    ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF, '--cpu-prof-name', `${name}.cpuprofile`]
-    : [];
-  const child = spawnNodeWorker(`fixtures/${name}.js`, CORES.server, { PORT: String(port) }, profile);
+  const child = spawnNodeWorker(`fixtures/${name}.js`, CORES.server, { PORT: String(port) }, cpuProfileArgs(name));
   const url = `http://127.0.0.1:${port}/api/v1/events`;
   await waitFor(
     `the ${name} baseline`,

@@ -12,7 +12,7 @@ import { runLoad, type LoadResult } from '../lib/load-http.js';
 import { machineWindow } from '../lib/machine.js';
 import { request, type PublisherReport, type PublishMode } from '../lib/messages.js';
 import { startBenchNats, type BenchNats } from '../lib/nats.js';
-import { CORES, cpuSeconds, exited, spawnNodeWorker, stop, waitFor } from '../lib/processes.js';
+import { CORES, cpuProfileArgs, cpuSeconds, exited, spawnNodeWorker, stop, waitFor } from '../lib/processes.js';
 import type { Row } from '../lib/report.js';
 import { Histogram, mean, median } from '../lib/stats.js';
 import { startBatchProducer, startSubscribers, type SubscriberWorker } from '../lib/workers.js';
@@ -101,10 +101,7 @@ const pct = (seconds: number, over: number) => `${((100 * seconds) / over).toFix
 export async function jetstreamIngest(options: JetStreamIngestOptions, log: (line: string) => void): Promise<{ rows: Row[]; raw: object }> {
   const nats = await startBenchNats();
   const sides: Side[] = [];
-  const profile = process.env.BENCH_CPU_PROF
-    ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF, '--cpu-prof-name', 'bare-publisher.cpuprofile']
-    : [];
-  const publisher = spawnNodeWorker('workers/jetstream-publisher.js', CORES.server, {}, profile);
+  const publisher = spawnNodeWorker('workers/jetstream-publisher.js', CORES.server, {}, cpuProfileArgs('bare-publisher'));
   const publisherRuns: Record<PublishMode, PublisherRun[]> = { 'js-publish': [], pipelined: [], 'gateway-publisher': [] };
   const producer = startBatchProducer();
   try {

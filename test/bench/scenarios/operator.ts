@@ -11,7 +11,7 @@ import { installCrds, startControlPlane, type ControlPlane } from '../../harness
 import { monotonicMicros, sleep } from '../lib/clock.js';
 import { benchKube, type BenchKube } from '../lib/kube.js';
 import { freePort } from '../../harness/ports.js';
-import { CORES, cpuSeconds, PROJECT_DIST, rssBytes, spawnPinned, stop, tail, waitFor } from '../lib/processes.js';
+import { CORES, cpuProfileArgs, cpuSeconds, PROJECT_DIST, rssBytes, spawnPinned, stop, tail, waitFor } from '../lib/processes.js';
 import { scrape, sumOf, type Sample } from '../lib/prom.js';
 import type { Row } from '../lib/report.js';
 
@@ -143,10 +143,7 @@ interface ServerList {
 
 async function startOperator(kubeconfigPath: string, workers: number): Promise<{ child: ChildProcess; metricsUrl: string; output: () => string }> {
   const port = await freePort();
-  const profile = process.env.BENCH_CPU_PROF
-    ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF, '--cpu-prof-name', 'operator.cpuprofile']
-    : [];
-  const child = spawnPinned(process.execPath, [...profile, join(PROJECT_DIST, 'operator/main.js')], {
+  const child = spawnPinned(process.execPath, [...cpuProfileArgs('operator'), join(PROJECT_DIST, 'operator/main.js')], {
     core: CORES.server,
     env: {
       KUBECONFIG: kubeconfigPath,
