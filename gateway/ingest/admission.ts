@@ -45,12 +45,17 @@ export class Admission {
     return this.waiting.length;
   }
 
+  /** True when `count` events may be appended now: nobody waits ahead and the log has room. */
+  admitNow(count: number): boolean {
+    return this.waiting.length === 0 && this.room.hasRoomFor(count);
+  }
+
   /**
    * True (synchronously, the common case) when `count` events may be appended now; otherwise a
    * promise of whether room came within the wait. The caller appends at once when admitted.
    */
   admit(count: number): boolean | Promise<boolean> {
-    if (this.waiting.length === 0 && this.room.hasRoomFor(count)) return true;
+    if (this.admitNow(count)) return true;
     if (this.maxWaitMs <= 0) return false;
     return new Promise((resolve) => {
       this.waiting.push({ count, deadline: performance.now() + this.maxWaitMs, resolve });

@@ -29,6 +29,9 @@ export interface IngestContext {
   caller?: Caller | undefined;
   /** The request's trace context (headers, gRPC metadata), for events that carry none of their own. */
   trace?: TraceCarrier | undefined;
+  /** The caller already waited for room (a paused gRPC stream): with none now, the event is
+   * refused at once instead of waiting its turn a second time. */
+  waited?: boolean | undefined;
 }
 
 /** Starts each event's ingest span (gateway/tracing); given only when tracing is on. */
@@ -164,7 +167,7 @@ export class IngestService {
     if (limited) return limited;
     // Not admitted in time: appended all the same, and the log answers (a repeat is a duplicate
     // even when there is no room; anything else is refused, saying where room is short).
-    const admitted = this.admission.admit(1);
+    const admitted = context.waited ? this.admission.admitNow(1) : this.admission.admit(1);
     if (admitted !== true && admitted !== false) await admitted;
     const span = this.tracer?.begin(permitted.event, method, context.trace);
     const event = span ? span.event : permitted.event;

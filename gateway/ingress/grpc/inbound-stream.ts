@@ -49,10 +49,10 @@ export function ingestInbound(options: InboundOptions): void {
     if (halfClosed && unsettled === 0 && !waiting) options.onInboundDone?.();
   };
 
-  const take = (message: unknown) => {
+  const take = (message: unknown, waited = false) => {
     unsettled++;
     // ingest() appends synchronously before its first await, so events keep their order.
-    void ingest.ingest(message, 'grpc', context).then((outcome) => {
+    void ingest.ingest(message, 'grpc', waited ? { ...context, waited } : context).then((outcome) => {
       if (isFailure(outcome)) fail(message, outcome);
       settled();
     });
@@ -65,8 +65,9 @@ export function ingestInbound(options: InboundOptions): void {
     waiting = undefined;
     if (call.cancelled || failed) return;
     if (!room) {
-      // Taken anyway: the log answers with its own refusal, which ends the stream naming the event.
-      for (const message of queued) take(message);
+      // Taken anyway, without a second wait: the log answers with its own refusal, which ends the
+      // stream naming the event.
+      for (const message of queued) take(message, true);
       return;
     }
     for (const message of queued) {

@@ -28,6 +28,7 @@ function setup(
     perClient?: number;
     signatures?: IngestServiceOptions['signatures'];
     requireSignatures?: boolean;
+    admissionWaitMs?: number;
   } = {},
 ) {
   const log = new MemoryLog({
@@ -44,6 +45,7 @@ function setup(
     clientRateLimit: { eventsPerSecond: options.perClient ?? 0, burst: options.perClient, maxClients: 100 },
     signatures: options.signatures,
     requireSignatures: options.requireSignatures,
+    admissionWaitMs: options.admissionWaitMs,
     now: () => 1000,
   });
   return { log, count, ingest };
@@ -51,7 +53,22 @@ function setup(
 
 const event = (id: string) => ({ event_id: id, event_type: 't', source: 's', data: '{}' });
 
+/** What a promise has settled to once the timers due now could have run, or 'pending'. */
+function settledSoon<T>(promise: Promise<T>): Promise<T | 'pending'> {
+  return Promise.race([promise, new Promise<'pending'>((resolve) => setImmediate(() => resolve('pending')))]);
+}
+
 describe('IngestService', () => {
+  it('makes a caller without room wait its turn, unless it already waited (a paused gRPC stream)', async () => {
+    const { ingest, log } = setup({ bufferSize: 1, admissionWaitMs: 60_000 });
+    expect((await ingest.ingest(event('a'), 'grpc')).status).toBe('accepted');
+    expect(await settledSoon(ingest.ingest(event('b'), 'grpc', { waited: true }))).toMatchObject({ status: 'refused', reason: 'buffer_full' });
+    const waiting = ingest.ingest(event('c'), 'grpc');
+    expect(await settledSoon(waiting)).toBe('pending');
+    await log.drained();
+    expect(await waiting).toMatchObject({ status: 'accepted' });
+  });
+
   it('accepts, rejects and refuses, counting each by method and reason', async () => {
     const { ingest, log, count } = setup({ bufferSize: 1 });
     expect(await ingest.ingest(event('a'), 'http')).toMatchObject({ status: 'accepted', event: { event_id: 'a', timestamp: 1000 } });
