@@ -10,7 +10,7 @@ import type { GatewayConfig } from '../../src/config/index.js';
 import { targetKey } from '../../src/config/target-identity.js';
 import { forwardedBy, hopsOf, pathOf, type McpEvent } from '../../src/event/index.js';
 import type { Logger } from '../../src/observability/logger.js';
-import type { Envelope } from '../log/envelope.js';
+import { defineForm, type Envelope } from '../log/envelope.js';
 import type { SharedConsumer, SharedConsumers, Ticket } from '../log/event-log.js';
 import { loadClientTls } from './client-tls.js';
 import type { DeadLetter, DeadLetterFilter, DeadLetters } from './dead-letters.js';
@@ -31,6 +31,9 @@ const MIN_HELD_PER_TARGET = 1024;
 
 /** Connections to a gRPC target at most (HTTP/2 multiplexes the requests in flight over them). */
 const GRPC_CONNECTIONS = 4;
+
+/** The event as it leaves this gateway (one forwarder per log, so one stamp per event). */
+const OUTGOING = defineForm<Outgoing>();
 
 /** How a sender is made for a target (tests inject their own). */
 export type SenderFactory = (target: Target, settings: SenderSettings) => Sender;
@@ -175,7 +178,7 @@ export class Forwarder {
   private skippedHopLimit = 0;
   private maxHops = 8;
   /** Each event as it leaves this gateway, stamped and encoded once however many targets it goes to. */
-  private readonly outgoing = new WeakMap<Envelope, Outgoing>();
+  private readonly leaving = (envelope: Envelope) => new Outgoing(this.stamp(envelope.event));
 
   constructor(private readonly options: ForwarderOptions) {}
 
@@ -337,12 +340,7 @@ export class Forwarder {
   }
 
   private outgoingOf(envelope: Envelope): Outgoing {
-    let outgoing = this.outgoing.get(envelope);
-    if (!outgoing) {
-      outgoing = new Outgoing(this.stamp(envelope.event));
-      this.outgoing.set(envelope, outgoing);
-    }
-    return outgoing;
+    return envelope.derived(OUTGOING, this.leaving);
   }
 
   /** The event as it leaves this gateway: one more hop, this gateway on its path, signed. */

@@ -1,21 +1,36 @@
-// An event in the log: the event, its position, when and from where it arrived, and its wire
-// encodings, computed at most once per format however many subscribers receive it.
+// An event in the log: the event, its position, when and from where it arrived, and the forms
+// derived from it (its wire encodings, forwarding's stamped event), each made at most once however
+// many subscribers and targets receive it. The forms live on the envelope itself, not in WeakMaps
+// keyed by it: V8 clears a WeakMap's entries only in a full (mark-compact) collection, so a
+// WeakMap given thousands of short-lived envelopes a second kept them through every minor
+// collection and made the gateway run a full one every few seconds.
 import type { McpEvent } from '../../src/event/index.js';
 
-/** Turns a logged event into the bytes of one wire format (mcp.v1.Event, legacy MCPEvent, ...). */
-export interface EventEncoder {
-  /** A small dense index, unique per encoder, used as the cache slot. */
+/** One form derived from logged events, with a small dense index of its own as its cache slot. */
+export interface DerivedForm<T> {
   readonly slot: number;
-  encode(envelope: Envelope): Buffer;
+  /** Never set: carries the form's type. */
+  readonly type?: T;
 }
 
 let nextSlot = 0;
+
+/** A new form; define each once (at module load), since every envelope has room for all of them. */
+export function defineForm<T>(): DerivedForm<T> {
+  return { slot: nextSlot++ };
+}
+
+/** Turns a logged event into the bytes of one wire format (mcp.v1.Event, legacy MCPEvent, ...). */
+export interface EventEncoder extends DerivedForm<Buffer> {
+  encode(envelope: Envelope): Buffer;
+}
+
 export function defineEncoder(encode: (envelope: Envelope) => Buffer): EventEncoder {
-  return { slot: nextSlot++, encode };
+  return { ...defineForm<Buffer>(), encode };
 }
 
 export class Envelope {
-  private readonly encodings: (Buffer | undefined)[] = [];
+  private readonly forms: unknown[] = [];
 
   constructor(
     readonly event: McpEvent,
@@ -28,6 +43,11 @@ export class Envelope {
   ) {}
 
   encoded(encoder: EventEncoder): Buffer {
-    return (this.encodings[encoder.slot] ??= encoder.encode(this));
+    return this.derived(encoder, encoder.encode);
+  }
+
+  /** The form of this event `make` derives, made on the first call and kept for the next. */
+  derived<T>(form: DerivedForm<T>, make: (envelope: Envelope) => T): T {
+    return (this.forms[form.slot] ??= make(this)) as T;
   }
 }
