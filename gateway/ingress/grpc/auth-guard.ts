@@ -5,7 +5,11 @@ import * as grpc from '@grpc/grpc-js';
 import { PEER_HEADER, anonymous, bearerToken, type AuthFailureReason, type AuthResult, type Caller } from '../../auth/caller.js';
 import type { Authenticator } from '../../auth/authenticator.js';
 
-const callers = new WeakMap<object, Caller>();
+// The caller rides on the call object itself, not in a WeakMap keyed by calls: V8 clears a
+// WeakMap's entries only in a full collection, so one entry per call kept every call through the
+// minor collections and into the old generation.
+const CALLER = Symbol('tas-mcp caller');
+type WithCaller = { [CALLER]?: Caller };
 
 /** The client's address without its port: "127.0.0.1:5000" -> "127.0.0.1", "[::1]:5000" -> "::1". */
 export function peerAddress(call: { getPeer(): string }): string {
@@ -15,7 +19,7 @@ export function peerAddress(call: { getPeer(): string }): string {
 
 /** Who made this call: set by the guard, else the anonymous caller at its address. */
 export function callerOf(call: { getPeer(): string }): Caller {
-  return callers.get(call) ?? anonymous(peerAddress(call));
+  return (call as WithCaller)[CALLER] ?? anonymous(peerAddress(call));
 }
 
 function first(metadata: grpc.Metadata, key: string): string | undefined {
@@ -72,7 +76,7 @@ export function guardService(
           return;
         }
         if (call.cancelled) return;
-        callers.set(call, result.caller);
+        (call as WithCaller)[CALLER] = result.caller;
         (handler as (...args: unknown[]) => void)(call, callback);
       });
     }) as grpc.UntypedHandleCall;
