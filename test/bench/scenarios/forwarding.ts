@@ -149,6 +149,25 @@ interface LatencyResult {
   refusal?: string;
   /** A's counts for B (forwarding run only). */
   forward?: TargetCounts;
+  /** Full (mark-compact) collections during the measured window, per gateway: a pause of a few ms
+   * on the shared core, which decides whether a 5-second window's p99 stays under 10 ms. */
+  fullGcs: Record<string, { count: number; ms: number }>;
+}
+
+/** A gateway's full collections so far (prom-client's GC histogram, kind="major"). */
+async function fullGcsOf(gateway: GatewayProcess): Promise<{ count: number; ms: number }> {
+  const samples = await metricsOf(gateway);
+  const major = (labels: Record<string, string>) => labels.kind === 'major';
+  return {
+    count: sumOf(samples, 'tas_mcp_nodejs_gc_duration_seconds_count', major),
+    ms: 1000 * sumOf(samples, 'tas_mcp_nodejs_gc_duration_seconds_sum', major),
+  };
+}
+
+function fullGcText(fullGcs: LatencyResult['fullGcs']): string {
+  return Object.entries(fullGcs)
+    .map(([n, { count, ms }]) => `${n} ${count} (${ms.toFixed(1)} ms)`)
+    .join(', ');
 }
 
 /** One paced run against `ingest`, received by one subscriber on `receiver`. */
@@ -173,12 +192,19 @@ async function latencyRun(
     const pids: Record<string, number> = { ingest: ingest.pid, producer: producer.child.pid!, subscriber: subscriber.child.pid! };
     if (receiver !== ingest) pids.receiver = receiver.pid;
     const cpuBefore = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, cpuSeconds(pid)]));
+    const gateways = receiver === ingest ? { ingest } : { ingest, receiver };
+    const gcsOf = async () => Object.fromEntries(await Promise.all(Object.entries(gateways).map(async ([n, g]) => [n, await fullGcsOf(g)] as const)));
+    const gcBefore = await gcsOf();
     const machine = machineWindow();
     const started = monotonicMicros();
     const sent = await producer.paced(batchUrl(ingest), rate, options.latencySeconds * 1000, options.maxBatch);
     const { report } = await waitForDelivery(subscriber, sent.ok);
     const window = (monotonicMicros() - started) / 1e6;
     const used = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, cpuSeconds(pid) - cpuBefore[n]!]));
+    const gcAfter = await gcsOf();
+    const fullGcs = Object.fromEntries(
+      Object.entries(gcAfter).map(([n, after]) => [n, { count: after.count - gcBefore[n]!.count, ms: after.ms - gcBefore[n]!.ms }]),
+    );
     const load = machine(Object.values(used).reduce((a, b) => a + b, 0));
     const latency = new Histogram();
     latency.merge(report.latency);
@@ -194,11 +220,12 @@ async function latencyRun(
       cpu: Object.fromEntries(Object.entries(used).map(([n, s]) => [n, s / window])),
       machine: describeLoad(load),
       refusal: sent.errorSamples[0],
+      fullGcs,
     };
     if (receiver !== ingest) result.forward = targetCounts(await metricsOf(ingest), receiverTls?.target ?? `127.0.0.1:${receiver.http}`);
     log(
       `  ${label} @ ${rate} ev/s: ${report.received}/${sent.ok} received (${sent.failed} refused), p50 ${result.p50.toFixed(2)} ms ` +
-        `p99 ${result.p99.toFixed(2)} ms max ${result.max.toFixed(1)} ms; CPU ${cpuText(result.cpu)}; ${result.machine}` +
+        `p99 ${result.p99.toFixed(2)} ms max ${result.max.toFixed(1)} ms; CPU ${cpuText(result.cpu)}; full GCs ${fullGcText(fullGcs)}; ${result.machine}` +
         (result.forward
           ? `; ${result.forward.requests} forwarding requests (${(result.forward.delivered / Math.max(1, result.forward.requests)).toFixed(1)} events each)`
           : ''),
@@ -442,7 +469,8 @@ async function measure(options: ForwardingOptions, pki: Pki, log: (line: string)
           `ingest at A to StreamEvents on B over ${transport}; baseline = the same subscriber on a gateway without forwarding. ` +
           `A->B p50 ${forwarded.p50.toFixed(2)} ms, p99 ${forwarded.p99.toFixed(2)} ms, max ${forwarded.max.toFixed(1)} ms; ` +
           `local p50 ${local.p50.toFixed(2)} ms, p99 ${local.p99.toFixed(2)} ms, max ${local.max.toFixed(1)} ms; ` +
-          `CPU ${cpuText(forwarded.cpu)} (local: ${cpuText(local.cpu)}); ${forwarded.machine}`,
+          `CPU ${cpuText(forwarded.cpu)} (local: ${cpuText(local.cpu)}); full GCs in the window ${fullGcText(forwarded.fullGcs)} ` +
+          `(local: ${fullGcText(local.fullGcs)}); ${forwarded.machine}`,
       },
       {
         scenario,
