@@ -119,10 +119,19 @@ describe('forwarding once per target across replicas', () => {
     { timeout: 180_000 },
     async () => {
       nats = await startNats();
-      const peer = await startReceiver(() => ({ status: 200, delayMs: 5 }));
+      // A peer that takes at most ~3,000 events/s (8 requests of 20 events, 50 ms each), so a
+      // backlog builds up behind it whatever the machine's speed.
+      const peer = await startReceiver(() => ({ status: 200, delayMs: 50 }));
       receivers.push(peer);
       // A backlog this deep is what the test is about: the target may hold all of it (no queue_full).
-      const env = { FORWARD_TO: peer.url, NATS_ACK_WAIT: '2s', FORWARD_CONCURRENCY: '8', BUFFER_SIZE: '5000', FORWARD_QUEUE_SIZE: '50000' };
+      const env = {
+        FORWARD_TO: peer.url,
+        NATS_ACK_WAIT: '2s',
+        FORWARD_CONCURRENCY: '8',
+        FORWARD_BATCH_MAX_EVENTS: '20',
+        BUFFER_SIZE: '5000',
+        FORWARD_QUEUE_SIZE: '50000',
+      };
       const [a, b] = [await replica(env), await replica(env)];
       const all = ids('kill', 20_000);
       const half = all.length / 2;
@@ -141,7 +150,11 @@ describe('forwarding once per target across replicas', () => {
         }
       };
       const producing = Promise.all([feed(a, all.slice(0, half)), feed(b, all.slice(half))]);
-      await eventually(() => peer.delivered.length > 2000, 30_000, 'forwarding under way');
+      await eventually(
+        () => peer.delivered.length > 2000 && accepted.length - new Set(peer.delivered).size > 1000,
+        30_000,
+        'forwarding under way, over 1,000 accepted events behind',
+      );
       a.child.kill('SIGKILL');
       // Killed with a forwarding backlog: events it held unacknowledged must be delivered by b.
       expect(new Set(peer.delivered).size).toBeLessThan(accepted.length);
