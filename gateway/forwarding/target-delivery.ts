@@ -12,6 +12,7 @@
 // all the same: its policy's bound (maxAttempts attempts, each at most its timeout, with at most
 // maxBackoff between them, from when the target took it); past it the event is dead-lettered as
 // expired, so no event is held for as long as a target stays down.
+import { afterTurn } from '../../src/after-turn.js';
 import { BoundedQueue } from '../../src/limits/bounded-queue.js';
 import type { Ticket } from '../log/event-log.js';
 import { CircuitBreaker } from './circuit-breaker.js';
@@ -112,7 +113,6 @@ export class TargetDelivery {
   private sending = 0;
   private active = 0;
   private closed = false;
-  private pumpQueued = false;
   private idleWaiters: (() => void)[] = [];
   private readonly now: () => number;
 
@@ -199,14 +199,7 @@ export class TargetDelivery {
    * on the first of a turn's events would put it alone in a request (measured at 5,000 ev/s: 3.5
    * events per request, 2.7 requests per ingested request) where one request can carry them all.
    */
-  private pumpSoon(): void {
-    if (this.pumpQueued) return;
-    this.pumpQueued = true;
-    queueMicrotask(() => {
-      this.pumpQueued = false;
-      this.pump();
-    });
-  }
+  private readonly pumpSoon = afterTurn(() => this.pump());
 
   /**
    * Why this target cannot take `count` more events, after `ahead` more on their way to it,

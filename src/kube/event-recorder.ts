@@ -12,6 +12,7 @@
 // - Series writes carry the absolute count, so retrying an ambiguous failure cannot double-count;
 //   Event names are chosen here (not generateName), so a retried create that already happened
 //   answers AlreadyExists and is taken as done.
+import { afterTurn } from '../after-turn.js';
 import {
   PatchStrategy,
   setHeaderOptions,
@@ -148,7 +149,6 @@ export class EventRecorder {
   private throttleAttempt = 0;
   private wakeTimer: TimerHandle | undefined;
   private wakeAt = Infinity;
-  private pumpScheduled = false;
   private closed = false;
   private halted = false;
   private nameSequence = 0;
@@ -255,14 +255,7 @@ export class EventRecorder {
   }
 
   /** Writes start after the caller's synchronous code, so record() never pays for a request. */
-  private schedulePump(): void {
-    if (this.pumpScheduled) return;
-    this.pumpScheduled = true;
-    queueMicrotask(() => {
-      this.pumpScheduled = false;
-      this.pump();
-    });
-  }
+  private readonly schedulePump = afterTurn(() => this.pump());
 
   /** Starts as many writes as the budget, the in-flight cap and the 429 pause allow. */
   private pump(): void {
