@@ -16,6 +16,10 @@ const INITIAL_BYTES = 32 * 1024;
 const FREE = 0;
 const utf8 = new TextEncoder();
 
+/** Bytes an id takes in the ring: at least one, so a held id's place is never empty and the
+ * ring's oldest start and tail never meet unless it is full. */
+const footprint = (length: number) => Math.max(1, length);
+
 /** FNV-1a over the bytes, then murmur3's finalizer so the low bits (the table index) mix well. */
 function hashOf(bytes: Uint8Array, length: number): number {
   let hash = 0x811c9dc5 | 0;
@@ -145,9 +149,9 @@ export class RecentIds {
     this.table[hole] = FREE;
   }
 
-  /** Where `length` bytes go in the ring (each id takes at least one, so a held id is never empty). */
+  /** Where an id of `length` bytes goes in the ring. */
   private place(length: number): number {
-    const size = Math.max(1, length);
+    const size = footprint(length);
     if (this.count === 0) {
       if (size <= this.bytes.length) return this.advance(0, size);
     } else {
@@ -173,7 +177,7 @@ export class RecentIds {
   /** Doubles the ring of bytes until the held ids and `size` more fit, laying the ids out from 0. */
   private growBytes(size: number): void {
     let held = 0;
-    for (let k = 0; k < this.count; k++) held += Math.max(1, this.lengths[(this.head + k) % this.starts.length]!);
+    for (let k = 0; k < this.count; k++) held += footprint(this.lengths[(this.head + k) % this.starts.length]!);
     let length = Math.max(INITIAL_BYTES, this.bytes.length * 2);
     while (length < held + size) length *= 2;
     const bytes = new Uint8Array(length);
@@ -183,7 +187,7 @@ export class RecentIds {
       const start = this.starts[slot]!;
       bytes.set(this.bytes.subarray(start, start + this.lengths[slot]!), at);
       this.starts[slot] = at;
-      at += Math.max(1, this.lengths[slot]!);
+      at += footprint(this.lengths[slot]!);
     }
     this.bytes = bytes;
     this.tail = at;
