@@ -14,6 +14,8 @@ const out = (id: string, data?: string) => new Outgoing(event(id, data));
 const ok: AttemptAnswer = { protocol: 'http', status: 200 };
 const http = (status: number, retryAfterMs?: number): AttemptAnswer => ({ protocol: 'http', status, error: `HTTP ${status}`, retryAfterMs });
 const refused: AttemptAnswer = { protocol: 'none', status: 'ECONNREFUSED', error: 'connect ECONNREFUSED' };
+/** Lets the current turn end: a target sends what a turn queued once it is over. */
+const turn = () => new Promise<void>((resolve) => queueMicrotask(resolve));
 
 /** A sender that answers each event from a script by event id (then 200), and records every request. */
 function scriptedSender(script: Record<string, AttemptAnswer[]>, maxEvents = 1) {
@@ -132,7 +134,6 @@ describe('TargetDelivery', () => {
         }),
       close() {},
     };
-    const turn = () => new Promise<void>((resolve) => queueMicrotask(resolve));
     const { target } = delivery(sender, { concurrency: 8, capacity: 100 });
     target.enqueue(out('a'), policy(), 'peers');
     target.enqueue(out('b'), policy(), 'peers');
@@ -184,7 +185,7 @@ describe('TargetDelivery', () => {
     };
     const { target } = delivery(sender, { concurrency: 1 });
     target.enqueue(out('a'), policy({}, 100), 'peers');
-    await new Promise<void>((resolve) => queueMicrotask(resolve));
+    await turn();
     target.enqueue(out('b'), policy({}, 700), 'peers');
     target.enqueue(out('c'), policy({}, 300), 'peers');
     await target.idle(1000);
@@ -291,7 +292,7 @@ describe('TargetDelivery', () => {
     };
     const { target, letters } = delivery(hang, { concurrency: 1 });
     target.enqueue(out('a'), policy(), 'peers');
-    await new Promise<void>((resolve) => queueMicrotask(resolve));
+    await turn();
     ['b', 'c'].forEach((id) => target.enqueue(out(id), policy(), 'peers'));
     target.close();
     expect(letters.map((l) => [l.event.event_id, l.reason])).toEqual([
@@ -317,7 +318,7 @@ describe('TargetDelivery', () => {
     const hang: Sender = { mode: 'single', maxEvents: 1, send: () => new Promise(() => {}), close() {} };
     const { target } = delivery(hang, { concurrency: 1 });
     target.enqueue(out('a'), policy(), 'peers', ticket('a'));
-    await new Promise<void>((resolve) => queueMicrotask(resolve));
+    await turn();
     target.enqueue(out('b'), policy(), 'peers', ticket('b'));
     target.close('shutdown');
     expect(givenBack).toEqual(['b']);
@@ -339,7 +340,7 @@ describe('TargetDelivery', () => {
     const second = scriptedSender({}, 10);
     const { target } = delivery(first, { concurrency: 1 });
     target.enqueue(out('a'), policy(), 'peers');
-    await new Promise<void>((resolve) => queueMicrotask(resolve));
+    await turn();
     for (const id of ['b', 'c']) target.enqueue(out(id), policy(), 'peers');
     target.reconfigure(
       { target: target.target, concurrency: 2, maxBatchBytes: 1024, capacity: 10, breaker: { failureThreshold: 100, cooldownMs: 10 } },
