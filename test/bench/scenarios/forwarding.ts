@@ -149,8 +149,8 @@ interface LatencyResult {
   refusal?: string;
   /** A's counts for B (forwarding run only). */
   forward?: TargetCounts;
-  /** Full (mark-compact) collections during the measured window, per gateway: a pause of a few ms
-   * on the shared core, which decides whether a 5-second window's p99 stays under 10 ms. */
+  /** Full (mark-compact) collections during the measured window, per gateway: each pauses it for
+   * a few ms on the shared core and leaves a backlog, which shows in the window's p99. */
   fullGcs: Record<string, { count: number; ms: number }>;
 }
 
