@@ -1,6 +1,7 @@
 // The gateway's composition root: builds every part from the config (assemble), then owns the
 // lifecycle: start (the log, the sinks that need it, the servers) and a shutdown that drains.
 import type { FastifyInstance } from 'fastify';
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { ConfigError, type GatewayConfig } from '../src/config/index.js';
 import type { Logger } from '../src/observability/logger.js';
@@ -235,6 +236,9 @@ function lifecycle(config: GatewayConfig, deps: GatewayDeps, parts: Parts): Gate
       : undefined;
   const servers: { http?: FastifyInstance; health?: FastifyInstance; grpc?: GrpcServer; stopWatchingConfig?: () => void } = {};
   let stopping: Promise<void> | undefined;
+  // Aborted as the drain begins: long-lived calls that only answer (IngestEventBatchStream) end.
+  const shuttingDown = new AbortController();
+  setMaxListeners(0, shuttingDown.signal);
 
   const onGrpcAuthFailure = (reason: string) => metrics.authFailures.inc({ ingress: 'grpc', reason });
 
@@ -297,9 +301,10 @@ function lifecycle(config: GatewayConfig, deps: GatewayDeps, parts: Parts): Gate
       credentials: tlsFiles && grpcServerCredentials(tlsFiles),
       services: {
         // GetHealth and GetMetrics stay open, like /health and /metrics.
-        mcp: guardService(MCP_SERVICE, createMcpService({ ingest, subscriptions, status, maxBatchSize }), {
+        mcp: guardService(MCP_SERVICE, createMcpService({ ingest, subscriptions, status, maxBatchSize, shutdown: shuttingDown.signal }), {
           authenticator,
           open: ['GetHealth', 'GetMetrics'],
+          answerStreams: ['IngestEventBatchStream'],
           onFailure: onGrpcAuthFailure,
         }),
         legacy: guardService(LEGACY_EVENTING_SERVICE, createLegacyEventingService({ ingest, subscriptions }), {
@@ -365,6 +370,7 @@ function lifecycle(config: GatewayConfig, deps: GatewayDeps, parts: Parts): Gate
     const timeLeft = () => Math.max(0, deadline - Date.now());
     status.phase = 'draining';
     servers.grpc?.setServing(false);
+    shuttingDown.abort();
     eventLog.close();
     subscriptions.stopAccepting();
     log.info({ pending: eventLog.state().pending, gracePeriodMs: config.shutdown.gracePeriod }, 'draining: intake closed');

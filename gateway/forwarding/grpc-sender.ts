@@ -1,14 +1,17 @@
-// Forwarding to a grpc:// (or grpcs://) peer over one long-lived channel: many events per
-// mcp.v1.MCPService/IngestEventBatch call, answered per event, several calls in flight on the one
-// HTTP/2 connection. A peer without that method (UNIMPLEMENTED: the Go reference server, older
-// gateways) gets IngestEvent per event instead, remembered for this target and tried again after a
-// while. A peer that takes smaller batches says so (OUT_OF_RANGE with x-mcp-max-batch).
+// Forwarding to a grpc:// (or grpcs://) peer over one long-lived channel: many events per batch,
+// answered per event. Batches go as messages of one mcp.v1.MCPService/IngestEventBatchStream call
+// per connection (a new call per batch costs grpc-js ~10x the CPU of a message on an open one). A
+// peer without that method gets an IngestEventBatch call per batch; one without that either (the
+// Go reference server, older gateways) IngestEvent per event. Each fallback is remembered for this
+// target and tried again after a while. A peer that takes smaller batches says so (OUT_OF_RANGE
+// with x-mcp-max-batch).
 import * as grpc from '@grpc/grpc-js';
 import { KEY_ID_KEY, TRACEPARENT_KEY, TRACESTATE_KEY } from '../../src/event/index.js';
 import { MAX_BATCH_METADATA, PEER_HEADER } from '../wire/names.js';
 import { encodeIngestRequest } from '../wire/event-codec.js';
 import { packageDefinition } from '../wire/protos.js';
-import { itemAnswer, type BatchItem } from './batch-answers.js';
+import { itemAnswer } from './batch-answers.js';
+import { BatchStream, type BatchResponse, type StreamStatus } from './grpc-batch-stream.js';
 import type { ClientTls } from './client-tls.js';
 import type { Outgoing } from './outgoing.js';
 import type { AttemptAnswer } from './retry-policy.js';
@@ -22,6 +25,7 @@ const McpServiceClient = grpc.makeGenericClientConstructor(
     ...service,
     IngestEvent: { ...service.IngestEvent!, requestSerialize: passBuffer },
     IngestEventBatch: { ...service.IngestEventBatch!, requestSerialize: passBuffer },
+    IngestEventBatchStream: { ...service.IngestEventBatchStream!, requestSerialize: passBuffer },
   },
   'MCPService',
 );
@@ -35,7 +39,8 @@ type Unary<Response> = (
 
 interface McpClient extends grpc.Client {
   IngestEvent: Unary<unknown>;
-  IngestEventBatch: Unary<{ results: BatchItem[]; accepted: number; duplicates: number }>;
+  IngestEventBatch: Unary<BatchResponse>;
+  IngestEventBatchStream: (metadata: grpc.Metadata) => grpc.ClientDuplexStream<Buffer, BatchResponse>;
 }
 
 /** IngestEventBatchRequest bytes: each event's encoding as field 1 (`repeated IngestEventRequest events = 1`). */
@@ -76,6 +81,8 @@ export interface GrpcSenderOptions {
   /** Events per batch at most. */
   maxEvents: number;
   batch: boolean;
+  /** Batches as messages of one IngestEventBatchStream call per connection (else a call per batch). */
+  stream?: boolean;
   /** TLS for grpcs:// (or a tls block): without it the channel is plaintext. */
   tls?: ClientTls | undefined;
   secure: boolean;
@@ -93,7 +100,7 @@ function credentials(options: GrpcSenderOptions): grpc.ChannelCredentials {
   return grpc.credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null);
 }
 
-function failure(error: grpc.ServiceError): AttemptAnswer {
+function failure(error: StreamStatus): AttemptAnswer {
   const status = grpc.status[error.code] ?? String(error.code);
   const retryAfter = Number(error.metadata?.get('retry-after')[0]);
   return { protocol: 'grpc', status, error: `gRPC ${status}: ${error.details}`, retryAfterMs: retryAfter > 0 ? retryAfter * 1000 : undefined };
@@ -119,15 +126,23 @@ export function createGrpcSender(options: GrpcSenderOptions): Sender {
     () => new McpServiceClient(address, credentials(options), channelOptions) as unknown as McpClient,
   );
   let turn = 0;
-  const nextClient = () => clients[turn++ % clients.length]!;
+  const nextIndex = () => turn++ % clients.length;
   let batchCap = options.batch ? options.maxEvents : 1;
   let singleUntil = 0;
+  let unaryUntil = 0;
   const batching = () => options.batch && now() >= singleUntil;
+  const streaming = () => batching() && options.stream !== false && now() >= unaryUntil;
+  /** Open streams by connection and by the key id they were opened with (the peer header is the call's). */
+  const streams = new Map<string, BatchStream>();
+
+  function signingKeyOf(events: readonly Outgoing[]): string | undefined {
+    return events.find((o) => o.event.metadata[KEY_ID_KEY])?.event.metadata[KEY_ID_KEY];
+  }
 
   function metadataFor(events: readonly Outgoing[]): grpc.Metadata {
     const metadata = new grpc.Metadata();
     // A signed event is its own credential at a peer that requires them (see auth/caller.ts).
-    const keyId = events.find((o) => o.event.metadata[KEY_ID_KEY])?.event.metadata[KEY_ID_KEY];
+    const keyId = signingKeyOf(events);
     if (keyId) metadata.set(PEER_HEADER, keyId);
     // A lone event's trace context goes as the call's too (a batch's events each keep their own).
     const traceparent = events.length === 1 ? events[0]!.event.metadata[TRACEPARENT_KEY] : undefined;
@@ -139,52 +154,88 @@ export function createGrpcSender(options: GrpcSenderOptions): Sender {
     return metadata;
   }
 
+  function streamFor(events: readonly Outgoing[]): BatchStream {
+    const index = nextIndex();
+    const keyId = signingKeyOf(events);
+    const key = keyId ? `${index} ${keyId}` : String(index);
+    const open = streams.get(key);
+    if (open?.open) return open;
+    const metadata = new grpc.Metadata();
+    if (keyId) metadata.set(PEER_HEADER, keyId);
+    const stream = new BatchStream(clients[index]!.IngestEventBatchStream(metadata), () => {
+      if (streams.get(key) === stream) streams.delete(key);
+    });
+    streams.set(key, stream);
+    return stream;
+  }
+
   function sendOne(outgoing: Outgoing, timeoutMs: number): Promise<AttemptAnswer> {
     return new Promise((resolve) => {
-      nextClient().IngestEvent(outgoing.protobuf(encodeIngestRequest), metadataFor([outgoing]), { deadline: Date.now() + timeoutMs }, (error) => {
-        resolve(error ? failure(error) : { protocol: 'grpc', status: 'OK' });
+      clients[nextIndex()]!.IngestEvent(
+        outgoing.protobuf(encodeIngestRequest),
+        metadataFor([outgoing]),
+        { deadline: Date.now() + timeoutMs },
+        (error) => {
+          resolve(error ? failure(error) : { protocol: 'grpc', status: 'OK' });
+        },
+      );
+    });
+  }
+
+  /** The answers to a batch: from the peer's response, or from the status that failed it (falling back or splitting where that says to). */
+  function judge(
+    events: readonly Outgoing[],
+    timeoutMs: number,
+    response: BatchResponse | undefined,
+    error: StreamStatus | undefined,
+  ): AttemptAnswer[] | Promise<AttemptAnswer[]> {
+    // No results: every event was taken (the receiver leaves them out then).
+    if (!error && response && response.results.length === 0 && response.accepted + response.duplicates === events.length)
+      return answerAll(events, DELIVERED);
+    if (!error && response && response.results.length === events.length) return response.results.map((item) => grpcItem(itemAnswer(item)));
+    if (!error) {
+      const got = response?.results.length ?? 0;
+      return answerAll(events, {
+        protocol: 'grpc',
+        status: 'INTERNAL',
+        error: `gRPC IngestEventBatch answered ${got} results for ${events.length} events`,
+      });
+    }
+    if (error.code === grpc.status.UNIMPLEMENTED) {
+      singleUntil = now() + reprobeMs;
+      return Promise.all(events.map((o) => sendOne(o, timeoutMs)));
+    }
+    const tooLarge =
+      error.code === grpc.status.OUT_OF_RANGE || (error.code === grpc.status.RESOURCE_EXHAUSTED && /larger than max/i.test(error.details));
+    if (tooLarge && events.length > 1) {
+      const told = Number(error.metadata?.get(MAX_BATCH_METADATA)[0]);
+      batchCap = Math.max(1, Math.min(events.length - 1, told > 0 ? told : Math.floor(events.length / 2)));
+      return send(events, timeoutMs);
+    }
+    return answerAll(events, failure(error));
+  }
+
+  function sendUnary(events: readonly Outgoing[], timeoutMs: number): Promise<AttemptAnswer[]> {
+    return new Promise((resolve) => {
+      clients[nextIndex()]!.IngestEventBatch(frameBatch(events), metadataFor(events), { deadline: Date.now() + timeoutMs }, (error, response) => {
+        resolve(judge(events, timeoutMs, response, error ?? undefined));
       });
     });
   }
 
+  async function sendOnStream(events: readonly Outgoing[], timeoutMs: number): Promise<AttemptAnswer[]> {
+    const result = await streamFor(events).send(frameBatch(events), timeoutMs);
+    if ('response' in result) return judge(events, timeoutMs, result.response, undefined);
+    if (result.status.code === grpc.status.UNIMPLEMENTED) {
+      // A peer without the stream: a call per batch, remembered for a while.
+      unaryUntil = now() + reprobeMs;
+      return sendUnary(events, timeoutMs);
+    }
+    return judge(events, timeoutMs, undefined, result.status);
+  }
+
   function sendBatch(events: readonly Outgoing[], timeoutMs: number): Promise<AttemptAnswer[]> {
-    return new Promise((resolve) => {
-      nextClient().IngestEventBatch(frameBatch(events), metadataFor(events), { deadline: Date.now() + timeoutMs }, (error, response) => {
-        // No results: every event was taken (the receiver leaves them out then).
-        if (!error && response && response.results.length === 0 && response.accepted + response.duplicates === events.length) {
-          resolve(answerAll(events, DELIVERED));
-          return;
-        }
-        if (!error && response && response.results.length === events.length) {
-          resolve(response.results.map((item) => grpcItem(itemAnswer(item))));
-          return;
-        }
-        if (!error) {
-          resolve(
-            answerAll(events, {
-              protocol: 'grpc',
-              status: 'INTERNAL',
-              error: `gRPC IngestEventBatch answered ${response?.results.length ?? 0} results for ${events.length} events`,
-            }),
-          );
-          return;
-        }
-        if (error.code === grpc.status.UNIMPLEMENTED) {
-          singleUntil = now() + reprobeMs;
-          resolve(Promise.all(events.map((o) => sendOne(o, timeoutMs))));
-          return;
-        }
-        const tooLarge =
-          error.code === grpc.status.OUT_OF_RANGE || (error.code === grpc.status.RESOURCE_EXHAUSTED && /larger than max/i.test(error.details));
-        if (tooLarge && events.length > 1) {
-          const told = Number(error.metadata?.get(MAX_BATCH_METADATA)[0]);
-          batchCap = Math.max(1, Math.min(events.length - 1, told > 0 ? told : Math.floor(events.length / 2)));
-          resolve(send(events, timeoutMs));
-          return;
-        }
-        resolve(answerAll(events, failure(error)));
-      });
-    });
+    return streaming() ? sendOnStream(events, timeoutMs) : sendUnary(events, timeoutMs);
   }
 
   async function send(events: readonly Outgoing[], timeoutMs: number): Promise<AttemptAnswer[]> {
@@ -197,13 +248,14 @@ export function createGrpcSender(options: GrpcSenderOptions): Sender {
 
   return {
     get mode() {
-      return batching() ? ('grpc-batch' as const) : ('grpc-single' as const);
+      return streaming() ? ('grpc-stream' as const) : batching() ? ('grpc-batch' as const) : ('grpc-single' as const);
     },
     get maxEvents() {
       return batching() ? batchCap : 1;
     },
     send,
     close() {
+      for (const stream of streams.values()) stream.close();
       for (const client of clients) client.close();
     },
   };

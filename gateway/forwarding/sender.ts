@@ -4,7 +4,7 @@ import type { Outgoing } from './outgoing.js';
 import type { AttemptAnswer } from './retry-policy.js';
 
 /** What a sender sends now, for the forwarding API and logs. A sender may fall back (batch to single). */
-export type SendMode = 'batch' | 'single' | 'legacy' | 'cloudevents' | 'cloudevents-batch' | 'grpc-batch' | 'grpc-single';
+export type SendMode = 'batch' | 'single' | 'legacy' | 'cloudevents' | 'cloudevents-batch' | 'grpc-stream' | 'grpc-batch' | 'grpc-single';
 
 export interface Sender {
   readonly mode: SendMode;

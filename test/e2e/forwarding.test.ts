@@ -53,8 +53,8 @@ async function referencePeer(options?: { legacyOnly?: boolean }): Promise<Refere
   return started;
 }
 
-async function singleEventGrpcPeer(): Promise<SingleEventGrpcPeer> {
-  const started = await startSingleEventGrpcPeer();
+async function singleEventGrpcPeer(options?: { batch?: boolean }): Promise<SingleEventGrpcPeer> {
+  const started = await startSingleEventGrpcPeer(options);
   closers.push(() => started.close());
   return started;
 }
@@ -186,7 +186,7 @@ describe('per-event answers from a peer gateway', () => {
 });
 
 describe('gRPC peers', () => {
-  it('get batches over IngestEventBatch', async () => {
+  it('get batches over one IngestEventBatchStream per connection', async () => {
     const b = await gateway();
     const a = await gateway({ FORWARD_TO: `grpc://${b.grpcAddress}` });
     const sent = await produce(a, ids('grpc', 3000), { batch: 1000 });
@@ -195,7 +195,19 @@ describe('gRPC peers', () => {
     const requests = await metric(a, 'tas_mcp_forward_batch_events_count');
     expect(requests).toBeLessThan(300);
     const target = (await json(`${a.httpUrl}/api/v1/forwarding/targets/${encodeURIComponent(b.grpcAddress)}`)).body;
-    expect(target).toMatchObject({ type: 'grpc', mode: 'grpc-batch', counts: { delivered: 3000, dead_lettered: 0, in_flight: 0 } });
+    expect(target).toMatchObject({ type: 'grpc', mode: 'grpc-stream', counts: { delivered: 3000, dead_lettered: 0, in_flight: 0 } });
+  });
+
+  it('a peer without IngestEventBatchStream (UNIMPLEMENTED) gets an IngestEventBatch call per batch, remembered', async () => {
+    const peer = await singleEventGrpcPeer({ batch: true });
+    const a = await gateway({ FORWARD_TO: peer.url });
+    const sent = await produce(a, ids('grpc-unary-batch', 2000), { batch: 500 });
+    await settled(a);
+    expect(new Set(peer.received)).toEqual(new Set(sent));
+    expect(peer.batchCalls).toBeGreaterThan(0);
+    expect(peer.batchCalls).toBeLessThan(sent.length / 2);
+    const [target] = Object.values((await json(`${a.httpUrl}/api/v1/forwarding/targets`)).body) as any[];
+    expect(target).toMatchObject({ mode: 'grpc-batch', counts: { delivered: 2000, dead_lettered: 0 } });
   });
 
   it('a peer without IngestEventBatch (UNIMPLEMENTED) gets IngestEvent per event, remembered', async () => {

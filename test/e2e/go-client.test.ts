@@ -27,11 +27,12 @@ describe('the generated Go client', () => {
       lines.filter((line) => line.startsWith('FAIL')),
       result.stderr,
     ).toEqual([]);
-    expect(lines.filter((line) => line.startsWith('ok '))).toHaveLength(11);
+    expect(lines.filter((line) => line.startsWith('ok '))).toHaveLength(12);
     for (const rpc of [
       'GetHealth',
       'IngestEvent',
       'IngestEventBatch',
+      'IngestEventBatchStream',
       'StreamEvents',
       'StreamEvents after_position',
       'StreamEvents follow',

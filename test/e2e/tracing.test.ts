@@ -184,7 +184,7 @@ describe('tracing across two gateways, exported to Jaeger', () => {
     expect(tagOf(ingestA, 'mcp.ingest.method')).toBe('grpc');
     const toB = only(trace, 'mcp.forward', 'gw-a2', (s) => tagOf(s, 'mcp.target.url') === `grpc://${b.grpcAddress}`);
     expect(tagOf(toB, 'mcp.forward.status')).toBe('OK');
-    expect(tagOf(toB, 'mcp.forward.mode')).toBe('grpc-batch');
+    expect(tagOf(toB, 'mcp.forward.mode')).toBe('grpc-stream');
     const ingestB = only(trace, 'mcp.ingest', 'gw-b2');
     expect(parentOf(ingestB)).toBe(toB.spanID);
     expect(tagOf(ingestB, 'mcp.ingest.method')).toBe('grpc');

@@ -31,6 +31,8 @@ export interface GuardOptions {
   authenticator: Authenticator;
   /** Methods left open (health and metrics), by name. */
   open?: readonly string[];
+  /** Streaming methods whose responses answer what the caller sent, not a subscription to events: peer signatures admit them. */
+  answerStreams?: readonly string[];
   onFailure?: (reason: AuthFailureReason) => void;
 }
 
@@ -49,6 +51,7 @@ export function guardService(
     }
     const unary = !method.requestStream && !method.responseStream;
     const clientStreamOnly = method.requestStream && !method.responseStream;
+    const subscribes = method.responseStream && !options.answerStreams?.includes(name);
     guarded[name] = ((
       call: grpc.ServerUnaryCall<unknown, unknown> & grpc.ServerDuplexStream<unknown, unknown>,
       callback?: grpc.sendUnaryData<unknown>,
@@ -63,7 +66,7 @@ export function guardService(
       void options.authenticator.authenticate(credentials).then((authenticated) => {
         // Peer signatures authenticate the events a peer sends, not a subscription.
         const result: AuthResult =
-          authenticated.ok && authenticated.caller.kind === 'peer' && method.responseStream
+          authenticated.ok && authenticated.caller.kind === 'peer' && subscribes
             ? { ok: false, reason: 'missing_credentials', message: 'subscriptions need credentials; peer signatures only admit signed events' }
             : authenticated;
         if (!result.ok) {

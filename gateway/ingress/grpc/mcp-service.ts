@@ -1,24 +1,25 @@
-// mcp.v1.MCPService: IngestEvent, IngestEventBatch, StreamEvents, EventStream, GetHealth, GetMetrics.
+// mcp.v1.MCPService: IngestEvent, IngestEventBatch(Stream), StreamEvents, EventStream, GetHealth, GetMetrics.
 import * as grpc from '@grpc/grpc-js';
 import { checkTypePattern, compileTypeFilter, normalizeTimestamp } from '../../../src/event/index.js';
 import type { Subscriptions } from '../../subscribers/subscriptions.js';
-import { batchCounts, batchItemResult } from '../../ingest/batch-results.js';
 import { isFailure, type IngestService } from '../../ingest/ingest-service.js';
 import type { GatewayStatus } from '../../status.js';
 import { callerOf } from './auth-guard.js';
 import { eventStreamHandler } from './event-stream.js';
+import { ingestBatchHandler, ingestBatchStreamHandler } from './ingest-batch.js';
 import { V1_EVENT_ENCODER } from './encoders.js';
 import { outcomeToStatus, subscriptionRefusalStatus } from './status-map.js';
 import { grpcTraceCarrier } from './trace-metadata.js';
 import { grpcSubscriberTransport } from './subscriber-transport.js';
-import { MAX_BATCH_METADATA } from '../../wire/names.js';
 
 export interface McpServiceDeps {
   ingest: IngestService;
   subscriptions: Subscriptions;
   status: GatewayStatus;
-  /** Events per IngestEventBatch at most (MAX_BATCH_SIZE, capped at BUFFER_SIZE as for HTTP). */
+  /** Events per IngestEventBatch (or per message of IngestEventBatchStream) at most (MAX_BATCH_SIZE, capped at BUFFER_SIZE as for HTTP). */
   maxBatchSize: number;
+  /** Aborted when the gateway starts to shut down: IngestEventBatchStream calls end. */
+  shutdown?: AbortSignal;
 }
 
 interface StreamEventsRequest {
@@ -51,32 +52,8 @@ export function createMcpService(deps: McpServiceDeps): grpc.UntypedServiceImple
     ingestEvent(call, callback).catch((error: unknown) => callback({ code: grpc.status.INTERNAL, details: (error as Error).message }));
   };
 
-  // Each event answered on its own, in request order; the call itself fails only for a batch
-  // that is empty or over the limit.
-  const ingestEventBatch = async (
-    call: grpc.ServerUnaryCall<{ events: unknown[] }, unknown>,
-    callback: grpc.sendUnaryData<unknown>,
-  ): Promise<void> => {
-    const events = call.request.events;
-    if (events.length === 0 || events.length > deps.maxBatchSize) {
-      const metadata = new grpc.Metadata();
-      metadata.set(MAX_BATCH_METADATA, String(deps.maxBatchSize));
-      callback({
-        code: events.length === 0 ? grpc.status.INVALID_ARGUMENT : grpc.status.OUT_OF_RANGE,
-        details: `events: a batch holds 1 to ${deps.maxBatchSize} events (MAX_BATCH_SIZE, at most BUFFER_SIZE), got ${events.length}`,
-        metadata,
-      });
-      return;
-    }
-    const outcomes = await ingest.ingestBatch(events, 'grpc', { caller: callerOf(call), trace: grpcTraceCarrier(ingest, call.metadata) });
-    const results = outcomes.map((outcome, i) => batchItemResult(outcome, events[i]));
-    const { accepted, duplicates, rejected, refused } = batchCounts(results);
-    // Every event taken: the counts say so, and the results are left out (a sender reads less).
-    callback(null, { results: accepted + duplicates === events.length ? [] : results, accepted, duplicates, rejected, refused });
-  };
-  const IngestEventBatch: grpc.handleUnaryCall<{ events: unknown[] }, unknown> = (call, callback) => {
-    ingestEventBatch(call, callback).catch((error: unknown) => callback({ code: grpc.status.INTERNAL, details: (error as Error).message }));
-  };
+  const IngestEventBatch = ingestBatchHandler(deps);
+  const IngestEventBatchStream = ingestBatchStreamHandler(deps);
 
   const StreamEvents: grpc.handleServerStreamingCall<StreamEventsRequest, unknown> = (call) => {
     const request = call.request;
@@ -128,5 +105,13 @@ export function createMcpService(deps: McpServiceDeps): grpc.UntypedServiceImple
     callback(null, status.metrics());
   };
 
-  return { IngestEvent, IngestEventBatch, StreamEvents, EventStream, GetHealth, GetMetrics } as grpc.UntypedServiceImplementation;
+  return {
+    IngestEvent,
+    IngestEventBatch,
+    IngestEventBatchStream,
+    StreamEvents,
+    EventStream,
+    GetHealth,
+    GetMetrics,
+  } as grpc.UntypedServiceImplementation;
 }

@@ -1,7 +1,8 @@
 // mcp-go-client: a Go client of the gateway, generated from proto/ with protoc-gen-go and
 // protoc-gen-go-grpc (see recipe.sh), as the Go reference server's users generate theirs. It calls
-// every RPC of mcp.v1.MCPService (IngestEventBatch included) and mcp.Eventing against a running gateway and checks each answer
-// field by field; it prints "ok <check>" per check and exits 1 at the first one that fails.
+// every RPC of mcp.v1.MCPService (IngestEventBatch and IngestEventBatchStream included) and
+// mcp.Eventing against a running gateway and checks each answer field by field; it prints
+// "ok <check>" per check and exits 1 at the first one that fails.
 //
 //	mcp-go-client -addr 127.0.0.1:50051 [-run RUN_ID]
 //	mcp-go-client -version
@@ -279,6 +280,31 @@ func (c *checker) ingestBatch() {
 	ok("IngestEventBatch: per-event answers in order, none when all were taken; an empty batch is INVALID_ARGUMENT")
 }
 
+// IngestEventBatchStream (added by TAS MCP): one answer per batch, in order, as IngestEventBatch
+// answers; the stream ends OK once the client half-closes and every batch is answered.
+func (c *checker) ingestBatchStream() {
+	cx, cancel := ctx()
+	defer cancel()
+	event := func(n string) *mcpv1.IngestEventRequest {
+		return &mcpv1.IngestEventRequest{EventId: c.id("stream-" + n), EventType: "go.client.streamed", Source: "go-client", Timestamp: c.start + 10, Data: `{"n":1}`}
+	}
+	stream, err := c.v1.IngestEventBatchStream(cx)
+	noError("IngestEventBatchStream", err)
+	noError("IngestEventBatchStream Send 1", stream.Send(&mcpv1.IngestEventBatchRequest{Events: []*mcpv1.IngestEventRequest{event("1"), event("2")}}))
+	noError("IngestEventBatchStream Send 2", stream.Send(&mcpv1.IngestEventBatchRequest{Events: []*mcpv1.IngestEventRequest{event("2"), event("3")}}))
+	noError("IngestEventBatchStream CloseSend", stream.CloseSend())
+	first, err := stream.Recv()
+	noError("IngestEventBatchStream Recv 1", err)
+	expect("IngestEventBatchStream first answer (accepted, duplicates, results)", []int32{first.Accepted, first.Duplicates, int32(len(first.Results))}, []int32{2, 0, 0})
+	second, err := stream.Recv()
+	noError("IngestEventBatchStream Recv 2", err)
+	expect("IngestEventBatchStream second answer (accepted, duplicates, results)", []int32{second.Accepted, second.Duplicates, int32(len(second.Results))}, []int32{1, 1, 0})
+	if extra, err := stream.Recv(); !errors.Is(err, io.EOF) {
+		fail("IngestEventBatchStream after both answers: got %v / %v, want OK (io.EOF)", extra, err)
+	}
+	ok("IngestEventBatchStream: one answer per batch, in order; ends OK after the client half-closes")
+}
+
 func (c *checker) metrics() {
 	cx, cancel := ctx()
 	defer cancel()
@@ -326,6 +352,7 @@ func main() {
 	c.eventStream()
 	c.legacyStream()
 	c.ingestBatch()
+	c.ingestBatchStream()
 	c.metrics()
 	fmt.Println("all checks passed")
 }
