@@ -273,7 +273,6 @@ export class Forwarder {
     const target = settings.target;
     const id = () => delivery.target.id;
     const delivery: TargetDelivery = new TargetDelivery({
-      ...settings,
       sender: this.makeSender(target, senderSettings),
       holdIntervalMs: this.options.holdIntervalMs,
       deadLetter: (letter) => {
@@ -285,6 +284,7 @@ export class Forwarder {
       onAttempt: (outcome, count) => this.options.onAttempt?.(id(), outcome, count),
       onRequest: (events, seconds) => this.options.onRequest?.(id(), events, seconds),
       onCircuitOpened: (lastError) => this.options.onCircuitOpened?.(id(), lastError),
+      ...settings,
     });
     const group = { key, senderKey, delivery, lanes, combined: new Map() } as Omit<TargetGroup, 'consumer'> as TargetGroup;
     group.consumer = this.options.log.consumeShared(consumerName(target), (envelope, ticket) => this.offer(group, envelope, ticket), {

@@ -20,13 +20,13 @@ import { answerAll, type Sender } from './sender.js';
 const service = packageDefinition['mcp.v1.MCPService'] as grpc.ServiceDefinition;
 const passBuffer = (bytes: Buffer) => bytes;
 /** The client's view: requests arrive already encoded (an event's bytes, or a batch framed from them). */
+const passingBuffers = (method: grpc.MethodDefinition<unknown, unknown>) => Object.assign({}, method, { requestSerialize: passBuffer });
 const McpServiceClient = grpc.makeGenericClientConstructor(
-  {
-    ...service,
-    IngestEvent: { ...service.IngestEvent!, requestSerialize: passBuffer },
-    IngestEventBatch: { ...service.IngestEventBatch!, requestSerialize: passBuffer },
-    IngestEventBatchStream: { ...service.IngestEventBatchStream!, requestSerialize: passBuffer },
-  },
+  Object.assign({}, service, {
+    IngestEvent: passingBuffers(service.IngestEvent!),
+    IngestEventBatch: passingBuffers(service.IngestEventBatch!),
+    IngestEventBatchStream: passingBuffers(service.IngestEventBatchStream!),
+  }),
   'MCPService',
 );
 

@@ -119,7 +119,7 @@ export function createHttpSender(options: HttpSenderOptions): Sender {
     if (format === 'cloudevents') {
       // The event's trace context goes as ce-traceparent (its metadata as extensions) and as traceparent.
       const { headers, body } = toBinaryCloudEvent(event);
-      outcome = await client.post(path, { ...headers, ...traceHeadersOf(event) }, body, timeoutMs, MAX_ERROR_BODY);
+      outcome = await client.post(path, Object.assign(headers, traceHeadersOf(event)), body, timeoutMs, MAX_ERROR_BODY);
     } else if (format === 'legacy') {
       const headers = { 'content-type': 'application/json', ...traceHeadersOf(event) };
       outcome = await client.post(bare ? LEGACY_PATH : path, headers, legacyBody(event), timeoutMs, MAX_ERROR_BODY);

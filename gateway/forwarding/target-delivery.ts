@@ -390,7 +390,7 @@ export class TargetDelivery {
       if (this.closed) {
         // close() ran while this request was out: its outcome decides, nothing else may follow.
         if (result.outcome === 'delivered') this.markDelivered(pending);
-        else this.leave({ ...pending, lastStatus: result.status, lastError: result.error }, 'shutdown');
+        else this.leave(Object.assign({}, pending, { lastStatus: result.status, lastError: result.error }), 'shutdown');
       } else {
         this.judge(pending, result);
       }

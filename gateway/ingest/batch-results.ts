@@ -27,6 +27,12 @@ export function batchItemResult(outcome: IngestOutcome, input: unknown): BatchIt
   return { event_id, status: 'refused', error: outcome.reason, message: outcome.message, retry_after: outcome.retryAfterSeconds };
 }
 
+/** What an HTTP batch answer carries besides its status: the counts, each event's id, the results. */
+export function batchSummary(results: BatchItemResult[]) {
+  const { processed, accepted, duplicates, rejected, refused } = batchCounts(results);
+  return { processed, accepted, duplicates, rejected, refused, event_ids: results.map((r) => r.event_id), results };
+}
+
 /** The counts a batch answer carries beside its results. */
 export function batchCounts(results: readonly BatchItemResult[]) {
   const count = (status: BatchItemResult['status']) => results.filter((r) => r.status === status).length;

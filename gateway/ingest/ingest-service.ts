@@ -5,7 +5,15 @@
 // has no room (a full buffer, a forwarding target behind), callers wait in turn for up to
 // `admissionWaitMs` before they are refused, so a burst is slowed rather than failed.
 import type { McpEvent, SignatureCheck, TraceCarrier } from '../../src/event/index.js';
-import { TENANT_KEY, carriesFederationMetadata, isSigned, validateEvent, type RejectReason } from '../../src/event/index.js';
+import {
+  TENANT_KEY,
+  carriesFederationMetadata,
+  isSigned,
+  metadataWith,
+  validateEvent,
+  withMetadata,
+  type RejectReason,
+} from '../../src/event/index.js';
 import type { Caller } from '../auth/caller.js';
 import type { AppendOutcome, EventLog } from '../log/event-log.js';
 import { Admission, waitForRoom } from './admission.js';
@@ -273,7 +281,7 @@ export class IngestService {
     const tenant = caller?.tenant;
     if (tenant === undefined) return { status: 'permitted', event };
     const claimed = event.metadata[TENANT_KEY];
-    if (claimed === undefined) return { status: 'permitted', event: { ...event, metadata: { ...event.metadata, [TENANT_KEY]: tenant } } };
+    if (claimed === undefined) return { status: 'permitted', event: withMetadata(event, metadataWith(event, { [TENANT_KEY]: tenant })) };
     if (claimed !== tenant) {
       return this.deny(
         method,

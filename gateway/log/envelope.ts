@@ -26,7 +26,7 @@ export interface EventEncoder extends DerivedForm<Buffer> {
 }
 
 export function defineEncoder(encode: (envelope: Envelope) => Buffer): EventEncoder {
-  return { ...defineForm<Buffer>(), encode };
+  return Object.assign(defineForm<Buffer>(), { encode });
 }
 
 export class Envelope {

@@ -32,7 +32,7 @@ function withPreEncodedResponses(definition: grpc.ServiceDefinition): grpc.Servi
   const methods = Object.entries(definition).map(([method, attrs]) => {
     const serialize = attrs.responseSerialize;
     const passBuffers = (value: unknown) => (Buffer.isBuffer(value) ? value : serialize(value));
-    return [method, attrs.responseStream ? { ...attrs, responseSerialize: passBuffers } : attrs] as const;
+    return [method, attrs.responseStream ? Object.assign({}, attrs, { responseSerialize: passBuffers }) : attrs] as const;
   });
   return Object.fromEntries(methods) as grpc.ServiceDefinition;
 }

@@ -2,7 +2,7 @@
 // it has passed and which. The names are valid CloudEvents extension names, so they survive
 // that mapping unchanged.
 import { HOPS_KEY, KEY_ID_KEY, PATH_KEY, SIGNATURE_KEY } from './metadata-keys.js';
-import type { McpEvent } from './model.js';
+import { withMetadata, type McpEvent } from './model.js';
 
 /** Keys a producer may not set: only a gateway (hops, path) or a signing peer writes them. */
 export const RESERVED_METADATA_KEYS: readonly string[] = [HOPS_KEY, PATH_KEY, SIGNATURE_KEY, KEY_ID_KEY];
@@ -34,5 +34,5 @@ export function forwardedBy(event: McpEvent, gatewayId: string): McpEvent {
   metadata[HOPS_KEY] = String(hopsOf(event) + 1);
   // A well-formed path gets the id appended; one with empty entries is cleaned up first.
   metadata[PATH_KEY] = !path ? gatewayId : /(^|,)(,|$)/.test(path) ? [...pathOf(event), gatewayId].join(',') : `${path},${gatewayId}`;
-  return { event_id: event.event_id, event_type: event.event_type, source: event.source, timestamp: event.timestamp, data: event.data, metadata };
+  return withMetadata(event, metadata);
 }

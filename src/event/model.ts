@@ -12,6 +12,20 @@ export interface McpEvent {
   metadata: Record<string, string>;
 }
 
+/**
+ * A copy of the event with other metadata. Named property by property: V8 (Node 20) tenures an
+ * object literal that starts with a spread and goes on (`{ ...event, metadata }`), and this runs
+ * per event (see eslint.config.js).
+ */
+export function withMetadata(event: McpEvent, metadata: Record<string, string>): McpEvent {
+  return { event_id: event.event_id, event_type: event.event_type, source: event.source, timestamp: event.timestamp, data: event.data, metadata };
+}
+
+/** The event's metadata with `entries` set over it (a copy). */
+export function metadataWith(event: McpEvent, entries: Record<string, string>): Record<string, string> {
+  return Object.assign({}, event.metadata, entries);
+}
+
 /** The legacy seed-000 message: an id and JSON text. */
 export interface LegacyMcpEvent {
   id: string;

@@ -7,7 +7,7 @@
 // i.e. UTF-16 code units), without the signature keys themselves. The hop count and path are
 // included: they are what loop prevention trusts, so a peer cannot be made to skip a target.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { McpEvent } from './model.js';
+import { metadataWith, withMetadata, type McpEvent } from './model.js';
 
 import { KEY_ID_KEY, SIGNATURE_KEY } from './metadata-keys.js';
 
@@ -27,7 +27,7 @@ function mac(event: McpEvent, secret: Buffer): Buffer {
 
 /** The event with `mcpkid` and `mcpsig` (base64url HMAC) set; any previous signature is replaced. */
 export function signEvent(event: McpEvent, keyId: string, secret: Buffer): McpEvent {
-  return { ...event, metadata: { ...event.metadata, [KEY_ID_KEY]: keyId, [SIGNATURE_KEY]: mac(event, secret).toString('base64url') } };
+  return withMetadata(event, metadataWith(event, { [KEY_ID_KEY]: keyId, [SIGNATURE_KEY]: mac(event, secret).toString('base64url') }));
 }
 
 export function isSigned(event: McpEvent): boolean {

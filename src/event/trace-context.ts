@@ -2,7 +2,7 @@
 // W3C headers and the CloudEvents distributed-tracing extension name them), so a trace follows
 // the event through the log, to subscribers, and across forwarding hops. Plain strings here: no
 // tracing library is loaded unless tracing is on (gateway/tracing).
-import { EVENT_LIMITS, type McpEvent } from './model.js';
+import { EVENT_LIMITS, withMetadata, type McpEvent } from './model.js';
 
 import { TRACEPARENT_KEY, TRACESTATE_KEY } from './metadata-keys.js';
 
@@ -41,5 +41,5 @@ export function withTraceHeaders(event: McpEvent, headers: TraceHeaders): McpEve
   if (entries > EVENT_LIMITS.metadataEntries) return event;
   metadata[TRACEPARENT_KEY] = headers.traceparent;
   if (headers.tracestate) metadata[TRACESTATE_KEY] = headers.tracestate;
-  return { ...event, metadata };
+  return withMetadata(event, metadata);
 }

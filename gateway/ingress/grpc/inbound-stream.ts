@@ -52,7 +52,7 @@ export function ingestInbound(options: InboundOptions): void {
   const take = (message: unknown, waited = false) => {
     unsettled++;
     // ingest() appends synchronously before its first await, so events keep their order.
-    void ingest.ingest(message, 'grpc', waited ? { ...context, waited } : context).then((outcome) => {
+    void ingest.ingest(message, 'grpc', waited ? { waited, ...context } : context).then((outcome) => {
       if (isFailure(outcome)) fail(message, outcome);
       settled();
     });

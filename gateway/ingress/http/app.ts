@@ -77,8 +77,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
   const checks = stalledRequestChecks(options.requestTimeoutMs);
   // An HTTPS server is typed apart from an HTTP one; the routes and hooks are the same.
   const app = (options.tls
-    ? Fastify({ ...serverOptions, https: { ...readPair(options.tls.files), ...checks } })
-    : Fastify({ ...serverOptions, http: checks })) as unknown as FastifyInstance;
+    ? Fastify({ https: Object.assign(readPair(options.tls.files), checks), ...serverOptions })
+    : Fastify({ http: checks, ...serverOptions })) as unknown as FastifyInstance;
   if (options.tls) {
     const { files, onError, onReload } = options.tls;
     const stop = watchHttpsCertificates(app.server as unknown as import('node:https').Server, files, onError, onReload);

@@ -3,7 +3,7 @@
 // reference server; any other method on these paths is 405 with Allow: POST.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TraceCarrier } from '../../../src/event/index.js';
-import { batchCounts, batchItemResult } from '../../ingest/batch-results.js';
+import { batchItemResult, batchSummary } from '../../ingest/batch-results.js';
 import { isFailure, type IngestFailure, type IngestService } from '../../ingest/ingest-service.js';
 import { claimedEventId, sendFailure } from './replies.js';
 
@@ -116,7 +116,7 @@ export async function eventRoutes(app: FastifyInstance, options: EventRoutesOpti
       }
       const outcomes = await ingest.ingestBatch(events, 'http', { caller: request.caller, trace: request.headers as TraceCarrier });
       const results = outcomes.map((outcome, i) => batchItemResult(outcome, events[i]));
-      const summary = { ...batchCounts(results), event_ids: results.map((r) => r.event_id), results };
+      const summary = batchSummary(results);
       const taken = summary.accepted + summary.duplicates;
       if (taken === 0) {
         const first = outcomes[0] as IngestFailure;

@@ -14,12 +14,12 @@ const counters = {
 export async function statsRoutes(app: FastifyInstance, { status }: { status: GatewayStatus }): Promise<void> {
   app.get(
     '/api/v1/metrics',
-    { schema: { response: { 200: { type: 'object', properties: { ...counters, uptime: { type: 'integer' } } } } } },
+    { schema: { response: { 200: { type: 'object', properties: Object.assign({}, counters, { uptime: { type: 'integer' } }) } } } },
     async () => status.metrics(),
   );
   app.get(
     '/api/v1/stats',
-    { schema: { response: { 200: { type: 'object', properties: { ...counters, start_time: { type: 'string' } } } } } },
+    { schema: { response: { 200: { type: 'object', properties: Object.assign({}, counters, { start_time: { type: 'string' } }) } } } },
     async () => status.stats(),
   );
 }

@@ -162,9 +162,10 @@ function reply(outcome: IngestOutcome, input: unknown): string {
   if (!isFailure(outcome)) return JSON.stringify({ event_id: outcome.event.event_id, status: outcome.status });
   const event_id = claimedEventId(input);
   const common = { status: 'rejected', ...(event_id ? { event_id } : {}) };
-  if (outcome.status === 'rejected') return JSON.stringify({ ...common, error: outcome.reason, field: outcome.field, message: outcome.message });
-  if (outcome.status === 'denied') return JSON.stringify({ ...common, error: outcome.reason, message: outcome.message });
-  return JSON.stringify({ ...common, error: outcome.reason, message: outcome.message, retry_after: outcome.retryAfterSeconds });
+  if (outcome.status === 'rejected')
+    return JSON.stringify(Object.assign(common, { error: outcome.reason, field: outcome.field, message: outcome.message }));
+  if (outcome.status === 'denied') return JSON.stringify(Object.assign(common, { error: outcome.reason, message: outcome.message }));
+  return JSON.stringify(Object.assign(common, { error: outcome.reason, message: outcome.message, retry_after: outcome.retryAfterSeconds }));
 }
 
 export async function webSocketRoutes(app: FastifyInstance, options: WebSocketRoutesOptions): Promise<void> {

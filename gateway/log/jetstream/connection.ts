@@ -101,7 +101,7 @@ export function natsConnectionOptions(config: JetStreamConfig, name: string): Co
     servers: config.urls!,
     name,
     ...(authenticator ? { authenticator } : {}),
-    ...(wantsTls ? { tls: { ...(caFile ? { caFile } : {}), ...(certFile ? { certFile, keyFile: keyFile! } : {}) } } : {}),
+    ...(wantsTls ? { tls: Object.assign({}, caFile ? { caFile } : {}, certFile ? { certFile, keyFile: keyFile! } : {}) } : {}),
     // The log is useless without NATS: keep trying, forever, with jittered waits.
     maxReconnectAttempts: -1,
     reconnectTimeWait: 1000,

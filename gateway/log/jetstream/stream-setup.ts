@@ -94,7 +94,7 @@ export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Pro
         `stream ${spec.name} exists with ${current.storage} storage; JetStream cannot change storage in place (delete the stream, or keep ${current.storage})`,
       );
     }
-    await jsm.streams.update(spec.name, { ...current, ...spec });
+    await jsm.streams.update(spec.name, Object.assign({}, current, spec));
     return 'updated';
   } catch (error) {
     throw explainStreamError(error as Error, spec);
