@@ -34,7 +34,7 @@ async function post(gateway: GatewayProcess, body: unknown, headers: Record<stri
 }
 
 /** A receiver that requires signatures and client API keys, and a sender forwarding to it. */
-async function pair(senderKeyId: string) {
+async function pair(senderKeyId: string, transport: 'http' | 'grpc' = 'http') {
   const receiverKeys = secrets.write('receiver-keys', `k1=${secret1}\nk2=${secret2}\n`);
   const senderKeys = secrets.write(`sender-keys-${senderKeyId}`, `k1=${secret1}\nk2=${secret2}\n`);
   const receiverPorts = await reservePorts();
@@ -52,7 +52,7 @@ async function pair(senderKeyId: string) {
   const sender = await startGateway({
     env: {
       GATEWAY_ID: `sender-${senderKeyId}`,
-      FORWARD_TO: `http://127.0.0.1:${receiverPorts.http}`,
+      FORWARD_TO: transport === 'grpc' ? `grpc://127.0.0.1:${receiverPorts.grpc}` : `http://127.0.0.1:${receiverPorts.http}`,
       FORWARD_INITIAL_BACKOFF: '20ms',
       FEDERATION_KEYS_FILE: senderKeys,
       FEDERATION_SIGNING_KEY_ID: senderKeyId,
@@ -97,6 +97,17 @@ describe('signed federation', () => {
     await eventually(async () => (await metric(receiver, 'tas_mcp_events_total', { status: 'success' })) === 20, 10_000, 'all forwarded');
     expect(await metric(receiver, 'tas_mcp_federation_signatures_total', { outcome: 'valid' })).toBe(20);
     expect(await deadLetters(sender)).toEqual([]);
+  });
+
+  it('over gRPC, the signatures admit the batches on IngestEventBatchStream (no client credentials)', async () => {
+    const { receiver, sender } = await pair('k2', 'grpc');
+    const ids = Array.from({ length: 20 }, (_, i) => `signed-grpc-${i}`);
+    for (const id of ids) expect((await post(sender, testEvent(id))).status).toBe(200);
+    await eventually(async () => (await metric(receiver, 'tas_mcp_events_total', { status: 'success' })) === 20, 10_000, 'all forwarded');
+    expect(await metric(receiver, 'tas_mcp_federation_signatures_total', { outcome: 'valid' })).toBe(20);
+    expect(await deadLetters(sender)).toEqual([]);
+    const targets = (await (await fetch(`${sender.httpUrl}/api/v1/forwarding/targets`)).json()) as Record<string, { mode: string }>;
+    expect(Object.values(targets).map((t) => t.mode)).toEqual(['grpc-stream']);
   });
 
   it('refuses unsigned, tampered and unknown-key events over HTTP and gRPC with 401 / UNAUTHENTICATED, and counts them', async () => {
