@@ -2,7 +2,7 @@
 // answers them in order, so each answer settles the oldest batch still waiting. When the call
 // ends with a status, every batch still waiting gets it, except after a status that is about one
 // batch (its size): only the first waiting batch is that one, and the others were never read, so
-// they get UNAVAILABLE (sent again).
+// they get UNAVAILABLE (sent again). Closing half-closes: what was written is still answered.
 import * as grpc from '@grpc/grpc-js';
 import type { BatchItem } from './batch-answers.js';
 
@@ -39,6 +39,7 @@ export function isBatchStatus(status: StreamStatus): boolean {
 export class BatchStream {
   private readonly waiting: Waiting[] = [];
   private ended = false;
+  private halfClosed = false;
 
   constructor(
     private readonly call: grpc.ClientDuplexStream<Buffer, BatchResponse>,
@@ -58,13 +59,14 @@ export class BatchStream {
     });
   }
 
+  /** True while it takes batches. */
   get open(): boolean {
-    return !this.ended;
+    return !this.ended && !this.halfClosed;
   }
 
   /** Writes one framed IngestEventBatchRequest; settles with its answer or the status that ended the stream. */
   send(batch: Buffer, timeoutMs: number): Promise<StreamResult> {
-    if (this.ended) return Promise.resolve({ status: { code: grpc.status.UNAVAILABLE, details: 'the stream has ended' } });
+    if (!this.open) return Promise.resolve({ status: { code: grpc.status.UNAVAILABLE, details: 'the stream has ended' } });
     return new Promise((settle) => {
       // Answers come in order: one that is late holds up every batch behind it, so the stream ends.
       const timer = setTimeout(
@@ -76,14 +78,18 @@ export class BatchStream {
     });
   }
 
+  /** Takes no more batches; those written are still answered (the peer then ends the stream), as a closing sender's requests in flight are. */
   close(): void {
-    this.end({ code: grpc.status.CANCELLED, details: 'the sender closed the stream' });
+    if (!this.open) return;
+    this.halfClosed = true;
+    this.onEnded();
+    this.call.end();
   }
 
   private end(status: StreamStatus): void {
     if (this.ended) return;
     this.ended = true;
-    this.onEnded();
+    if (!this.halfClosed) this.onEnded();
     const batchOnly = isBatchStatus(status);
     this.waiting.splice(0).forEach((waiting, i) => {
       clearTimeout(waiting.timer);

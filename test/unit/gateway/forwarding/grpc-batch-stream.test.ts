@@ -7,6 +7,10 @@ import { BatchStream, type BatchResponse, type StreamResult } from '../../../../
 class FakeCall extends EventEmitter {
   readonly written: Buffer[] = [];
   cancelled = false;
+  halfClosed = false;
+  end(): void {
+    this.halfClosed = true;
+  }
   write(batch: Buffer): boolean {
     this.written.push(batch);
     return true;
@@ -93,6 +97,22 @@ describe('BatchStream', () => {
     const waiting = stream.send(Buffer.from('a'), 1000);
     call.emit('status', { code: grpc.status.OK, details: '', metadata: new grpc.Metadata() });
     expect(codeOf(await waiting)).toBe('UNAVAILABLE');
+  });
+
+  it('closing takes no more batches but lets those written be answered', async () => {
+    const { call, ended, stream } = open();
+    const written = stream.send(Buffer.from('a'), 1000);
+    stream.close();
+    expect(call.halfClosed).toBe(true);
+    expect(call.cancelled).toBe(false);
+    expect(stream.open).toBe(false);
+    expect(ended).toHaveBeenCalledTimes(1);
+    expect(codeOf(await stream.send(Buffer.from('b'), 1000))).toBe('UNAVAILABLE');
+    call.emit('data', answer(1));
+    expect(await written).toEqual({ response: answer(1) });
+    call.emit('status', { code: grpc.status.OK, details: '', metadata: new grpc.Metadata() });
+    expect(ended).toHaveBeenCalledTimes(1);
+    expect(call.written.map(String)).toEqual(['a']);
   });
 
   it('an answer nobody waits for ends the stream', async () => {
