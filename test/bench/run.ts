@@ -105,6 +105,7 @@ const config = {
     latencySeconds: numberEnv('BENCH_FORWARD_SECONDS', 5),
     warmSeconds: numberEnv('BENCH_FORWARD_WARM_SECONDS', 8),
     maxWarmSeconds: numberEnv('BENCH_FORWARD_MAX_WARM_SECONDS', 15),
+    windows: numberEnv('BENCH_FORWARD_WINDOWS', 3),
     maxBatch: numberEnv('BENCH_FORWARD_BATCH', 100),
     transports: (process.env.BENCH_FORWARD_TRANSPORTS ?? 'http,grpc,https').split(',').map((t) => t.trim()) as ('http' | 'grpc' | 'https')[],
     targetRatio: 0.9,
