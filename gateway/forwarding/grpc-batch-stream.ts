@@ -27,13 +27,14 @@ interface Waiting {
   timer: NodeJS.Timeout;
 }
 
+/** The peer refused a batch for its size: OUT_OF_RANGE (over MAX_BATCH_SIZE), or grpc-js's own message size limit. */
+export function isTooLarge(status: StreamStatus): boolean {
+  return status.code === grpc.status.OUT_OF_RANGE || (status.code === grpc.status.RESOURCE_EXHAUSTED && /larger than max/i.test(status.details));
+}
+
 /** Statuses that are about the batch that ended the stream, not about the stream. */
 export function isBatchStatus(status: StreamStatus): boolean {
-  return (
-    status.code === grpc.status.OUT_OF_RANGE ||
-    status.code === grpc.status.INVALID_ARGUMENT ||
-    (status.code === grpc.status.RESOURCE_EXHAUSTED && /larger than max/i.test(status.details))
-  );
+  return isTooLarge(status) || status.code === grpc.status.INVALID_ARGUMENT;
 }
 
 export class BatchStream {

@@ -11,7 +11,7 @@ import { MAX_BATCH_METADATA, PEER_HEADER } from '../wire/names.js';
 import { encodeIngestRequest } from '../wire/event-codec.js';
 import { packageDefinition } from '../wire/protos.js';
 import { itemAnswer } from './batch-answers.js';
-import { BatchStream, type BatchResponse, type StreamStatus } from './grpc-batch-stream.js';
+import { BatchStream, isTooLarge, type BatchResponse, type StreamStatus } from './grpc-batch-stream.js';
 import type { ClientTls } from './client-tls.js';
 import type { Outgoing } from './outgoing.js';
 import type { AttemptAnswer } from './retry-policy.js';
@@ -205,9 +205,7 @@ export function createGrpcSender(options: GrpcSenderOptions): Sender {
       singleUntil = now() + reprobeMs;
       return Promise.all(events.map((o) => sendOne(o, timeoutMs)));
     }
-    const tooLarge =
-      error.code === grpc.status.OUT_OF_RANGE || (error.code === grpc.status.RESOURCE_EXHAUSTED && /larger than max/i.test(error.details));
-    if (tooLarge && events.length > 1) {
+    if (isTooLarge(error) && events.length > 1) {
       const told = Number(error.metadata?.get(MAX_BATCH_METADATA)[0]);
       batchCap = Math.max(1, Math.min(events.length - 1, told > 0 ? told : Math.floor(events.length / 2)));
       return send(events, timeoutMs);
