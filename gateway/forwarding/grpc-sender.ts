@@ -81,8 +81,6 @@ export interface GrpcSenderOptions {
   /** Events per batch at most. */
   maxEvents: number;
   batch: boolean;
-  /** Batches as messages of one IngestEventBatchStream call per connection (else a call per batch). */
-  stream?: boolean;
   /** TLS for grpcs:// (or a tls block): without it the channel is plaintext. */
   tls?: ClientTls | undefined;
   secure: boolean;
@@ -131,7 +129,7 @@ export function createGrpcSender(options: GrpcSenderOptions): Sender {
   let singleUntil = 0;
   let unaryUntil = 0;
   const batching = () => options.batch && now() >= singleUntil;
-  const streaming = () => batching() && options.stream !== false && now() >= unaryUntil;
+  const streaming = () => batching() && now() >= unaryUntil;
   /** Open streams by connection and by the key id they were opened with (the peer header is the call's). */
   const streams = new Map<string, BatchStream>();
 
