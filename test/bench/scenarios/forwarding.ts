@@ -434,8 +434,10 @@ const percentileMs = (r: HttpClientProbeReport, p: number) => {
 function clientText(r: HttpClientProbeReport): string {
   return `${r.client} ${perRequestUs(r).toFixed(1)} µs CPU per request, ${(r.requests / r.seconds).toFixed(0)} req/s, p50 ${percentileMs(r, 0.5).toFixed(2)} ms, p99 ${percentileMs(r, 0.99).toFixed(2)} ms${r.failed ? `, ${r.failed} failed` : ''}`;
 }
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const medianByP99 = (results: LatencyResult[]) => [...results].sort((a, b) => a.p99 - b.p99)[Math.floor(results.length / 2)]!;
+/** The middle item by `key` (the upper middle of an even count). */
+const medianBy = <T>(items: T[], key: (item: T) => number) => [...items].sort((a, b) => key(a) - key(b))[Math.floor(items.length / 2)]!;
+const median = (values: number[]) => medianBy(values, (v) => v);
+const medianByP99 = (results: LatencyResult[]) => medianBy(results, (r) => r.p99);
 /** Minimum warm-up before a window after the first (the pair is warm; the CPU must still be steady). */
 const REWARM_SECONDS = 2;
 
