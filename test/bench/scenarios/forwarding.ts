@@ -23,7 +23,7 @@ import { request } from '../lib/messages.js';
 import { CORES, cpuSeconds, rssBytes, spawnNodeWorker, stop, waitFor } from '../lib/processes.js';
 import { scrape, sumOf, type Sample } from '../lib/prom.js';
 import type { Row } from '../lib/report.js';
-import { Histogram } from '../lib/stats.js';
+import { Histogram, median } from '../lib/stats.js';
 import { startBatchProducer, startSubscribers, type BatchProducerWorker, type StreamServer } from '../lib/workers.js';
 import type { HttpClientProbeReport } from '../workers/http-client-probe.js';
 import { waitForDelivery } from './grpc-fanout.js';
@@ -434,10 +434,8 @@ const percentileMs = (r: HttpClientProbeReport, p: number) => {
 function clientText(r: HttpClientProbeReport): string {
   return `${r.client} ${perRequestUs(r).toFixed(1)} µs CPU per request, ${(r.requests / r.seconds).toFixed(0)} req/s, p50 ${percentileMs(r, 0.5).toFixed(2)} ms, p99 ${percentileMs(r, 0.99).toFixed(2)} ms${r.failed ? `, ${r.failed} failed` : ''}`;
 }
-/** The middle item by `key` (the upper middle of an even count). */
-const medianBy = <T>(items: T[], key: (item: T) => number) => [...items].sort((a, b) => key(a) - key(b))[Math.floor(items.length / 2)]!;
-const median = (values: number[]) => medianBy(values, (v) => v);
-const medianByP99 = (results: LatencyResult[]) => medianBy(results, (r) => r.p99);
+/** The window whose p99 is the median (the middle of an odd count, as stats.ts's median takes it). */
+const medianByP99 = (results: LatencyResult[]) => [...results].sort((a, b) => a.p99 - b.p99)[Math.ceil(results.length / 2) - 1]!;
 /** Minimum warm-up before a window after the first (the pair is warm; the CPU must still be steady). */
 const REWARM_SECONDS = 2;
 
