@@ -1,6 +1,7 @@
 // Scenario: gateway memory, three ways, each against a baseline measured in the same run.
-// - Idle: RSS after a settling pause, against a bare Node process (the runtime's floor) and the
-//   same gateway on V8's default heap settings (what gatewayNodeOptions() saves).
+// - Idle: RSS after a settling pause, against a bare Node process (the runtime's floor), a process
+//   that loads the gateway's code and starts nothing (what the code itself costs), and the same
+//   gateway on V8's default heap settings (what gatewayNodeOptions() saves).
 // - Per open stream: RSS with N live StreamEvents streams less idle, over N, against the same
 //   streams on a bare grpc-js server (what grpc-js and HTTP/2 themselves cost per stream).
 // - Sustained load: one event per POST at a fixed rate with one subscriber attached, RSS sampled
@@ -8,6 +9,7 @@
 //   for the gateway and, right after, the same gateway on V8's defaults.
 import { readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
+import { gatewayNodeOptions } from '../../../src/config/node-options.js';
 import { startGateway, type GatewayProcess } from '../lib/gateway.js';
 import { collectGarbage, inspectFlag } from '../lib/inspector.js';
 import { activeStreams } from '../lib/proto.js';
@@ -47,9 +49,10 @@ interface Measured {
 async function startWorker(
   script: string,
   ready: (port: number, inspector: number) => Promise<boolean>,
+  nodeArgs: string[] = [],
 ): Promise<Measured & { child: ChildProcess; port: number }> {
   const [port, inspector] = [await freePort(), await freePort()];
-  const child = spawnNodeWorker(script, CORES.server, { PORT: String(port) }, [inspectFlag(inspector)]);
+  const child = spawnNodeWorker(script, CORES.server, { PORT: String(port) }, [inspectFlag(inspector), ...nodeArgs]);
   await waitFor(script, () => ready(port, inspector), 15_000, 100);
   return { child, port, pid: child.pid!, inspector };
 }
@@ -126,20 +129,24 @@ export async function memory(options: MemoryOptions, log: (line: string) => void
   const mib = (bytes: number) => bytes / MiB;
   const env = { MAX_CONNECTIONS: String(options.streams + 100) };
 
-  // Idle: the runtime's floor, the gateway as shipped, the gateway on V8's defaults.
-  // Nothing to ask a bare Node process: it is ready when its inspector answers.
-  const floor = await startWorker('fixtures/bare-node.js', async (_port, inspector) => (await fetch(`http://127.0.0.1:${inspector}/json/list`)).ok);
+  // Idle: the runtime's floor, the gateway's code alone, the gateway as shipped, the gateway on V8's defaults.
+  // Nothing to ask a bare Node process or the code alone: each is ready when its inspector answers.
+  const inspectorAnswers = async (_port: number, inspector: number) => (await fetch(`http://127.0.0.1:${inspector}/json/list`)).ok;
+  const floor = await startWorker('fixtures/bare-node.js', inspectorAnswers);
+  const code = await startWorker('fixtures/gateway-code.js', inspectorAnswers, gatewayNodeOptions());
   const gateway = await startMeasuredGateway(env);
   const defaults = await startMeasuredGateway(env, []);
-  let idle: { floor: { rss: number; anon: number }; gateway: { rss: number; anon: number }; defaults: { rss: number; anon: number } };
+  type Idle = { rss: number; anon: number };
+  let idle: { floor: Idle; code: Idle; gateway: Idle; defaults: Idle };
   try {
-    const [f, g, d] = await Promise.all([idleOf(floor, options.settleMs), idleOf(gateway, options.settleMs), idleOf(defaults, options.settleMs)]);
-    idle = { floor: f, gateway: g, defaults: d };
+    const settled = (target: Measured) => idleOf(target, options.settleMs);
+    const [f, c, g, d] = await Promise.all([settled(floor), settled(code), settled(gateway), settled(defaults)]);
+    idle = { floor: f, code: c, gateway: g, defaults: d };
   } finally {
-    await Promise.all([stop(floor.child), defaults.stop()]);
+    await Promise.all([stop(floor.child), stop(code.child), defaults.stop()]);
   }
   log(
-    `  idle RSS: gateway ${mib(idle.gateway.rss).toFixed(1)} MiB (private ${mib(idle.gateway.anon).toFixed(1)}), on V8 defaults ${mib(idle.defaults.rss).toFixed(1)} MiB, bare node ${mib(idle.floor.rss).toFixed(1)} MiB`,
+    `  idle RSS: gateway ${mib(idle.gateway.rss).toFixed(1)} MiB (private ${mib(idle.gateway.anon).toFixed(1)}), its code alone ${mib(idle.code.rss).toFixed(1)} MiB, on V8 defaults ${mib(idle.defaults.rss).toFixed(1)} MiB, bare node ${mib(idle.floor.rss).toFixed(1)} MiB`,
   );
   rows.push(
     {
@@ -151,6 +158,16 @@ export async function memory(options: MemoryOptions, log: (line: string) => void
       target: `<= ${options.targets.idleMiB} MiB; ${(idle.gateway.rss / idle.floor.rss).toFixed(2)}x bare node`,
       verdict: mib(idle.gateway.rss) <= options.targets.idleMiB ? 'PASS' : 'FAIL',
       note: `baseline = a bare Node process; private (anonymous) memory ${mib(idle.gateway.anon).toFixed(1)} MiB vs ${mib(idle.floor.anon).toFixed(1)} MiB, the rest is the node binary's and libraries' pages; median of 5 reads after a full GC (through the inspector) and ${options.settleMs} ms`,
+    },
+    {
+      scenario,
+      metric: "gateway RSS idle, the gateway's code loaded and nothing started",
+      value: mib(idle.code.rss),
+      unit: 'MiB',
+      baseline: mib(idle.floor.rss),
+      target: `code +${mib(idle.code.rss - idle.floor.rss).toFixed(1)} MiB over bare node, running state +${mib(idle.gateway.rss - idle.code.rss).toFixed(1)} MiB over the code`,
+      verdict: 'info',
+      note: `fixtures/gateway-code.ts imports the gateway's modules and reads the default configuration (private memory ${mib(idle.code.anon).toFixed(1)} MiB); libraries that load more of themselves when servers and routes are built count as running state`,
     },
     {
       scenario,
