@@ -179,8 +179,9 @@ export class IngestService {
     if (admitted !== true && admitted !== false) await admitted;
     const span = this.tracer?.begin(permitted.event, method, context.trace);
     const event = span ? span.event : permitted.event;
-    const [outcome] = await this.log.append([event], context.origin);
-    const settled = this.settle(method, event, outcome!, validation.size);
+    // A log that answers at once saves a promise, an array and a turn of the microtask queue per event.
+    const outcome = this.log.appendOne ? this.log.appendOne(event, context.origin) : (await this.log.append([event], context.origin))[0]!;
+    const settled = this.settle(method, event, outcome, validation.size);
     span?.end(settled);
     return settled;
   }

@@ -119,11 +119,13 @@ export class MemoryLog implements EventLog {
    */
   append(events: readonly McpEvent[], origin?: string): Promise<AppendOutcome[]> {
     const consumersShort = this.consumersShortOfRoom(events.length);
-    return Promise.resolve(events.map((event) => this.appendOne(event, origin, consumersShort)));
+    return Promise.resolve(events.map((event) => this.store(event, origin, consumersShort)));
   }
 
   /** The same as append() for one event, without a promise (the memory log never waits). */
-  appendOne(event: McpEvent, origin?: string, consumersShort = this.consumersShortOfRoom(1)): AppendOutcome {
+  readonly appendOne = (event: McpEvent, origin?: string): AppendOutcome => this.store(event, origin, this.consumersShortOfRoom(1));
+
+  private store(event: McpEvent, origin: string | undefined, consumersShort: string | undefined): AppendOutcome {
     if (!this.open)
       return { status: 'refused', reason: 'unavailable', message: 'the gateway is shutting down and takes no new events', retryAfterSeconds: 1 };
     // A repeat is answered as such even when there is no room: it needs none.
