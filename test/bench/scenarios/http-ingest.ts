@@ -2,11 +2,9 @@
 // a bare node:http handler measured in the same run (same payload, same core, same load
 // generator, alternating rounds), with one StreamEvents subscriber attached to the gateway that
 // must receive every accepted event. fastify against node:http is the framework's cost; the
-// gateway against fastify is ours; the gateway against itself without a replay history
-// (HISTORY_SIZE=0) is what holding that history costs.
+// gateway against fastify is ours.
 import { sleep } from '../lib/clock.js';
-import { GATEWAY_DEFAULTS } from '../../../src/config/defaults.js';
-import { startGateway, type GatewayProcess } from '../lib/gateway.js';
+import { startGateway } from '../lib/gateway.js';
 import { HTTP_EVENT } from '../lib/bench-event.js';
 import { runLoad, type LoadResult } from '../lib/load-http.js';
 import { freePort } from '../../harness/ports.js';
@@ -14,7 +12,7 @@ import { CORES, cpuProfileArgs, cpuSeconds, spawnNodeWorker, stop, waitFor } fro
 import type { Row } from '../lib/report.js';
 import { machineWindow } from '../lib/machine.js';
 import { mean, median } from '../lib/stats.js';
-import { startSubscribers, type SubscriberWorker } from '../lib/workers.js';
+import { startSubscribers } from '../lib/workers.js';
 
 export interface HttpIngestOptions {
   connections: number;
@@ -71,59 +69,25 @@ function summarize(runs: Measured[]) {
   };
 }
 
-/** A gateway under load, with the StreamEvents subscriber that must receive all it accepts. */
-interface GatewayUnderTest {
-  label: string;
-  gateway: GatewayProcess;
-  subscriber: SubscriberWorker;
-  url: string;
-  runs: Measured[];
-  /** 2xx the load generator saw, warm-ups included. */
-  ok: number;
-  catchUpMs: number[];
-}
-
-async function startGatewayUnderTest(label: string, env: Record<string, string>): Promise<GatewayUnderTest> {
-  const gateway = await startGateway({ env });
-  const subscriber = await startSubscribers(gateway, 1, 1);
-  return { label, gateway, subscriber, url: `http://127.0.0.1:${gateway.http}/api/v1/events`, runs: [], ok: 0, catchUpMs: [] };
-}
-
-/** Waits (at most 30 s) until the subscriber has every event the gateway accepted. */
-function caughtUp(t: GatewayUnderTest): Promise<void> {
-  return waitFor('the subscriber to catch up', async () => (await t.subscriber.report()).received >= (await t.gateway.accepted()), 30_000, 50).catch(
-    () => undefined,
-  );
-}
-
 export async function httpIngest(options: HttpIngestOptions, log: (line: string) => void): Promise<{ rows: Row[]; raw: object }> {
   const bare = await startBare('bare-fastify');
   const bareHttp = await startBare('bare-node-http');
   // The subscriber's client shares the client core with the load generator, which keeps that
   // core busy, so it reads in bursts; with the default queue (1,000 events, 40 ms at this rate)
   // the gateway cuts it off. A deep queue lets it lag and catch up, so every event is counted.
-  const queue = { SUBSCRIBER_QUEUE_SIZE: String(options.subscriberQueue) };
-  const shipped = await startGatewayUnderTest('gateway', queue);
-  // The same gateway keeping no replay history: what holding HISTORY_SIZE events for replay
-  // costs under this load (the subscriber's own queue holds the events it lags behind by).
-  const noHistory = await startGatewayUnderTest('no history', { ...queue, HISTORY_SIZE: '0' });
+  const gateway = await startGateway({ env: { SUBSCRIBER_QUEUE_SIZE: String(options.subscriberQueue) } });
+  const subscriber = await startSubscribers(gateway, 1, 1);
+  const gatewayUrl = `http://127.0.0.1:${gateway.http}/api/v1/events`;
   const load = { body: HTTP_EVENT, connections: options.connections };
   const bareRuns: Measured[] = [];
   const bareHttpRuns: Measured[] = [];
-  const gatewayRound = async (t: GatewayUnderTest, round: number) => {
-    const warm = await runLoad({ ...load, url: t.url, durationS: options.warmupS });
-    const g = await measured(t.gateway.pid, { ...load, url: t.url, durationS: options.durationS });
-    t.runs.push(g);
-    t.ok += warm.ok + g.ok;
-    // The subscriber may still be behind; the gateway keeps writing to it until it catches
-    // up, which would eat into the next run on the same core. Wait for it.
-    const lagStart = Date.now();
-    await caughtUp(t);
-    t.catchUpMs.push(Date.now() - lagStart);
-    log(
-      `  round ${round}: ${t.label.padEnd(12)} ${g.requestsPerSecond.toFixed(0)} req/s (p99 ${g.p99Ms.toFixed(2)} ms, server CPU ${((100 * g.serverCpuS) / g.durationS).toFixed(0)}%, ${g.tool} CPU ${(100 * g.clientCpu).toFixed(0)}%, other work >= ${g.otherCores.toFixed(2)} cores)`,
+  const gatewayRuns: Measured[] = [];
+  let gatewayOk = 0;
+  const catchUpMs: number[] = [];
+  const catchUp = () =>
+    waitFor('the subscriber to catch up', async () => (await subscriber.report()).received >= (await gateway.accepted()), 30_000, 50).catch(
+      () => undefined,
     );
-  };
   try {
     for (let round = 1; round <= options.rounds; round++) {
       await runLoad({ ...load, url: bareHttp.url, durationS: options.warmupS });
@@ -138,19 +102,26 @@ export async function httpIngest(options: HttpIngestOptions, log: (line: string)
       log(
         `  round ${round}: bare fastify ${b.requestsPerSecond.toFixed(0)} req/s (p99 ${b.p99Ms.toFixed(2)} ms, server CPU ${((100 * b.serverCpuS) / b.durationS).toFixed(0)}%, ${b.tool} CPU ${(100 * b.clientCpu).toFixed(0)}%, other work >= ${b.otherCores.toFixed(2)} cores)`,
       );
-      await gatewayRound(shipped, round);
-      await gatewayRound(noHistory, round);
+      const warm = await runLoad({ ...load, url: gatewayUrl, durationS: options.warmupS });
+      const g = await measured(gateway.pid, { ...load, url: gatewayUrl, durationS: options.durationS });
+      gatewayRuns.push(g);
+      gatewayOk += warm.ok + g.ok;
+      // The subscriber may still be behind; the gateway keeps writing to it until it catches
+      // up, which would eat into the next baseline run on the same core. Wait for it.
+      const lagStart = Date.now();
+      await catchUp();
+      catchUpMs.push(Date.now() - lagStart);
+      log(
+        `  round ${round}: gateway      ${g.requestsPerSecond.toFixed(0)} req/s (p99 ${g.p99Ms.toFixed(2)} ms, server CPU ${((100 * g.serverCpuS) / g.durationS).toFixed(0)}%, ${g.tool} CPU ${(100 * g.clientCpu).toFixed(0)}%, other work >= ${g.otherCores.toFixed(2)} cores)`,
+      );
     }
 
-    // Everything each gateway accepted has reached its subscriber (or 30 s passed): compare.
-    await Promise.all([caughtUp(shipped), caughtUp(noHistory)]);
+    // Everything the gateway accepted has reached the subscriber (or 30 s passed): compare.
+    await catchUp();
     await sleep(300);
-    const { gateway, subscriber, runs: gatewayRuns, ok: gatewayOk, catchUpMs } = shipped;
     const received = (await subscriber.report()).received;
     const gatewayAccepted = await gateway.accepted();
     const subscriberReport = await subscriber.report();
-    const noHistoryReport = await noHistory.subscriber.report();
-    const noHistoryAccepted = await noHistory.gateway.accepted();
 
     const b = summarize(bareRuns);
     const h = summarize(bareHttpRuns);
@@ -165,9 +136,6 @@ export async function httpIngest(options: HttpIngestOptions, log: (line: string)
     // connection per run) are accepted by the gateway but never counted as 2xx by the client.
     const inFlightSlack = options.connections * options.rounds * 2;
     const delivered = received === gatewayAccepted && received >= gatewayOk && received - gatewayOk <= inFlightSlack && subscriberReport.errors === 0;
-    const n = summarize(noHistory.runs);
-    const noHistoryDelivered = noHistoryReport.received === noHistoryAccepted && noHistoryReport.errors === 0;
-    const historyRatios = gatewayRuns.map((r, i) => r.requestsPerSecond / noHistory.runs[i]!.requestsPerSecond);
     const scenario = 'http ingest';
     const rows: Row[] = [
       {
@@ -223,26 +191,6 @@ export async function httpIngest(options: HttpIngestOptions, log: (line: string)
       { scenario, metric: 'latency p99', value: g.p99, unit: 'ms', baseline: b.p99, target: `${(g.p99 / b.p99).toFixed(2)}x`, verdict: 'info' },
       {
         scenario,
-        metric: 'throughput, with the replay history vs without',
-        value: g.rps,
-        unit: 'req/s',
-        baseline: n.rps,
-        target: `${median(historyRatios).toFixed(2)}x`,
-        verdict: noHistoryDelivered ? 'info' : 'FAIL',
-        note: `baseline = the same gateway with HISTORY_SIZE=0 (default ${GATEWAY_DEFAULTS.historySize}), in the same rounds, its own subscriber received ${noHistoryReport.received} of ${noHistoryAccepted} accepted (errors ${noHistoryReport.errors}); per-round ratios ${historyRatios.map((r) => r.toFixed(2)).join(', ')}; per server CPU-second ${(g.perCpuS / n.perCpuS).toFixed(2)}x`,
-      },
-      {
-        scenario,
-        metric: 'latency p99, with the replay history vs without',
-        value: g.p99,
-        unit: 'ms',
-        baseline: n.p99,
-        target: `${(g.p99 / n.p99).toFixed(2)}x`,
-        verdict: 'info',
-        note: `p50 ${g.p50.toFixed(2)} vs ${n.p50.toFixed(2)} ms`,
-      },
-      {
-        scenario,
         metric: 'non-2xx / errors',
         value: g.failed,
         baseline: b.failed,
@@ -259,9 +207,9 @@ export async function httpIngest(options: HttpIngestOptions, log: (line: string)
         note: `baseline column = gateway's accepted counter; the load generator saw ${gatewayOk} 2xx (warm-ups included), ${received - gatewayOk} fewer than received: requests in flight when it stopped (limit ${inFlightSlack}); after each gateway run the subscriber needed ${catchUpMs.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s to catch up; subscriber stream errors ${subscriberReport.errors}${subscriberReport.errorSamples.length ? ` (${subscriberReport.errorSamples.join('; ')})` : ''}`,
       },
     ];
-    return { rows, raw: { bareRuns, bareHttpRuns, gatewayRuns, noHistoryRuns: noHistory.runs, received, gatewayAccepted, gatewayOk } };
+    return { rows, raw: { bareRuns, bareHttpRuns, gatewayRuns, received, gatewayAccepted, gatewayOk } };
   } finally {
-    await Promise.all([shipped.subscriber.close(), noHistory.subscriber.close()]);
-    await Promise.all([shipped.gateway.stop(), noHistory.gateway.stop(), bare.stop(), bareHttp.stop()]);
+    await subscriber.close();
+    await Promise.all([gateway.stop(), bare.stop(), bareHttp.stop()]);
   }
 }
