@@ -141,11 +141,13 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    say(`\n${signal}: stopping gateways, nats-server, operator and control plane...`);
-    await runner.stop();
+    say(`\n${signal}: stopping operator, gateways, nats-server and control plane...`);
+    // Watchers first: Ctrl-C in a terminal signals the whole process group, so the control plane
+    // is already going, and a watcher still running meanwhile fills the screen with reconnects.
     deployments.stop();
     configMaps.stop();
     await operator.stop();
+    await runner.stop();
     await plane.stop();
     rmSync(stateDir, { recursive: true, force: true });
     say('stopped');
