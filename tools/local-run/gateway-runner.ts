@@ -5,7 +5,7 @@
 // template's restart hash changes, and reports the Deployment's status as a real cluster would.
 // When a config puts the log on NATS inside the cluster, a local nats-server stands in for it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubernetesObject, V1ConfigMap, V1Deployment } from '@kubernetes/client-node';
 import type { Informer } from '../../src/kube/informer.js';
@@ -186,7 +186,7 @@ export class GatewayRunner {
         });
       }
       for (const replica of server.replicas) {
-        writeFileSync(replica.configPath, localGatewayConfig(configMap.data![CONFIG_FILE_NAME]!, replica.ports, book, natsUrls));
+        replaceFile(replica.configPath, localGatewayConfig(configMap.data![CONFIG_FILE_NAME]!, replica.ports, book, natsUrls));
         if (replica.process && restart) await this.kill(replica);
         if (!replica.process) this.spawn(server, replica);
       }
@@ -282,4 +282,12 @@ export class GatewayRunner {
         (error: unknown) => this.options.logger.warn({ err: error, gateway: server.key }, 'could not report Deployment status'),
       );
   }
+}
+
+/** Replaces a file in one step (a sibling written whole, then renamed over it): a gateway that
+ * starts while its config is rewritten would otherwise read it empty and run on the defaults. */
+function replaceFile(path: string, content: string): void {
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, content);
+  renameSync(temporary, path);
 }

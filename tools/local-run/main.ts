@@ -73,10 +73,40 @@ function table(gateways: RunningGateway[], { kubeconfig, operatorHealth, mapPort
   ].join('\n');
 }
 
+/** What main() started, stopped newest first: on Ctrl-C, and when starting fails (the gateways
+ * are child processes, and would outlive the runner otherwise). Newest first is also the order
+ * that keeps shutdown quiet: Ctrl-C in a terminal signals the whole process group, so the control
+ * plane is already going, and a watcher still running meanwhile fills the screen with reconnects. */
+const started: { name: string; stop: () => unknown }[] = [];
+
+async function stopStarted(): Promise<void> {
+  for (let part = started.pop(); part; part = started.pop()) {
+    try {
+      await part.stop();
+    } catch (error) {
+      logger.warn({ err: error }, `stopping the ${part.name} failed`);
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const stateDir = mkdtempSync(join(tmpdir(), 'tas-mcp-run-'));
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`\n${signal}: stopping operator, gateways, nats-server and control plane...`);
+    await stopStarted();
+    rmSync(stateDir, { recursive: true, force: true });
+    say('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
   say('starting a local control plane (etcd + kube-apiserver)...');
   const plane = await startControlPlane({ profile: 'api', log: (m) => logger.debug(m) });
+  started.push({ name: 'control plane', stop: () => plane.stop() });
   const kubeconfig = plane.kubeconfigPath;
   await installCrds(kubeconfig, CRD_DIR);
 
@@ -105,6 +135,7 @@ async function main(): Promise<void> {
       return startNats({ nodes: 1, dir: join(stateDir, 'nats'), log: (m) => logger.debug(m) });
     },
   });
+  started.push({ name: 'gateways and nats-server', stop: () => runner.stop() });
   const settings = loadOperatorSettings({
     LEADER_ELECT: 'false',
     HEALTH_PORT: '0',
@@ -121,10 +152,18 @@ async function main(): Promise<void> {
       .filter((g) => g.key === `${server.metadata.namespace}/${server.metadata.name}`)
       .map((g) => `http://127.0.0.1:${g.ports.health}/metrics`);
   const operator = createOperator(settings, { kubeConfig, logger, onLostLeadership: () => {}, gatewayMetricsUrls });
+  started.push({ name: 'operator', stop: () => operator.stop() }); // also what a failed start began
   const { healthPort, mapPort } = await operator.start();
 
   deployments.start();
   configMaps.start();
+  started.push({
+    name: 'watchers',
+    stop: () => {
+      deployments.stop();
+      configMaps.stop();
+    },
+  });
 
   execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'apply', '--server-side', '-k', join(PROJECT_ROOT, 'config/samples')], { stdio: 'ignore' });
   const samples = execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'get', 'mcpservers', '-A', '-o', 'name'], { encoding: 'utf8' })
@@ -136,29 +175,11 @@ async function main(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   say(table(runner.list(), { kubeconfig, operatorHealth: healthPort, mapPort, stateDir, natsUrls: await runner.natsUrls() }));
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    say(`\n${signal}: stopping operator, gateways, nats-server and control plane...`);
-    // Watchers first: Ctrl-C in a terminal signals the whole process group, so the control plane
-    // is already going, and a watcher still running meanwhile fills the screen with reconnects.
-    deployments.stop();
-    configMaps.stop();
-    await operator.stop();
-    await runner.stop();
-    await plane.stop();
-    rmSync(stateDir, { recursive: true, force: true });
-    say('stopped');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
-main().catch((error: unknown) => {
+main().catch(async (error: unknown) => {
   logger.fatal({ err: error }, 'make run failed');
+  await stopStarted();
   logger.flush();
   process.exit(1);
 });
