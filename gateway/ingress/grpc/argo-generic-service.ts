@@ -14,7 +14,7 @@ import { resumableTransport, type CursorStore } from '../../subscribers/resume-c
 import type { Subscriptions } from '../../subscribers/subscriptions.js';
 import { callerOf } from './auth-guard.js';
 import { ARGO_PAYLOAD_ENCODER } from './encoders.js';
-import { subscriptionRefusalStatus } from './status-map.js';
+import { subscriptionRefusalStatus, unexpectedErrorStatus } from './status-map.js';
 import { grpcSubscriberTransport } from './subscriber-transport.js';
 
 interface EventSourceRequest {
@@ -82,7 +82,7 @@ export function createArgoGenericService(deps: {
 }): grpc.UntypedServiceImplementation {
   // grpc-js ignores a handler's promise: an unexpected throw must still end the call.
   const StartEventSource: grpc.handleServerStreamingCall<EventSourceRequest, unknown> = (call) => {
-    startEventSource(call).catch((error: unknown) => call.emit('error', { code: status.INTERNAL, details: (error as Error).message }));
+    startEventSource(call).catch((error: unknown) => call.emit('error', unexpectedErrorStatus(error)));
   };
   const startEventSource = async (call: grpc.ServerWritableStream<EventSourceRequest, unknown>): Promise<void> => {
     const config = parseGenericConfig(call.request.config ?? Buffer.alloc(0));

@@ -10,7 +10,7 @@ import { batchCounts, batchItemResult, type BatchItemResult } from '../../ingest
 import type { IngestService } from '../../ingest/ingest-service.js';
 import { MAX_BATCH_METADATA } from '../../wire/names.js';
 import { callerOf } from './auth-guard.js';
-import type { GrpcFailure } from './status-map.js';
+import { unexpectedErrorStatus, type GrpcFailure } from './status-map.js';
 import { grpcTraceCarrier } from './trace-metadata.js';
 
 interface BatchRequest {
@@ -65,15 +65,13 @@ async function answerBatch(
   return { ok: true, response: { results: accepted + duplicates === events.length ? [] : results, accepted, duplicates, rejected, refused } };
 }
 
-const internal = (error: unknown): GrpcFailure => ({ code: grpc.status.INTERNAL, details: (error as Error).message });
-
 export function ingestBatchHandler(deps: IngestBatchDeps): grpc.handleUnaryCall<BatchRequest, BatchResponse> {
   // grpc-js ignores a handler's promise: an unexpected throw must still answer the call.
   return (call, callback) => {
     const context = { caller: callerOf(call), trace: grpcTraceCarrier(deps.ingest, call.metadata) };
     answerBatch(deps, call.request.events, context).then(
       (answer) => (answer.ok ? callback(null, answer.response) : callback(answer.failure)),
-      (error: unknown) => callback(internal(error)),
+      (error: unknown) => callback(unexpectedErrorStatus(error)),
     );
   };
 }
@@ -135,7 +133,10 @@ export function ingestBatchStreamHandler(deps: IngestBatchDeps): grpc.handleBidi
       if (ended || closing) return;
       pending++;
       regulate();
-      const answer = answerBatch(deps, request.events, context).catch((error: unknown): BatchAnswer => ({ ok: false, failure: internal(error) }));
+      const answer = answerBatch(deps, request.events, context).catch((error: unknown): BatchAnswer => ({
+        ok: false,
+        failure: unexpectedErrorStatus(error),
+      }));
       answered = answered.then(async () => {
         write(await answer);
         pending--;

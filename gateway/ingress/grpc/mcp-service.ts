@@ -8,7 +8,7 @@ import { callerOf } from './auth-guard.js';
 import { eventStreamHandler } from './event-stream.js';
 import { ingestBatchHandler, ingestBatchStreamHandler } from './ingest-batch.js';
 import { V1_EVENT_ENCODER } from './encoders.js';
-import { outcomeToStatus, subscriptionRefusalStatus } from './status-map.js';
+import { outcomeToStatus, subscriptionRefusalStatus, unexpectedErrorStatus } from './status-map.js';
 import { grpcTraceCarrier } from './trace-metadata.js';
 import { grpcSubscriberTransport } from './subscriber-transport.js';
 
@@ -49,7 +49,7 @@ export function createMcpService(deps: McpServiceDeps): grpc.UntypedServiceImple
   };
   // grpc-js ignores a handler's promise: an unexpected throw must still answer the call.
   const IngestEvent: grpc.handleUnaryCall<unknown, unknown> = (call, callback) => {
-    ingestEvent(call, callback).catch((error: unknown) => callback({ code: grpc.status.INTERNAL, details: (error as Error).message }));
+    ingestEvent(call, callback).catch((error: unknown) => callback(unexpectedErrorStatus(error)));
   };
 
   const IngestEventBatch = ingestBatchHandler(deps);

@@ -26,6 +26,12 @@ export function outcomeToStatus(outcome: IngestFailure): GrpcFailure {
   return { code, details: outcome.message, metadata };
 }
 
+/** An error nobody expected (a bug, not bad input): grpc-js ignores a handler's promise, so the
+ * call must still be answered, with INTERNAL and what went wrong. */
+export function unexpectedErrorStatus(error: unknown): GrpcFailure {
+  return { code: grpc.status.INTERNAL, details: (error as Error).message };
+}
+
 /** A subscription refused at open: over MAX_CONNECTIONS, or the gateway is draining. */
 export function subscriptionRefusalStatus(reason: 'max_connections' | 'draining', message: string): GrpcFailure {
   return { code: reason === 'draining' ? grpc.status.UNAVAILABLE : grpc.status.RESOURCE_EXHAUSTED, details: message };
