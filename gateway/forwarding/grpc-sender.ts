@@ -137,11 +137,15 @@ export function createGrpcSender(options: GrpcSenderOptions): Sender {
     return events.find((o) => o.event.metadata[KEY_ID_KEY])?.event.metadata[KEY_ID_KEY];
   }
 
-  function metadataFor(events: readonly Outgoing[]): grpc.Metadata {
+  /** A call's metadata with the signing key id: a signed event is its own credential at a peer that requires them (see auth/caller.ts). */
+  function peerMetadata(keyId: string | undefined): grpc.Metadata {
     const metadata = new grpc.Metadata();
-    // A signed event is its own credential at a peer that requires them (see auth/caller.ts).
-    const keyId = signingKeyOf(events);
     if (keyId) metadata.set(PEER_HEADER, keyId);
+    return metadata;
+  }
+
+  function metadataFor(events: readonly Outgoing[]): grpc.Metadata {
+    const metadata = peerMetadata(signingKeyOf(events));
     // A lone event's trace context goes as the call's too (a batch's events each keep their own).
     const traceparent = events.length === 1 ? events[0]!.event.metadata[TRACEPARENT_KEY] : undefined;
     if (traceparent !== undefined) {
@@ -158,9 +162,8 @@ export function createGrpcSender(options: GrpcSenderOptions): Sender {
     const key = keyId ? `${index} ${keyId}` : String(index);
     const open = streams.get(key);
     if (open?.open) return open;
-    const metadata = new grpc.Metadata();
-    if (keyId) metadata.set(PEER_HEADER, keyId);
-    const stream = new BatchStream(clients[index]!.IngestEventBatchStream(metadata), () => {
+    // Only the key id: the stream outlives any one event, so no event's trace context goes on the call.
+    const stream = new BatchStream(clients[index]!.IngestEventBatchStream(peerMetadata(keyId)), () => {
       if (streams.get(key) === stream) streams.delete(key);
     });
     streams.set(key, stream);
