@@ -79,7 +79,7 @@ export interface EventLog extends LogSource, SharedConsumers {
   /** Appends in order; one outcome per event. Resolves once each is stored or refused. */
   append(events: readonly McpEvent[], origin?: string): Promise<AppendOutcome[]>;
   /** One event, answered at once: only a log that never waits to store (memory) has it. */
-  readonly appendOne?: (event: McpEvent, origin?: string) => AppendOutcome;
+  appendOne?(event: McpEvent, origin?: string): AppendOutcome;
   /** Adds a live sink before traffic starts. */
   addSink(sink: LogSink): void;
   /** Told whenever `connected` changes (readiness, status, logs). */

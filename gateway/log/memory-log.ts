@@ -123,7 +123,9 @@ export class MemoryLog implements EventLog {
   }
 
   /** The same as append() for one event, without a promise (the memory log never waits). */
-  readonly appendOne = (event: McpEvent, origin?: string): AppendOutcome => this.store(event, origin, this.consumersShortOfRoom(1));
+  appendOne(event: McpEvent, origin?: string): AppendOutcome {
+    return this.store(event, origin, this.consumersShortOfRoom(1));
+  }
 
   private store(event: McpEvent, origin: string | undefined, consumersShort: string | undefined): AppendOutcome {
     if (!this.open)
